@@ -1,0 +1,140 @@
+"""One TOML configuration with embedded defaults, overridable by environment variables.
+
+Order of precedence: embedded defaults < the TOML file (``--config FILE`` or ``MICROPAY_CONFIG``)
+< environment variables named ``MICROPAY_<SECTION>_<KEY>`` (for example ``MICROPAY_LEDGER_URL``).
+Secrets are never values here: the configuration names files that hold them.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "data": {
+        "dir": "var",  # relative paths are relative to the working directory
+    },
+    "ledger": {
+        "url": "",  # empty: sqlite:///<data.dir>/ledger.db
+        "timezone": "Asia/Seoul",  # the calendar month of monthly limits is counted here
+        "reservation_ttl_s": 900,
+        "reservation_sweep_interval_s": 5,
+        "group_commit_max_batch": 256,
+        "pin_max_failures": 3,
+        "pin_lockout_s": 900,
+    },
+    "framework": {
+        "url": "",  # empty: the ledger's database
+        "auth_max_failures": 5,
+        "auth_lockout_base_s": 2,
+        "callback_timeout_ms": 5000,
+        "signing_algorithms": "P_SHA256_RSA_2048,P_ED25519",
+        "agreement_validity_days": 365,
+    },
+    "corba": {
+        "host": "127.0.0.1",
+        "port": 2809,
+        "naming": "",  # e.g. corbaloc::127.0.0.1:2810/NameService; empty: no naming service
+    },
+    "grpc": {
+        "host": "127.0.0.1",
+        "port": 50051,
+        "tls": "auto",  # auto: off on loopback, on elsewhere; "on" / "off"
+        "cert_file": "",
+        "key_file": "",
+        "client_ca_file": "",
+    },
+    "smsc": {
+        "embedded": True,
+        "host": "127.0.0.1",
+        "port": 2775,
+        "system_id": "micropay",
+        "password_file": "",  # empty: generated in the data folder on first start
+    },
+    "sms": {
+        "short_code": "tel:+821555",
+        "max_length": 1530,
+        "submit_window_max": 10,
+    },
+    "health": {
+        "host": "127.0.0.1",
+        "port": 8780,
+    },
+    "shop": {
+        "host": "127.0.0.1",
+        "port": 8000,
+    },
+}
+
+
+class ConfigError(Exception):
+    pass
+
+
+def _coerce(value: str, like: Any) -> Any:
+    if isinstance(like, bool):
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"expected a boolean, got {value!r}")
+    if isinstance(like, int):
+        try:
+            return int(value)
+        except ValueError:
+            raise ConfigError(f"expected an integer, got {value!r}") from None
+    return value
+
+
+class Config:
+    """Configuration sections as nested dicts, plus the derived paths every component needs."""
+
+    def __init__(self, values: dict[str, dict[str, Any]]) -> None:
+        self.values = values
+        self.data_dir = Path(values["data"]["dir"]).resolve()
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self.values[section]
+
+    @property
+    def ledger_url(self) -> str:
+        return self["ledger"]["url"] or f"sqlite:///{self.data_dir / 'ledger.db'}"
+
+    @property
+    def framework_url(self) -> str:
+        return self["framework"]["url"] or self.ledger_url
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
+) -> Config:
+    """Load defaults, then the TOML file, then ``MICROPAY_<SECTION>_<KEY>`` variables."""
+    env = dict(os.environ if env is None else env)
+    values = copy.deepcopy(DEFAULTS)
+    path = path or env.get("MICROPAY_CONFIG") or None
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                loaded = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read configuration {path}: {exc}") from None
+        for section, items in loaded.items():
+            if section not in values or not isinstance(items, dict):
+                raise ConfigError(f"unknown configuration section [{section}]")
+            for key, value in items.items():
+                if key not in values[section]:
+                    raise ConfigError(f"unknown configuration key {section}.{key}")
+                values[section][key] = value
+    for section, items in values.items():
+        for key, default in items.items():
+            name = f"MICROPAY_{section}_{key}".upper()
+            if name in env:
+                items[key] = _coerce(env[name], default)
+    return Config(values)

@@ -1,0 +1,153 @@
+"""Connections and transactions for SQLite and PostgreSQL behind one interface.
+
+SQL is written once with ``?`` placeholders; :meth:`Transaction.execute` rewrites them to ``%s``
+for PostgreSQL. Durability is never traded for speed here: SQLite runs in WAL mode with
+``synchronous=FULL`` and PostgreSQL with its defaults (``synchronous_commit=on``); throughput comes
+from callers batching work into one transaction (group commit), not from weaker settings.
+"""
+
+from __future__ import annotations
+
+import enum
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_MAX = 16
+
+
+class Dialect(enum.StrEnum):
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+
+class StorageUnavailable(Exception):
+    """The database cannot be reached or refused the connection (a transient condition)."""
+
+
+class Transaction:
+    """One open transaction; ``execute`` takes ``?`` placeholders on every dialect."""
+
+    def __init__(self, connection: Any, dialect: Dialect) -> None:
+        self._connection = connection
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect is Dialect.POSTGRESQL else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        cursor = self._connection.cursor()
+        cursor.execute(self._sql(sql), tuple(params))
+        return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        cursor = self._connection.cursor()
+        cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return list(self.execute(sql, params).fetchall())
+
+    def savepoint(self, name: str) -> None:
+        self.execute(f"SAVEPOINT {name}")
+
+    def rollback_to(self, name: str) -> None:
+        self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+
+    def release(self, name: str) -> None:
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
+
+class Database:
+    """A database reached by URL: ``sqlite:///path/to/file.db`` or ``postgresql://...``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            self.dialect = Dialect.SQLITE
+            # sqlite:///relative/path and sqlite:////absolute/path, as SQLAlchemy spells them.
+            raw = url[len("sqlite:///") :]
+            if not raw:
+                raise ValueError("sqlite URL needs a file path: sqlite:///path/to/file.db")
+            self.path = Path(raw)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._local = threading.local()
+            self._pool = None
+        elif parts.scheme in ("postgresql", "postgres"):
+            self.dialect = Dialect.POSTGRESQL
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(
+                url, min_size=1, max_size=POSTGRES_POOL_MAX, open=True, kwargs={"autocommit": False}
+            )
+        else:
+            raise ValueError(f"unsupported storage URL scheme {parts.scheme!r}")
+
+    def redacted_url(self) -> str:
+        """The URL without its password, for logs and ``--json`` output."""
+        parts = urlsplit(self.url)
+        if parts.password is None:
+            return self.url
+        return self.url.replace(f":{parts.password}@", ":***@", 1)
+
+    # -- connections ---------------------------------------------------------------------------
+    def _sqlite_connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=True,
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Transaction]:
+        """Run a block in one transaction: committed (durably) on success, rolled back on error.
+
+        On SQLite a writing transaction starts with ``BEGIN IMMEDIATE`` so that two writers queue
+        on the database lock up front instead of failing on upgrade half-way through.
+        """
+        if self.dialect is Dialect.SQLITE:
+            conn = self._sqlite_connection()
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield Transaction(conn, self.dialect)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        else:
+            assert self._pool is not None
+            import psycopg
+
+            try:
+                with self._pool.connection() as conn, conn.transaction():
+                    yield Transaction(conn, self.dialect)
+            except psycopg.OperationalError as exc:
+                raise StorageUnavailable(type(exc).__name__) from exc
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        elif getattr(self._local, "conn", None) is not None:
+            self._local.conn.close()
+            self._local.conn = None
+
+
+def open_database(url: str) -> Database:
+    return Database(url)
