@@ -5,7 +5,23 @@ processes on one database). It hides only what differs between them -- connectin
 style, transaction start and migrations -- and nothing else, so each component writes plain SQL.
 """
 
-from storage.database import Database, Dialect, open_database
+from storage.database import (
+    Database,
+    Dialect,
+    StorageUnavailable,
+    TransactionConflict,
+    UniqueViolation,
+    open_database,
+)
 from storage.migrations import Migration, migrate
 
-__all__ = ["Database", "Dialect", "Migration", "migrate", "open_database"]
+__all__ = [
+    "Database",
+    "Dialect",
+    "Migration",
+    "StorageUnavailable",
+    "TransactionConflict",
+    "UniqueViolation",
+    "migrate",
+    "open_database",
+]

@@ -30,6 +30,38 @@ class StorageUnavailable(Exception):
     """The database cannot be reached or refused the connection (a transient condition)."""
 
 
+class UniqueViolation(Exception):
+    """A unique index refused a row. ``constraint`` is the index's name on both dialects.
+
+    Components name their unique indexes (``CREATE UNIQUE INDEX name ...``) so that they can tell
+    which rule the database enforced -- e.g. the ledger's idempotency key -- and turn it into their
+    own typed error; no driver text leaves this layer.
+    """
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint
+
+
+class TransactionConflict(Exception):
+    """The database aborted the transaction to resolve a conflict (deadlock, serialization
+    failure): nothing of it was applied, and running it again is the remedy."""
+
+
+_PG_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def _sqlite_unique_index(connection: sqlite3.Connection, message: str) -> str:
+    """The name of the unique index behind SQLite's "UNIQUE constraint failed: t.a, t.b"."""
+    columns = [c.strip() for c in message.split(":", 1)[1].split(",")]
+    table = columns[0].split(".", 1)[0]
+    wanted = {c.split(".", 1)[1] for c in columns}
+    for _seq, name, unique, *_ in connection.execute(f'PRAGMA index_list("{table}")'):
+        if unique and {r[2] for r in connection.execute(f'PRAGMA index_info("{name}")')} == wanted:
+            return str(name)
+    return ", ".join(columns)
+
+
 class Transaction:
     """One open transaction; ``execute`` takes ``?`` placeholders on every dialect."""
 
@@ -40,14 +72,37 @@ class Transaction:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect is Dialect.POSTGRESQL else sql
 
+    def _translated(self, exc: Exception) -> Exception | None:
+        """The storage-level error for a driver error, or None to let it pass unchanged."""
+        if isinstance(exc, sqlite3.IntegrityError) and str(exc).startswith("UNIQUE constraint"):
+            return UniqueViolation(_sqlite_unique_index(self._connection, str(exc)))
+        sqlstate = getattr(exc, "sqlstate", None)
+        if sqlstate == "23505":
+            return UniqueViolation(exc.diag.constraint_name or "")  # type: ignore[attr-defined]
+        if sqlstate in _PG_CONFLICT_SQLSTATES:
+            return TransactionConflict(sqlstate)
+        return None
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         cursor = self._connection.cursor()
-        cursor.execute(self._sql(sql), tuple(params))
+        try:
+            cursor.execute(self._sql(sql), tuple(params))
+        except Exception as exc:
+            translated = self._translated(exc)
+            if translated is None:
+                raise
+            raise translated from exc
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         cursor = self._connection.cursor()
-        cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+        try:
+            cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+        except Exception as exc:
+            translated = self._translated(exc)
+            if translated is None:
+                raise
+            raise translated from exc
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
         return self.execute(sql, params).fetchone()
