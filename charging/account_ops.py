@@ -1,0 +1,223 @@
+"""The account side of the ledger's API: administration (the operator's command line), PINs, and
+the reads of Account Management (status, history) and of the event outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from charging import accounts, admin, clock, entries, events, pins, validate
+from charging.clock import Moment
+from charging.engine import LedgerEngine
+from charging.errors import InvalidInput, PinLocked, UnregisteredAccount, WrongPin
+from charging.model import Account, AccountStatus, ChargingEvent, HistoryEntry, Kind, Status
+
+UNSET: Any = object()  # "leave as it is" in set_limits
+
+
+class AccountOperations(LedgerEngine):
+    def create_account(
+        self,
+        number: str,
+        *,
+        msisdn: str,
+        currency: str,
+        kind: Kind | str = Kind.PREPAID,
+        balance_minor: int = 0,
+        monthly_limit_minor: int | None = None,
+        transaction_limit_minor: int | None = None,
+        low_balance_minor: int = 0,
+        valid_until: date | None = None,
+        pin: str | None = None,
+    ) -> Account:
+        """Open an account (active). A postpaid account needs a monthly limit and no balance."""
+        moment = self._moment()
+        try:
+            kind = Kind(kind)
+        except ValueError:
+            raise InvalidInput(field="kind", reason="prepaid or postpaid") from None
+        account = admin.new_account(
+            moment,
+            validate.account_number(number),
+            validate.tel_uri(msisdn),
+            validate.currency(currency),
+            kind,
+            validate.limit_minor(balance_minor, "balance") or 0,
+            validate.limit_minor(monthly_limit_minor, "monthly_limit"),
+            validate.limit_minor(transaction_limit_minor, "transaction_limit"),
+            validate.limit_minor(low_balance_minor, "low_balance") or 0,
+            validate.future_date(valid_until, "valid_until", moment.today),
+            pin is not None,
+        )
+        pin_hash = None if pin is None else pins.hash_pin(validate.pin(pin))
+        return self._write(lambda tx, m: admin.create(tx, m, account, pin_hash))
+
+    def get_account(self, number: str) -> Account:
+        number = validate.account_number(number)
+        month = self._moment().month
+        found = self._read(lambda tx: accounts.load(tx, number, month))
+        if found is None:
+            raise UnregisteredAccount(account=number)
+        return found
+
+    def account_for_msisdn(self, tel_uri: str) -> Account:
+        """The open account of an MSISDN (else its most recently closed one)."""
+        msisdn = validate.tel_uri(tel_uri)
+        month = self._moment().month
+        found = self._read(lambda tx: accounts.by_msisdn(tx, msisdn, month))
+        if found is None:
+            raise UnregisteredAccount(msisdn=msisdn)
+        return found
+
+    def list_accounts(self) -> list[Account]:
+        month = self._moment().month
+        return self._read(lambda tx: accounts.list_all(tx, month))
+
+    def set_status(self, number: str, status: Status | str) -> Account:
+        """Suspend, resume or close (closing is final and releases open reservations)."""
+        number = validate.account_number(number)
+        try:
+            status = Status(status)
+        except ValueError:
+            raise InvalidInput(field="status", reason="active, suspended or closed") from None
+        return self._write(lambda tx, m: admin.set_status(tx, m, number, status))
+
+    def set_limits(
+        self,
+        number: str,
+        *,
+        monthly_limit_minor: int | None = UNSET,
+        transaction_limit_minor: int | None = UNSET,
+        low_balance_minor: int = UNSET,
+        valid_until: date | None = UNSET,
+    ) -> Account:
+        """Change what is given; ``None`` removes a limit or the expiry date."""
+        number = validate.account_number(number)
+        changes: dict[str, Any] = {}
+        for name, value in (
+            ("monthly_limit_minor", monthly_limit_minor),
+            ("transaction_limit_minor", transaction_limit_minor),
+        ):
+            if value is not UNSET:
+                changes[name] = validate.limit_minor(value, name.removesuffix("_minor"))
+        if low_balance_minor is not UNSET:
+            changes["low_balance_minor"] = (
+                validate.limit_minor(low_balance_minor, "low_balance") or 0
+            )
+        if valid_until is not UNSET:
+            today = self._moment().today
+            changes["valid_until"] = validate.future_date(valid_until, "valid_until", today)
+        return self._write(lambda tx, m: admin.set_limits(tx, m, number, changes))
+
+    def set_pin(self, number: str, pin: str | None) -> None:
+        """Set or change the PIN (``None`` removes it); clears a lockout."""
+        number = validate.account_number(number)
+        pin_hash = None if pin is None else pins.hash_pin(validate.pin(pin))
+        self._write(lambda tx, m: admin.set_pin(tx, m, number, pin_hash))
+
+    def verify_pin(self, account: str, pin: str) -> None:
+        """Return if ``pin`` is the account's PIN; else raise WrongPin -- or PinLocked once
+        ``pin_max_failures`` wrong PINs in a row have locked PIN use for ``pin_lockout_s``.
+        An account without a PIN matches no PIN."""
+        number = validate.account_number(account)
+        pin = validate.pin(pin)
+        state = self._read(lambda tx: accounts.load_pin(tx, number))
+        if state is None:
+            raise UnregisteredAccount(account=number)
+        if pins.is_locked(state, self._moment()):
+            raise PinLocked(account=number)
+        matched = pins.matches(state.pin_hash, pin)  # slow on purpose: not on the writer thread
+
+        def record(tx: Any, m: Moment) -> tuple[pins.Verdict, list]:
+            verdict = pins.record_attempt(
+                tx,
+                m,
+                number,
+                state.pin_hash,
+                matched,
+                max_failures=self.pin_max_failures,
+                lockout_s=self.pin_lockout_s,
+            )
+            return verdict, []
+
+        verdict = self._write(record)
+        if verdict is pins.Verdict.LOCKED:
+            raise PinLocked(account=number)
+        if verdict is pins.Verdict.WRONG:
+            raise WrongPin(account=number)
+
+    # -- Account Management reads ----------------------------------------------------------------
+    def status(self, account: str) -> AccountStatus:
+        """What Account Management reports; an unknown account is ``registered=False``."""
+        number = validate.account_number(account)
+        moment = self._moment()
+        found = self._read(lambda tx: accounts.load(tx, number, moment.month))
+        if found is None:
+            return AccountStatus(account=number, registered=False)
+        return _status(found, moment)
+
+    def history(
+        self, account: str, since: datetime | date | None = None, max_entries: int | None = None
+    ) -> list[HistoryEntry]:
+        """getHistory: the most recent ``max_entries`` entries from ``since`` on, newest first.
+        A date means its midnight in the ledger's time zone."""
+        number = validate.account_number(account)
+        count = validate.positive_count(
+            entries.HISTORY_DEFAULT_ENTRIES if max_entries is None else max_entries,
+            "max_entries",
+            entries.HISTORY_MAX_ENTRIES,
+        )
+        start = self._since_text(since)
+        month = self._moment().month
+
+        def read(tx: Any) -> list[HistoryEntry]:
+            if accounts.load(tx, number, month) is None:
+                raise UnregisteredAccount(account=number)
+            return entries.history(tx, number, start, count)
+
+        return self._read(read)
+
+    def events_after(self, cursor: int, limit: int = 100) -> list[ChargingEvent]:
+        """Charging events with a sequence number above ``cursor``, in sequence order."""
+        if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
+            raise InvalidInput(field="cursor", reason="a non-negative integer")
+        count = validate.positive_count(limit, "limit", events.EVENTS_READ_MAX)
+        return self._read(lambda tx: events.after(tx, cursor, count))
+
+    def _since_text(self, since: datetime | date | None) -> str | None:
+        if since is None:
+            return None
+        if isinstance(since, datetime):
+            if since.tzinfo is None:
+                raise InvalidInput(field="since", reason="a time zone is required")
+            return clock.to_text(since)
+        if isinstance(since, date):
+            return clock.to_text(datetime(since.year, since.month, since.day, tzinfo=self.tz))
+        raise InvalidInput(field="since", reason="a date or datetime is expected")
+
+
+def _status(account: Account, moment: Moment) -> AccountStatus:
+    if account.status is not Status.ACTIVE:
+        state = account.status.value
+    elif clock.is_expired(account.valid_until, moment.at, moment.tz):
+        state = "expired"
+    else:
+        state = "active"
+    return AccountStatus(
+        account=account.number,
+        registered=True,
+        state=state,
+        kind=account.kind,
+        msisdn=account.msisdn,
+        currency=account.currency,
+        balance_minor=account.balance_minor,
+        ledger_balance_minor=account.ledger_balance_minor,
+        reserved_minor=account.reserved_minor,
+        month_spent_minor=account.month_spent_minor,
+        headroom_minor=account.headroom_minor,
+        monthly_limit_minor=account.monthly_limit_minor,
+        transaction_limit_minor=account.transaction_limit_minor,
+        low_balance_minor=account.low_balance_minor,
+        valid_until=account.valid_until,
+    )

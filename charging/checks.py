@@ -1,0 +1,263 @@
+"""The checks of every ledger operation, as ONE table in precedence order.
+
+Read top to bottom: the first row whose operation set includes the request's operation and whose
+predicate holds refuses the request with that row's error; nothing is written. Input that needs no
+database (amount > 0, known currency, string lengths, tel: URIs) was refused before this table by
+``charging.validate``.
+
+Row 0 is the idempotency lookup and runs first, on its own, before anything else is read: when an
+earlier request with the same (application, referenceCode) exists and has the same content, its
+first outcome is returned and no other row runs; different content is ``ReferenceCodeReused``.
+A refused request writes nothing, so a retry after a refusal is evaluated afresh (it may succeed
+after a top-up). ``release_reservation`` is not in the table: it only needs the reservation to be
+the application's own, and releasing twice returns the first outcome.
+
+| # | check                         | operations                                  | error                       |
+|---|-------------------------------|---------------------------------------------|-----------------------------|
+| 0 | referenceCode unused or same  | all with a referenceCode                    | ReferenceCodeReused         |
+| 1 | account registered            | all                                         | UnregisteredAccount         |
+| 2 | currency is the account's     | all                                         | CurrencyMismatch            |
+| 3 | account not closed            | all                                         | AccountClosed               |
+| 4 | account not suspended         | debits (charge, reserve*, charge_reservation)| AccountSuspended           |
+| 5 | account not expired           | debits                                      | AccountExpired              |
+| 6 | account is prepaid            | recharge, redeem_voucher                    | InvalidInput                |
+| 7 | voucher usable, PIN right     | redeem_voucher                              | VoucherInvalid              |
+| 8 | reservation open and ours     | reserve_additional, charge_reservation      | UnknownReservation          |
+| 9 | within what is reserved       | charge_reservation                          | ReservationExceeded         |
+| 10| within per-transaction limit  | charge, reserve, reserve_additional         | TransactionLimitExceeded    |
+| 11| within monthly limit          | charge, reserve, reserve_additional         | MonthlyLimitExceeded        |
+| 12| prepaid balance covers it     | charge, reserve, reserve_additional         | InsufficientBalance         |
+| 13| refund within net charges     | refund                                      | RefundExceedsCharges        |
+
+Row 11 counts month-to-date spend plus everything reserved; row 12 the balance less everything
+reserved -- reserved funds count against both at once. A charge against a reservation draws on
+funds already counted, so rows 10-12 do not apply to it; row 9 bounds it instead.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from charging.errors import (
+    AccountClosed,
+    AccountExpired,
+    AccountSuspended,
+    CurrencyMismatch,
+    DomainError,
+    InsufficientBalance,
+    InvalidInput,
+    MonthlyLimitExceeded,
+    ReferenceCodeReused,
+    RefundExceedsCharges,
+    ReservationExceeded,
+    TransactionLimitExceeded,
+    UnknownReservation,
+    UnregisteredAccount,
+    VoucherInvalid,
+)
+from charging.model import Account, Kind, Status
+
+
+class Operation(enum.StrEnum):
+    CHARGE = "charge"
+    REFUND = "refund"
+    RESERVE = "reserve"
+    RESERVE_ADDITIONAL = "reserve_additional"
+    CHARGE_RESERVATION = "charge_reservation"
+    RECHARGE = "recharge"
+    REDEEM_VOUCHER = "redeem_voucher"
+
+
+ALL = frozenset(Operation)
+DEBITS = frozenset(
+    {
+        Operation.CHARGE,
+        Operation.RESERVE,
+        Operation.RESERVE_ADDITIONAL,
+        Operation.CHARGE_RESERVATION,
+    }
+)
+NEW_SPENDING = frozenset({Operation.CHARGE, Operation.RESERVE, Operation.RESERVE_ADDITIONAL})
+CREDITS_TO_PREPAID = frozenset({Operation.RECHARGE, Operation.REDEEM_VOUCHER})
+ON_RESERVATION = frozenset({Operation.RESERVE_ADDITIONAL, Operation.CHARGE_RESERVATION})
+
+
+@dataclass(frozen=True)
+class ReservationState:
+    """What the checks need to know of a reservation."""
+
+    app_id: str
+    account: str
+    reserved_minor: int
+    charged_minor: int
+    open: bool  # state 'open' and not past its expiry
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Everything the table looks at, gathered before the table runs."""
+
+    operation: Operation
+    account_number: str
+    amount_minor: int = 0
+    currency: str = ""
+    app_id: str = ""
+    request_hash: str = ""
+    prior_hash: str | None = None  # of an earlier request with the same key, if any
+    account: Account | None = None
+    expired: bool = False  # the account's validity ended before now
+    reservation: ReservationState | None = None
+    voucher_usable: bool = False  # issued, not expired, PIN matched, (redeem only)
+    refundable_minor: int = 0  # what this application charged this account, net of refunds
+
+    @property
+    def transaction_total_minor(self) -> int:
+        """The size of the transaction the per-transaction limit bounds: a reservation grows."""
+        if self.operation is Operation.RESERVE_ADDITIONAL and self.reservation is not None:
+            return (
+                self.reservation.reserved_minor + self.reservation.charged_minor + self.amount_minor
+            )
+        return self.amount_minor
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    operations: frozenset[Operation]
+    refused: Callable[[Attempt], bool]
+    error: Callable[[Attempt], DomainError]
+
+
+def _acct(a: Attempt) -> Account:
+    assert a.account is not None, "row 1 refuses an unregistered account first"
+    return a.account
+
+
+def _over_monthly_limit(a: Attempt) -> bool:
+    headroom = _acct(a).headroom_minor
+    return headroom is not None and a.amount_minor > headroom
+
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        "referenceCode unused, or used by this very request",
+        ALL,
+        lambda a: a.prior_hash is not None and a.prior_hash != a.request_hash,
+        lambda a: ReferenceCodeReused(app_id=a.app_id),
+    ),
+    Check(
+        "account registered",
+        ALL,
+        lambda a: a.account is None,
+        lambda a: UnregisteredAccount(account=a.account_number),
+    ),
+    Check(
+        "currency is the account's",
+        ALL,
+        lambda a: bool(a.currency) and a.currency != _acct(a).currency,
+        lambda a: CurrencyMismatch(currency=a.currency, account_currency=_acct(a).currency),
+    ),
+    Check(
+        "account not closed",
+        ALL,
+        lambda a: _acct(a).status is Status.CLOSED,
+        lambda a: AccountClosed(account=a.account_number),
+    ),
+    Check(
+        "account not suspended",
+        DEBITS,
+        lambda a: _acct(a).status is Status.SUSPENDED,
+        lambda a: AccountSuspended(account=a.account_number),
+    ),
+    Check(
+        "account not expired",
+        DEBITS,
+        lambda a: a.expired,
+        lambda a: AccountExpired(account=a.account_number, valid_until=_acct(a).valid_until),
+    ),
+    Check(
+        "account is prepaid",
+        CREDITS_TO_PREPAID,
+        lambda a: _acct(a).kind is not Kind.PREPAID,
+        lambda a: InvalidInput(
+            account=a.account_number, reason="only prepaid accounts take credit"
+        ),
+    ),
+    Check(
+        "voucher usable and its PIN right",
+        frozenset({Operation.REDEEM_VOUCHER}),
+        lambda a: not a.voucher_usable,
+        lambda a: VoucherInvalid(),
+    ),
+    Check(
+        "reservation open and the application's own",
+        ON_RESERVATION,
+        lambda a: (
+            a.reservation is None
+            or not a.reservation.open
+            or a.reservation.app_id != a.app_id
+            or a.reservation.account != a.account_number
+        ),
+        lambda a: UnknownReservation(),
+    ),
+    Check(
+        "within what is reserved",
+        frozenset({Operation.CHARGE_RESERVATION}),
+        lambda a: a.reservation is not None and a.amount_minor > a.reservation.reserved_minor,
+        lambda a: ReservationExceeded(
+            amount=a.amount_minor,
+            reserved=a.reservation.reserved_minor if a.reservation else 0,
+        ),
+    ),
+    Check(
+        "within the per-transaction limit",
+        NEW_SPENDING,
+        lambda a: (
+            _acct(a).transaction_limit_minor is not None
+            and a.transaction_total_minor > (_acct(a).transaction_limit_minor or 0)
+        ),
+        lambda a: TransactionLimitExceeded(
+            amount=a.transaction_total_minor, limit=_acct(a).transaction_limit_minor
+        ),
+    ),
+    Check(
+        "within the monthly limit (month-to-date spend and reservations included)",
+        NEW_SPENDING,
+        _over_monthly_limit,
+        lambda a: MonthlyLimitExceeded(
+            amount=a.amount_minor,
+            limit=_acct(a).monthly_limit_minor,
+            spent=_acct(a).month_spent_minor,
+            reserved=_acct(a).reserved_minor,
+        ),
+    ),
+    Check(
+        "prepaid balance (less reservations) covers it",
+        NEW_SPENDING,
+        lambda a: _acct(a).kind is Kind.PREPAID and a.amount_minor > _acct(a).balance_minor,
+        lambda a: InsufficientBalance(amount=a.amount_minor, balance=_acct(a).balance_minor),
+    ),
+    Check(
+        "refund within what the application charged",
+        frozenset({Operation.REFUND}),
+        lambda a: a.amount_minor > a.refundable_minor,
+        lambda a: RefundExceedsCharges(amount=a.amount_minor, refundable=a.refundable_minor),
+    ),
+)
+
+IDEMPOTENCY_ROW = CHECKS[:1]
+STATE_ROWS = CHECKS[1:]
+
+
+def enforce(attempt: Attempt, rows: tuple[Check, ...] = STATE_ROWS) -> None:
+    """Raise the error of the first row that refuses ``attempt``; return if none does."""
+    for check in rows:
+        if attempt.operation in check.operations and check.refused(attempt):
+            raise check.error(attempt)
+
+
+def reservation_open(state: str, expires_at: datetime, now: datetime) -> bool:
+    return state == "open" and expires_at > now

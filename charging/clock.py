@@ -1,0 +1,77 @@
+"""Time as the ledger sees it: UTC instants stored as fixed-width text, calendar months and
+validity dates counted in the configured time zone (config ``ledger.timezone``).
+
+Timestamps are stored as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` so that text order is time order on both
+SQLite and PostgreSQL, and the same SQL compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Clock = Callable[[], datetime]
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def to_text(instant: datetime) -> str:
+    assert instant.tzinfo is not None, "the ledger only handles aware datetimes"
+    return instant.astimezone(UTC).strftime(_FORMAT)
+
+
+def from_text(text: str) -> datetime:
+    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (ledger.timezone)") from None
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def month_key(instant: datetime, tz: ZoneInfo) -> str:
+    """The calendar month of ``instant`` in ``tz``, as ``YYYY-MM``: the monthly limit's period."""
+    return instant.astimezone(tz).strftime("%Y-%m")
+
+
+def is_expired(valid_until: date | None, instant: datetime, tz: ZoneInfo) -> bool:
+    """An account is valid through the whole of its ``valid_until`` day in the ledger's zone."""
+    return valid_until is not None and local_date(instant, tz) > valid_until
+
+
+def extended_validity(
+    valid_until: date | None, days: int, instant: datetime, tz: ZoneInfo
+) -> date | None:
+    """Validity after a recharge with a ``period`` of ``days``: ``days`` from today, never
+    shortened, and unchanged for an account that never expires."""
+    if valid_until is None:
+        return None
+    return max(valid_until, local_date(instant, tz) + timedelta(days=days))
+
+
+@dataclass(frozen=True)
+class Moment:
+    """ "Now" for one request: taken once, so every check and row of the request agrees on it."""
+
+    at: datetime
+    tz: ZoneInfo
+
+    @property
+    def month(self) -> str:
+        return month_key(self.at, self.tz)
+
+    @property
+    def today(self) -> date:
+        return local_date(self.at, self.tz)

@@ -1,0 +1,100 @@
+"""Idempotency on (application, referenceCode): the database decides.
+
+A successful request leaves a row in ``ledger_requests`` keyed by the unique index
+``ledger_requests_idempotency_key``, with a hash of the request's content and its outcome. The
+ledger looks the key up first (row 0 of ``charging.checks``): same hash, the first outcome is
+returned; another hash, ``ReferenceCodeReused``. When two gateway processes race with the same key,
+the database's unique index refuses the second insert; the storage layer raises
+``UniqueViolation(IDEMPOTENCY_KEY)`` and the request runs again in its batch, now finding the
+winner's row. A refused request writes nothing, so it is re-evaluated when retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+from charging import clock
+from charging.group_commit import RetryRequest
+from charging.model import EntryKind, ReservationInfo, TransactionResult
+from charging.schema import IDEMPOTENCY_KEY
+from storage import UniqueViolation
+from storage.database import Transaction
+
+Outcome = TransactionResult | ReservationInfo | str
+
+
+@dataclass(frozen=True)
+class Prior:
+    request_hash: str
+    outcome: str
+
+
+def request_hash(operation: str, fields: dict[str, Any]) -> str:
+    """A digest of what the request asks for, to tell a retry from a different request."""
+    text = json.dumps([operation, fields], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def lookup(tx: Transaction, app_id: str, reference_code: str) -> Prior | None:
+    row = tx.one(
+        "SELECT request_hash, outcome FROM ledger_requests WHERE app_id = ? AND reference_code = ?",
+        (app_id, reference_code),
+    )
+    return None if row is None else Prior(row[0], row[1])
+
+
+def remember(
+    tx: Transaction,
+    app_id: str,
+    reference_code: str,
+    digest: str,
+    operation: str,
+    outcome: Outcome,
+    now: datetime,
+) -> None:
+    """Record a successful request. Losing a race for the key re-runs the request."""
+    try:
+        tx.execute(
+            "INSERT INTO ledger_requests (app_id, reference_code, request_hash, operation, "
+            "outcome, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (app_id, reference_code, digest, operation, encode(outcome), clock.to_text(now)),
+        )
+    except UniqueViolation as exc:
+        if exc.constraint != IDEMPOTENCY_KEY:
+            raise
+        raise RetryRequest(f"{app_id}/{reference_code} committed by another writer") from exc
+
+
+# -- outcomes as JSON ----------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return clock.to_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def encode(outcome: Outcome) -> str:
+    if isinstance(outcome, str):
+        return json.dumps({"type": "reservation_id", "value": outcome})
+    kind = "transaction" if isinstance(outcome, TransactionResult) else "reservation"
+    fields = {k: _plain(v) for k, v in asdict(outcome).items() if k != "replayed"}
+    return json.dumps({"type": kind, "value": fields})
+
+
+def decode(text: str) -> Outcome:
+    """The stored outcome, marked as a replay."""
+    data = json.loads(text)
+    value = data["value"]
+    if data["type"] == "reservation_id":
+        return str(value)
+    if data["type"] == "transaction":
+        value["kind"] = EntryKind(value["kind"])
+        value["valid_until"] = value["valid_until"] and date.fromisoformat(value["valid_until"])
+        return replace(TransactionResult(**value), replayed=True)
+    value["expires_at"] = clock.from_text(value["expires_at"])
+    return replace(ReservationInfo(**value), replayed=True)

@@ -1,0 +1,148 @@
+"""Input checks that need no database: each bad value gets its typed error before anything is
+read or written. The limits are named here, with their unit last.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+
+from charging.errors import InvalidAddress, InvalidAmount, InvalidInput
+from charging.money import MAX_MINOR, exponent
+
+ACCOUNT_NUMBER_MAX_LENGTH = 32
+APP_ID_MAX_LENGTH = 64
+REFERENCE_CODE_MAX_LENGTH = 128
+DESCRIPTION_MAX_LENGTH = 256
+CHARGING_CODE_MAX_LENGTH = 64
+TEL_URI_MAX_LENGTH = 40
+PIN_MIN_LENGTH = 4
+PIN_MAX_LENGTH = 64
+VALIDITY_EXTENSION_MAX_DAYS = 3650
+
+_ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_TEL = re.compile(r"tel:(\+?)([0-9]+)")
+_VISUAL_SEPARATORS = re.compile(r"[-.()]")  # RFC 3966 visual-separator, dropped when normalising
+
+
+def account_number(value: Any) -> str:
+    if not isinstance(value, str) or not _ACCOUNT_NUMBER.fullmatch(value):
+        raise InvalidInput(field="account", reason="letters, digits, '.', '_' or '-' only")
+    if len(value) > ACCOUNT_NUMBER_MAX_LENGTH:
+        raise InvalidInput(
+            field="account", reason=f"at most {ACCOUNT_NUMBER_MAX_LENGTH} characters"
+        )
+    return value
+
+
+def tel_uri(value: Any) -> str:
+    """A ``tel:`` URI (RFC 3966 address portion only, as Parlay X Part 1 §5.1 allows), normalised
+    by dropping visual separators: ``tel:+82-10-1234-5678`` becomes ``tel:+821012345678``.
+
+    Global numbers (``+`` and an E.164 number of at most 15 digits) and national numbers (digits
+    only) are accepted; parameters such as ``;phone-context=`` are refused.
+    """
+    if not isinstance(value, str) or len(value) > TEL_URI_MAX_LENGTH:
+        raise InvalidAddress(address=str(value)[:TEL_URI_MAX_LENGTH])
+    match = _TEL.fullmatch(_VISUAL_SEPARATORS.sub("", value))
+    if match is None:
+        raise InvalidAddress(address=value)
+    plus, digits = match.groups()
+    if len(digits) > 15 or (plus and (len(digits) < 3 or digits[0] == "0")):
+        raise InvalidAddress(address=value)
+    return f"tel:{plus}{digits}"
+
+
+def text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
+    """A printable string of bounded length (application ids, reference codes, descriptions)."""
+    if not isinstance(value, str):
+        raise InvalidInput(field=field, reason="must be text")
+    if required and not value.strip():
+        raise InvalidInput(field=field, reason="must not be empty")
+    if len(value) > max_length:
+        raise InvalidInput(field=field, reason=f"at most {max_length} characters")
+    if not value.isprintable():
+        raise InvalidInput(field=field, reason="must not contain control characters")
+    return value
+
+
+def app_id(value: Any) -> str:
+    return text(value, "app_id", APP_ID_MAX_LENGTH)
+
+
+def reference_code(value: Any) -> str:
+    return text(value, "reference_code", REFERENCE_CODE_MAX_LENGTH)
+
+
+def description(value: Any) -> str:
+    return text(value, "description", DESCRIPTION_MAX_LENGTH, required=False)
+
+
+def charging_code(value: Any) -> str | None:
+    return None if value is None else text(value, "code", CHARGING_CODE_MAX_LENGTH)
+
+
+def currency(value: Any) -> str:
+    exponent(value)  # raises UnknownCurrency
+    return str(value)
+
+
+def amount_minor(value: Any, field: str = "amount") -> int:
+    """A positive integer of minor units: no floats, Decimals, strings, booleans, zero or less."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidAmount(**{field: str(value)}, reason="an integer of minor units is expected")
+    if value <= 0:
+        raise InvalidAmount(**{field: str(value)}, reason="amount must be greater than zero")
+    if value > MAX_MINOR:
+        raise InvalidAmount(**{field: str(value)}, reason="amount too large")
+    return value
+
+
+def limit_minor(value: Any, field: str) -> int | None:
+    """A limit or threshold: None (no limit) or a non-negative integer of minor units."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINOR:
+        raise InvalidAmount(**{field: str(value)}, reason="a non-negative integer of minor units")
+    return value
+
+
+def future_date(value: Any, field: str, today: date) -> date | None:
+    """A validity date: None (never expires) or a date that is today or later."""
+    if value is None:
+        return None
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise InvalidInput(field=field, reason="a date (YYYY-MM-DD) is expected")
+    if value < today:
+        raise InvalidInput(field=field, reason="date is in the past", value=value.isoformat())
+    return value
+
+
+def extension_days(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(field="extend_days", reason="a whole number of days is expected")
+    if not 1 <= value <= VALIDITY_EXTENSION_MAX_DAYS:
+        raise InvalidInput(
+            field="extend_days", reason=f"between 1 and {VALIDITY_EXTENSION_MAX_DAYS} days"
+        )
+    return value
+
+
+def pin(value: Any) -> str:
+    """A PIN to set or verify; bounded so that no one can make the hasher chew megabytes."""
+    if not isinstance(value, str) or not PIN_MIN_LENGTH <= len(value) <= PIN_MAX_LENGTH:
+        raise InvalidInput(
+            field="pin", reason=f"{PIN_MIN_LENGTH} to {PIN_MAX_LENGTH} characters expected"
+        )
+    if not value.isprintable():
+        raise InvalidInput(field="pin", reason="must not contain control characters")
+    return value
+
+
+def positive_count(value: Any, field: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise InvalidInput(field=field, reason=f"between 1 and {maximum}")
+    return value
