@@ -1,0 +1,323 @@
+"""The one fault table: every domain error's Parlay X fault, gRPC status and HTTP status.
+
+DESIGN §3 and §6: domain code raises typed :class:`charging.errors.DomainError` values; each
+surface (the CORBA servants, the gRPC shim, the web application) turns them into its standard
+form through :func:`fault_for` and nothing else, so the three always agree. ``docs/faults.md``
+renders this same table (``python -m scf.common.faults_doc --write``), and a test proves that
+every ``DomainError`` subclass has a row here.
+
+Transport-free on purpose: gRPC codes are plain names (``"FAILED_PRECONDITION"``), so the domain
+side never imports grpc. Anything that is not a ``DomainError`` becomes SVC0001 (or SVC1000 when
+it is known to be transient) with an opaque incident id and nothing of its own text: no SQL or
+driver message ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from charging.errors import DomainError
+from charging.money import from_minor
+from storage.database import StorageUnavailable, TransactionConflict
+
+log = logging.getLogger("micropay.faults")
+
+ERROR_DOMAIN = "micropay"  # google.rpc.ErrorInfo.domain
+UNSPECIFIED = "unspecified"  # a variable the raiser did not supply
+
+
+class Kind(enum.StrEnum):
+    """The two Parlay X fault families (ES 202 391-1 §5.3-5.4)."""
+
+    SERVICE = "ServiceException"
+    POLICY = "PolicyException"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One %n of a template. ``name`` is lowerCamelCase: it is also the ErrorInfo metadata key.
+
+    The value is the first of ``name``, its snake_case form and ``aliases`` found in the error's
+    variables, then in the surface's context (the request's own parameters), else ``default``,
+    else ``"unspecified"``. A ``money`` variable holds integer minor units -- domain code counts
+    in them -- and is rendered as a decimal amount of the ``currency`` found the same way
+    (``name_minor`` is accepted too); a value that is not an integer is shown as given.
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    default: str | None = None
+    money: bool = False
+
+    def candidates(self) -> tuple[str, ...]:
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
+        names = (self.name, snake, *self.aliases)
+        return names + tuple(f"{n}_minor" for n in names) if self.money else names
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """One row of the table."""
+
+    code: str  # DomainError.code
+    kind: Kind
+    message_id: str
+    template: str  # Parlay X text with %1, %2 ...
+    variables: tuple[Variable, ...]
+    grpc_code: str  # a grpc.StatusCode name
+    http_status: int
+    origin: str  # where the messageId comes from (shown in docs/faults.md)
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A rendered fault, ready for any surface."""
+
+    code: str
+    kind: Kind
+    message_id: str
+    template: str
+    text: str  # the template with the variables substituted
+    variables: list[str]
+    variable_names: tuple[str, ...]
+    grpc_code: str
+    http_status: int
+    incident: str | None = None  # set for unexpected errors: the id that is in the server log
+
+    def metadata(self) -> dict[str, str]:
+        """The variables by name: google.rpc.ErrorInfo.metadata (AIP-193)."""
+        return dict(zip(self.variable_names, self.variables, strict=True))
+
+    def error_info(self) -> dict[str, object]:
+        """The fields of google.rpc.ErrorInfo: reason = messageId, domain, metadata."""
+        return {"reason": self.message_id, "domain": ERROR_DOMAIN, "metadata": self.metadata()}
+
+    def http_body(self) -> dict[str, object]:
+        """The OneAPI-style JSON body: {"requestError": {"policyException": {...}}}."""
+        key = "serviceException" if self.kind is Kind.SERVICE else "policyException"
+        fields = {"messageId": self.message_id, "text": self.template, "variables": self.variables}
+        return {"requestError": {key: fields}}
+
+
+V = Variable
+_S, _P = Kind.SERVICE, Kind.POLICY
+_PX1 = "Parlay X Part 1 (ES 202 391-1 §10)"
+_PX4 = "Parlay X Part 4 (ES 202 391-4), SMS range SVC0280-0284"
+_PX7 = "Parlay X Part 7 (ES 202 391-7 §9)"
+_ONEAPI = "GSMA OneAPI operator code (third-party range)"
+_OURS = "micropay (third-party range, block 1100-1199)"
+_PART = V("part", aliases=("field",))
+_SERVICE = V("service", default="micro-payment")
+_AMOUNT = V("amount", aliases=("attempted",), money=True)
+_CURRENCY = V("currency", aliases=("account_currency",))
+_RESERVATION = V("reservationIdentifier", aliases=("reservation_id", "reservation"))
+
+# One row per DomainError code. Standard messageIds keep the standard text as the prefix; where
+# the standard text has no place for what the client needs (which limit, which amount), micropay
+# appends it with further %n variables (docs/faults.md).
+# fmt: off
+FAULT_TABLE: tuple[FaultSpec, ...] = (
+    # -- input ------------------------------------------------------------------------------
+    FaultSpec("invalid_input", _S, "SVC0002", "Invalid input value for message part %1",
+              (_PART,), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("invalid_address", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", aliases=("field",), default="address"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("invalid_amount", _S, "SVC0007",
+              "Invalid charging information: amount '%1' refused, %2",
+              (V("amount"), V("reason")), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("unknown_currency", _S, "SVC0007",
+              "Invalid charging information: currency %1 is unknown or not supported",
+              (V("currency"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("currency_mismatch", _S, "SVC0007",
+              "Invalid charging information: currency %1 is not the account's currency %2",
+              (V("currency"), V("accountCurrency")), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("empty_message", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="message"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("message_too_long", _S, "SVC0280", "Message too long. Maximum length is %1 characters",
+              (V("maxLength"),), "INVALID_ARGUMENT", 400, _PX4),
+    FaultSpec("voucher_invalid", _S, "SVC0251", "Voucher %1 is not valid.",
+              (V("voucherIdentifier", aliases=("voucher", "voucher_id")),),
+              "INVALID_ARGUMENT", 400, _PX7),
+    # -- identifiers that name nothing (yet) --------------------------------------------------
+    FaultSpec("unknown_reservation", _S, "SVC1101",
+              "Reservation %1 is unknown, expired or already closed",
+              (_RESERVATION,), "NOT_FOUND", 404, _OURS),
+    FaultSpec("unknown_correlator", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="correlator"),), "NOT_FOUND", 404, _PX1),
+    FaultSpec("unknown_request_id", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="requestIdentifier"),), "NOT_FOUND", 404, _PX1),
+    FaultSpec("unknown_registration", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="registrationIdentifier"),), "NOT_FOUND", 404, _PX1),
+    # -- conflicts with what exists ------------------------------------------------------------
+    FaultSpec("reference_code_reused", _S, "SVC1102",
+              "referenceCode %1 was already used for a different request",
+              (V("referenceCode", aliases=("reference",)),), "ALREADY_EXISTS", 409, _OURS),
+    FaultSpec("duplicate_correlator", _S, "SVC0005",
+              "Correlator %1 specified in message part %2 is a duplicate",
+              (V("correlator"), V("part", default="correlator")), "ALREADY_EXISTS", 409, _PX1),
+    FaultSpec("overlapped_criteria", _S, "SVC0008", "Overlapped Criteria %1",
+              (V("criteria"),), "ALREADY_EXISTS", 409, _PX1),
+    FaultSpec("reservation_exceeded", _S, "SVC1103",
+              "The charge of %1 exceeds the %2 reserved by reservation %3 (%4)",
+              (_AMOUNT, V("reserved", aliases=("remaining",), money=True), _RESERVATION,
+               _CURRENCY), "FAILED_PRECONDITION", 409, _OURS),
+    # -- end-user authentication ---------------------------------------------------------------
+    FaultSpec("wrong_pin", _S, "SVC0250", "End user authentication failed.", (),
+              "PERMISSION_DENIED", 403, _PX7),
+    FaultSpec("pin_locked", _P, "POL1103",
+              "End user authentication is locked after too many failures; retry after %1",
+              (V("lockedUntil", aliases=("until",), default="the lockout period"),),
+              "RESOURCE_EXHAUSTED", 429, _OURS),
+    # -- account state -------------------------------------------------------------------------
+    FaultSpec("unregistered_account", _P, "POL1009", "User has not been provisioned for %1",
+              (_SERVICE,), "NOT_FOUND", 404, _ONEAPI),
+    FaultSpec("account_suspended", _P, "POL1010", "User has been suspended from %1",
+              (_SERVICE,), "FAILED_PRECONDITION", 403, _ONEAPI),
+    FaultSpec("account_expired", _P, "POL1101", "User's %1 account expired on %2",
+              (_SERVICE, V("validUntil")), "FAILED_PRECONDITION", 403, _OURS),
+    FaultSpec("account_closed", _P, "POL1102", "User's %1 account has been closed",
+              (_SERVICE,), "FAILED_PRECONDITION", 403, _OURS),
+    # -- money and limits ----------------------------------------------------------------------
+    FaultSpec("transaction_limit_exceeded", _P, "POL0254",
+              "The amount exceeds the operator limit for a single charge "
+              "(limit %1, attempted %2 %3)",
+              (V("limit", money=True), _AMOUNT, _CURRENCY), "FAILED_PRECONDITION", 422, _ONEAPI),
+    FaultSpec("monthly_limit_exceeded", _P, "POL1001",
+              "The %1 operator charging limit for this user has been exceeded "
+              "(limit %2, spent %3, reserved %4, attempted %5 %6)",
+              (V("period", default="monthly"), V("limit", money=True), V("spent", money=True),
+               V("reserved", default="0", money=True), _AMOUNT, _CURRENCY),
+              "FAILED_PRECONDITION", 422, _ONEAPI),
+    FaultSpec("insufficient_balance", _P, "POL1000",
+              "User has insufficient credit for transaction (available %1, attempted %2 %3)",
+              (V("available", aliases=("balance",), money=True), _AMOUNT, _CURRENCY),
+              "FAILED_PRECONDITION", 422, _ONEAPI),
+    FaultSpec("refund_exceeds_charges", _P, "POL1104",
+              "The refund of %1 exceeds the %2 still refundable (%3)",
+              (_AMOUNT, V("refundable", aliases=("charged",), money=True), _CURRENCY),
+              "FAILED_PRECONDITION", 422, _OURS),
+    FaultSpec("charging_not_supported", _P, "POL0008", "Charging is not supported", (),
+              "PERMISSION_DENIED", 403, _PX1),
+    # -- the base class: a refusal without a row of its own ----------------------------------
+    FaultSpec("domain_error", _P, "POL0001", "A policy error occurred. Error code is %1",
+              (V("errorCode"),), "FAILED_PRECONDITION", 403, _PX1),
+)
+
+# Not domain errors: what an unexpected exception becomes (no detail of it leaves the server).
+UNEXPECTED = FaultSpec("unexpected", _S, "SVC0001", "A service error occurred. Error code is %1",
+                       (V("errorCode"),), "INTERNAL", 500, _PX1)
+TRANSIENT = FaultSpec("transient", _S, "SVC1000", "No resources", (), "UNAVAILABLE", 503, _ONEAPI)
+# fmt: on
+
+SPECS: dict[str, FaultSpec] = {spec.code: spec for spec in FAULT_TABLE}
+assert len(SPECS) == len(FAULT_TABLE), "a code appears twice in FAULT_TABLE"
+
+_PLACEHOLDER = re.compile(r"%(\d+)")
+
+
+def _lookup(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str | None:
+    for source in sources:
+        for name in var.candidates():
+            if name in source:
+                return source[name]
+    return None
+
+
+def _value(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str:
+    """The rendered value of ``var`` (see :class:`Variable`)."""
+    value = _lookup(var, sources)
+    if value is None:
+        return var.default if var.default is not None else UNSPECIFIED
+    if not var.money or not re.fullmatch(r"-?\d+", value):
+        return value
+    currency = _lookup(_CURRENCY, sources)
+    try:
+        return str(from_minor(int(value), currency)) if currency else f"{value} (minor units)"
+    except DomainError:  # an unknown currency: show the units as they are, never guess
+        return f"{value} (minor units)"
+
+
+def render(template: str, values: list[str]) -> str:
+    """Substitute %1, %2 ... in one pass (a value containing '%2' is left as it is)."""
+    return _PLACEHOLDER.sub(lambda m: values[int(m.group(1)) - 1], template)
+
+
+def spec_for(error: DomainError) -> FaultSpec:
+    """The row for ``error``: its own code's, else its nearest ancestor's, else the base row."""
+    for cls in type(error).__mro__:
+        code = getattr(cls, "code", None)
+        if isinstance(code, str) and code in SPECS:
+            return SPECS[code]
+    return SPECS["domain_error"]
+
+
+def domain_error_classes() -> list[type[DomainError]]:
+    """Every DomainError class: charging.errors and, when present, scf.sms.errors (walked
+    recursively, so subclasses of subclasses count)."""
+    import importlib
+
+    for module in ("charging.errors", "scf.sms.errors"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    found: list[type[DomainError]] = [DomainError]
+    for cls in found:
+        found.extend(sub for sub in cls.__subclasses__() if sub not in found)
+    return found
+
+
+def _build(spec: FaultSpec, values: list[str], code: str, incident: str | None = None) -> Fault:
+    return Fault(
+        code=code,
+        kind=spec.kind,
+        message_id=spec.message_id,
+        template=spec.template,
+        text=render(spec.template, values),
+        variables=values,
+        variable_names=tuple(v.name for v in spec.variables),
+        grpc_code=spec.grpc_code,
+        http_status=spec.http_status,
+        incident=incident,
+    )
+
+
+def fault_for(error: DomainError, context: Mapping[str, object] | None = None) -> Fault:
+    """The fault every surface reports for a domain error.
+
+    ``context`` is what the surface knows of the request (Parlay X parameter names, e.g.
+    ``{"referenceCode": ..., "currency": ...}``); it fills variables the error does not carry.
+    """
+    spec = spec_for(error)
+    own = dict(error.variables)
+    if spec.code == "domain_error":
+        own.setdefault("errorCode", error.code)
+    sources = (own, {k: str(v) for k, v in (context or {}).items()})
+    values = [_value(var, sources) for var in spec.variables]
+    return _build(spec, values, error.code)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """Conditions that pass by themselves, so a retry with the same referenceCode is right."""
+    return isinstance(
+        exc, StorageUnavailable | TransactionConflict | TimeoutError | ConnectionError
+    )
+
+
+def fault_for_exception(exc: BaseException, context: Mapping[str, object] | None = None) -> Fault:
+    """The fault for anything a servant or servicer caught: domain errors through the table;
+    anything else is logged here with an incident id and reported without a word of its text
+    (SVC1000 when the condition passes by itself, so that a retry is right; else SVC0001)."""
+    if isinstance(exc, DomainError):
+        return fault_for(exc, context)
+    incident = secrets.token_hex(6)
+    log.error("incident %s: unexpected %s", incident, type(exc).__name__, exc_info=exc)
+    if _is_transient(exc):
+        return _build(TRANSIENT, [], TRANSIENT.code, incident)
+    return _build(UNEXPECTED, [incident], UNEXPECTED.code, incident)

@@ -1,0 +1,1 @@
+"""Tests of the SCFs (scf/), mirroring the source tree."""

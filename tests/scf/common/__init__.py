@@ -1,0 +1,1 @@
+"""Tests of scf/common: the fault table, addresses, amounts."""
