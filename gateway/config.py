@@ -58,6 +58,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "short_code": "tel:+821555",
         "max_length": 1530,
         "submit_window_max": 10,
+        "templates_file": "",  # empty: <data.dir>/sms-templates.toml (operator overrides)
     },
     "health": {
         "host": "127.0.0.1",

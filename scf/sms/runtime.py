@@ -1,0 +1,86 @@
+"""Wiring of the SMS SCF for the gateway: the domain service, the SMPP sender and the dispatcher.
+
+``micropay serve`` does, in order::
+
+    smsc = start_embedded_smsc(config) if config["smsc"]["embedded"] else None   # smsc.embedded
+    sms = start_sms(config, smsc_port=smsc.port if smsc else None,
+                    charging_hook=..., resolver=...)
+    ... sms.service.sendSms(...) / sms.service.notify_subscriber(...) ...
+    sms.stop(); smsc and smsc.stop()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from scf.sms.model import ChargingHook, NotificationResolver
+from scf.sms.notifications import NotificationDispatcher
+from scf.sms.sender import SUBMIT_LEASE_MS, SmppSender
+from scf.sms.service import SmsService
+from scf.sms.templates import Templates
+from smsc.credentials import password_path, read_password, smsc_data_dir
+from storage import Database, open_database
+
+
+def _no_listener(endpoint: str):  # noqa: ANN202 - raises by design
+    raise LookupError(f"no notification transport is wired for endpoint {endpoint!r}")
+
+
+@dataclass
+class SmsRuntime:
+    service: SmsService
+    sender: SmppSender
+    dispatcher: NotificationDispatcher
+    db: Database
+    own_db: bool
+
+    def stop(self) -> None:
+        """Finish in-flight submissions and record them, then stop delivering notifications."""
+        self.sender.stop()
+        self.dispatcher.stop()
+        if self.own_db:
+            self.db.close()
+
+
+def templates_path(config) -> Path:  # config: gateway.config.Config
+    name = config["sms"].get("templates_file") or ""
+    return Path(name) if name else config.data_dir / "sms-templates.toml"
+
+
+def start_sms(
+    config,
+    *,
+    db: Database | None = None,
+    smsc_port: int | None = None,
+    charging_hook: ChargingHook | None = None,
+    resolver: NotificationResolver | None = None,
+    lease_ms: int = SUBMIT_LEASE_MS,
+) -> SmsRuntime:
+    """Open (or share) the ledger's database, migrate the "sms" tables, start sender and dispatcher."""
+    own_db = db is None
+    database = db or open_database(config.ledger_url)
+    smsc = config["smsc"]
+    pw_file = password_path(smsc["password_file"], smsc_data_dir(config.data_dir))
+    dispatcher = NotificationDispatcher(database, resolver or _no_listener)
+    sender = SmppSender(
+        database,
+        host=smsc["host"],
+        port=smsc_port if smsc_port is not None else int(smsc["port"]),
+        system_id=smsc["system_id"],
+        password=lambda: read_password(pw_file),
+        window_max=int(config["sms"]["submit_window_max"]),
+        lease_ms=lease_ms,
+        on_event=dispatcher.wake,
+    )
+    service = SmsService(
+        database,
+        short_code=config["sms"]["short_code"],
+        max_length=int(config["sms"]["max_length"]),
+        charging_hook=charging_hook,
+        templates=Templates(templates_path(config)),
+        on_stored=sender.wake,
+    )
+    sender.start()
+    dispatcher.start()
+    return SmsRuntime(service, sender, dispatcher, database, own_db)
