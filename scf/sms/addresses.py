@@ -1,10 +1,8 @@
-"""Parlay X ``tel:`` addresses <-> SMPP addresses (TON, NPI, digits).
+"""Parlay X addresses <-> SMPP addresses (TON, NPI, digits).
 
-Parlay X Part 1 §5.1: tel: URIs per RFC 3966, national (no '+') and international ('+' and the
-country code) both accepted; short codes may come as ``short:DIGITS``. SMPP carries digits with a
-type of number: international -> TON 1/NPI 1 (ISDN), national -> TON 0/NPI 1, alphanumeric sender
-names -> TON 5/NPI 0. Visual separators ('-', '.', '(', ')') are dropped; URI parameters
-(';...') are refused, as the spec allows.
+Parsing is :mod:`scf.common.address` (Parlay X Part 1 §5.1). SMPP carries digits with a type of
+number: ``tel:+`` (international) -> TON 1/NPI 1 (ISDN), national ``tel:`` -> TON 0/NPI 1,
+``short:`` codes -> TON 3 (network specific), alphanumeric sender names -> TON 5/NPI 0.
 """
 
 from __future__ import annotations
@@ -13,17 +11,19 @@ import re
 from dataclasses import dataclass
 
 from charging.errors import InvalidAddress
+from scf.common.address import AddressKind, parse_activation_number, parse_end_user
 
-INTERNATIONAL_DIGITS_MAX = 15  # E.164
-NATIONAL_DIGITS_MAX = 20  # SMPP address field: 21 octets with the terminating NUL
 SENDER_NAME_CHARS_MAX = 11  # alphanumeric originator (3GPP TS 23.040)
 
-TON_UNKNOWN, TON_INTERNATIONAL, TON_ALPHANUMERIC = 0, 1, 5
+TON_UNKNOWN, TON_INTERNATIONAL, TON_NETWORK_SPECIFIC, TON_ALPHANUMERIC = 0, 1, 3, 5
 NPI_UNKNOWN, NPI_ISDN = 0, 1
 
-_VISUAL = re.compile(r"[-.()]")
-_TEL = re.compile(r"^(?P<plus>\+)?(?P<digits>[0-9]+)$")
 _SENDER_NAME = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
+_TON_OF_KIND = {
+    AddressKind.GLOBAL: (TON_INTERNATIONAL, NPI_ISDN),
+    AddressKind.NATIONAL: (TON_UNKNOWN, NPI_ISDN),
+    AddressKind.SHORT_CODE: (TON_NETWORK_SPECIFIC, NPI_UNKNOWN),
+}
 
 
 @dataclass(frozen=True)
@@ -34,34 +34,29 @@ class SmppAddress:
 
     @property
     def uri(self) -> str:
-        """The canonical tel: URI of this address (alphanumeric names stay as they are)."""
+        """The canonical URI (scf.common.address spelling); alphanumeric names stay as they are."""
         if self.ton == TON_ALPHANUMERIC:
             return self.digits
-        return f"tel:+{self.digits}" if self.ton == TON_INTERNATIONAL else f"tel:{self.digits}"
+        if self.ton == TON_INTERNATIONAL:
+            return f"tel:+{self.digits}"
+        if self.ton == TON_NETWORK_SPECIFIC:
+            return f"short:{self.digits}"
+        return f"tel:{self.digits}"
 
 
-def parse_tel(address: str, part: str = "addresses") -> SmppAddress:
-    """Parse a ``tel:`` (or ``short:``) URI into SMPP form; raise InvalidAddress if malformed."""
-    if not isinstance(address, str):
-        raise InvalidAddress(part=part, address=repr(address))
-    text = address.strip()
-    scheme, sep, rest = text.partition(":")
-    if not sep or scheme.lower() not in ("tel", "short"):
-        raise InvalidAddress(part=part, address=address)
-    if ";" in rest or not rest:
-        raise InvalidAddress(part=part, address=address)
-    body = _VISUAL.sub("", rest)
-    match = _TEL.match(body)
-    if not match or (scheme.lower() == "short" and match["plus"]):
-        raise InvalidAddress(part=part, address=address)
-    digits = match["digits"]
-    if match["plus"]:
-        if len(digits) > INTERNATIONAL_DIGITS_MAX:
-            raise InvalidAddress(part=part, address=address)
-        return SmppAddress(digits, TON_INTERNATIONAL, NPI_ISDN)
-    if len(digits) > NATIONAL_DIGITS_MAX:
-        raise InvalidAddress(part=part, address=address)
-    return SmppAddress(digits, TON_UNKNOWN, NPI_ISDN)
+def parse_tel(address: object, part: str = "addresses", *, short_codes: bool = True) -> SmppAddress:
+    """Parse a ``tel:`` (or ``short:``) URI into SMPP form; raise InvalidAddress if malformed.
+
+    Parsing and the canonical spelling are scf.common.address's, so a number keys the same row
+    here as in the ledger.
+    """
+    parsed = (
+        parse_activation_number(address, part=part)
+        if short_codes
+        else parse_end_user(address, part=part)
+    )
+    ton, npi = _TON_OF_KIND[parsed.kind]
+    return SmppAddress(parsed.digits, ton, npi)
 
 
 def canonical_tel(address: str, part: str = "addresses") -> str:

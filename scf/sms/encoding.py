@@ -49,7 +49,9 @@ class Concat:
 class EncodedPart:
     data_coding: int
     esm_class: int  # ESM_CLASS_UDHI when short_message starts with a UDH
-    short_message: bytes  # UDH (if any) + encoded text, at most 140 octets
+    short_message: (
+        bytes  # UDH (if any) + text: <= 140 octets (UCS-2), <= 160 septets (GSM, unpacked)
+    )
     text: str  # the characters this part carries
 
 
@@ -104,6 +106,8 @@ def parse_udh(short_message: bytes) -> tuple[Concat | None, bytes]:
     while i + 2 <= len(udh):
         iei, length = udh[i], udh[i + 1]
         value = udh[i + 2 : i + 2 + length]
+        if len(value) < length:
+            break  # a truncated UDH: no concatenation info can be trusted
         if iei == 0x00 and length == 3:
             concat = Concat(value[0], value[1], value[2])
         elif iei == 0x08 and length == 4:

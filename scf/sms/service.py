@@ -84,7 +84,7 @@ class SmsService:
             raise InvalidInput(part="addresses", count=len(addresses), max=ADDRESSES_MAX)
         targets: dict[str, SmppAddress] = {}
         for address in addresses:
-            parsed = parse_tel(address, "addresses")
+            parsed = parse_tel(address, "addresses", short_codes=False)
             targets.setdefault(parsed.uri, parsed)
         source = sender_address(sender_name, self.short_code)
         if not isinstance(message, str):
