@@ -127,10 +127,12 @@ class PostgresServer:
                 time.sleep(0.1)
 
     def stop(self) -> None:
-        """Stop the server (fast shutdown, then kill) and remove its folder."""
+        """Stop the server (immediate shutdown, then kill) and remove its folder."""
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGINT)  # PostgreSQL's "fast" shutdown
+            process.send_signal(
+                signal.SIGQUIT
+            )  # "immediate": no checkpoint, the data is thrown away
             try:
                 process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

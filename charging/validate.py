@@ -16,13 +16,13 @@ APP_ID_MAX_LENGTH = 64
 REFERENCE_CODE_MAX_LENGTH = 128
 DESCRIPTION_MAX_LENGTH = 256
 CHARGING_CODE_MAX_LENGTH = 64
-TEL_URI_MAX_LENGTH = 40
+TEL_URI_MAX_LENGTH = 64  # longer input is refused before it is looked at (as scf.common.address)
 PIN_MIN_LENGTH = 4
 PIN_MAX_LENGTH = 64
 VALIDITY_EXTENSION_MAX_DAYS = 3650
 
 _ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_TEL = re.compile(r"tel:(\+?)([0-9]+)")
+_TEL = re.compile(r"tel:(\+?)([0-9]+)", re.IGNORECASE)
 _VISUAL_SEPARATORS = re.compile(r"[-.()]")  # RFC 3966 visual-separator, dropped when normalising
 
 
@@ -41,11 +41,12 @@ def tel_uri(value: Any) -> str:
     by dropping visual separators: ``tel:+82-10-1234-5678`` becomes ``tel:+821012345678``.
 
     Global numbers (``+`` and an E.164 number of at most 15 digits) and national numbers (digits
-    only) are accepted; parameters such as ``;phone-context=`` are refused.
+    only) are accepted; parameters such as ``;phone-context=`` are refused. The scheme is
+    case-insensitive. ``scf.common.address`` normalises end-user addresses to the same URI.
     """
     if not isinstance(value, str) or len(value) > TEL_URI_MAX_LENGTH:
         raise InvalidAddress(address=str(value)[:TEL_URI_MAX_LENGTH])
-    match = _TEL.fullmatch(_VISUAL_SEPARATORS.sub("", value))
+    match = _TEL.fullmatch(_VISUAL_SEPARATORS.sub("", value.strip()))
     if match is None:
         raise InvalidAddress(address=value)
     plus, digits = match.groups()

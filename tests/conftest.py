@@ -20,3 +20,25 @@ def free_port() -> int:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+# -- PostgreSQL: one throwaway server per test session, a fresh database per test ----------------
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL 15 (initdb + postgres in a temporary folder on a free port; as the
+    ``nobody`` user when the suite runs as root). Stopped and removed at the end of the session."""
+    from bench.pgserver import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """The URL of a new, empty database on the session's PostgreSQL server."""
+    import uuid
+
+    return postgres_server.create_database(f"t_{uuid.uuid4().hex[:16]}")
