@@ -5,8 +5,8 @@ everything in arrival order, in batches (one commit for many responses: group co
 
 - Window: at most ``window_max`` submit_sm are outstanding; a part is leased when claimed.
 - Throttling: ESME_RTHROTTLED / ESME_RMSGQFUL pause all submission for a delay that doubles while
-  the SMSC keeps throttling (``THROTTLE_DELAY_MIN_MS`` .. ``THROTTLE_DELAY_MAX_MS``); the part
-  is retried.
+  the SMSC keeps throttling (``THROTTLE_DELAY_MIN_MS`` .. ``THROTTLE_DELAY_MAX_MS``), and the
+  window restarts at 1, growing by one per accepted submit_sm (slow start); the part is retried.
 - SMSC down or bind lost: reconnect with back-off (``RECONNECT_DELAY_MIN_MS`` .. ``_MAX_MS``);
   parts in flight are released and resubmitted on the next bind.
 - Durability: a part becomes ``submitted`` in the commit that records its submit_sm_resp, so a
@@ -110,6 +110,7 @@ class SmppSender:
         self._ops: list[tuple[Callable[..., Any], tuple, asyncio.Future]] = []
         self._throttle_delay_ms = THROTTLE_DELAY_MIN_MS
         self._throttled_until = 0
+        self._window = window_max  # shrinks to 1 when throttled, grows back by 1 per success
         self._db_exec = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sms-db")
 
     # -- life cycle (any thread) -----------------------------------------------------------------
@@ -279,7 +280,7 @@ class SmppSender:
             if self._throttled_until > now:
                 await self._wait(session.closed, timeout_ms=self._throttled_until - now)
                 continue
-            free = self.window_max - len(self._inflight)
+            free = self._window - len(self._inflight)
             if free <= 0:
                 self._slot_ev.clear()
                 await self._wait(self._slot_ev, session.closed, timeout_ms=POLL_INTERVAL_MS)
@@ -315,11 +316,15 @@ class SmppSender:
         if isinstance(resp, SubmitSmResp) and status == _S.ESME_ROK:
             self.stats["acked"] += 1
             self._throttle_delay_ms = THROTTLE_DELAY_MIN_MS
+            self._window = min(self._window + 1, self.window_max)
             self._enqueue(outbox.record_ack, part.part_id, resp.message_id)
         elif status in THROTTLE_STATUSES:
             self.stats["throttled"] += 1
-            self._throttled_until = max(self._throttled_until, _ms() + self._throttle_delay_ms)
-            self._throttle_delay_ms = min(self._throttle_delay_ms * 2, THROTTLE_DELAY_MAX_MS)
+            now = _ms()
+            if now >= self._throttled_until:  # a new episode (answers to a window arrive together)
+                self._throttled_until = now + self._throttle_delay_ms
+                self._throttle_delay_ms = min(self._throttle_delay_ms * 2, THROTTLE_DELAY_MAX_MS)
+                self._window = 1
             self._enqueue(outbox.record_retry, part.part_id, 0, status.name, False)
         elif (status in TEMPORARY_STATUSES or isinstance(resp, GenericNack)) and (
             part.attempts + 1 < SUBMIT_ATTEMPTS_MAX
