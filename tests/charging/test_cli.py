@@ -1,0 +1,194 @@
+"""``micropay account`` and ``micropay voucher`` as operators run them: real processes, --json,
+exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CLI_TIMEOUT_S = 30
+
+
+@pytest.fixture
+def micropay(tmp_path: Path):
+    """Run ``micropay --json ARGS`` against a ledger in ``tmp_path``: (exit code, JSON, stderr)."""
+
+    def run(*args: str, url: str | None = None) -> tuple[int, object, str]:
+        env = {
+            **os.environ,
+            "MICROPAY_DATA_DIR": str(tmp_path / "var"),
+            "MICROPAY_LEDGER_URL": url or "",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "--json", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+        )
+        out = json.loads(done.stdout) if done.stdout.strip() else None
+        return done.returncode, out, done.stderr
+
+    return run
+
+
+def test_account_life_cycle(micropay, tmp_path):
+    pin_file = tmp_path / "pin"
+    pin_file.write_text("2468\n")
+    code, account, _ = micropay(
+        "account", "create", "1001", "--msisdn", "tel:+82-10-1234-5678", "--currency", "KRW",
+        "--balance", "10000", "--monthly-limit", "50000", "--transaction-limit", "20000",
+        "--low-balance", "3000", "--valid-until", "2099-12-31", "--pin-file", str(pin_file),
+    )  # fmt: skip
+    assert code == 0
+    assert account["msisdn"] == "tel:+821012345678"
+    assert (account["balance"], account["headroom"], account["has_pin"]) == ("10000", "50000", True)
+    assert (tmp_path / "var" / "ledger.db").exists()  # the default ledger URL: <data>/ledger.db
+
+    code, topped, _ = micropay(
+        "account", "topup", "1001", "5000", "--reference", "t-1", "--extend-days", "30"
+    )
+    assert (code, topped["balance"], topped["replayed"]) == (0, "15000", False)
+    code, again, _ = micropay(
+        "account", "topup", "1001", "5000", "--reference", "t-1", "--extend-days", "30"
+    )
+    assert (code, again["balance"], again["replayed"]) == (0, "15000", True)
+
+    code, changed, _ = micropay(
+        "account", "set", "1001", "--monthly-limit", "none", "--valid-until", "none"
+    )
+    assert (code, changed["monthly_limit"], changed["headroom"], changed["valid_until"]) == (
+        0,
+        None,
+        None,
+        None,
+    )
+
+    assert micropay("account", "suspend", "1001")[1]["status"] == "suspended"
+    code, shown, _ = micropay("account", "show", "1001")
+    assert (code, shown["state"]) == (0, "suspended")
+    assert micropay("account", "resume", "1001")[1]["status"] == "active"
+
+    code, history, _ = micropay("account", "history", "1001")
+    assert code == 0 and [h["kind"] for h in history] == ["recharge", "opening"]
+    assert micropay("account", "close", "1001")[1]["status"] == "closed"
+    code, accounts, _ = micropay("account", "list")
+    assert code == 0 and [a["number"] for a in accounts] == ["1001"]
+
+
+def test_usd_amounts_are_exact_decimals(micropay):
+    code, account, _ = micropay(
+        "account", "create", "2001", "--msisdn", "tel:+12025550100", "--currency", "USD",
+        "--balance", "12.50", "--kind", "prepaid",
+    )  # fmt: skip
+    assert (code, account["balance"]) == (0, "12.50")
+    code, out, err = micropay("account", "topup", "2001", "0.005")
+    assert code == 1 and out is None
+    assert err.startswith("micropay: error: Invalid amount") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("account", "show", "9999"), "not registered"),
+        (("account", "create", "3001", "--msisdn", "tel:+82", "--currency", "KRW"), "address"),
+        (
+            (
+                "account",
+                "create",
+                "3001",
+                "--msisdn",
+                "tel:+8210",
+                "--currency",
+                "KRW",
+                "--balance",
+                "1.5",
+            ),
+            "amount",
+        ),
+        (("account", "create", "3001", "--msisdn", "tel:+8210", "--currency", "XYZ"), "currency"),
+        (
+            (
+                "account",
+                "create",
+                "3001",
+                "--msisdn",
+                "tel:+8210",
+                "--currency",
+                "KRW",
+                "--pin-file",
+                "/nonexistent",
+            ),
+            "PIN file",
+        ),
+        (
+            (
+                "account",
+                "create",
+                "3001",
+                "--msisdn",
+                "tel:+8210",
+                "--currency",
+                "KRW",
+                "--kind",
+                "postpaid",
+            ),
+            "monthly_limit",
+        ),
+        (
+            (
+                "account",
+                "create",
+                "3001",
+                "--msisdn",
+                "tel:+8210",
+                "--currency",
+                "KRW",
+                "--valid-until",
+                "2000-01-01",
+            ),
+            "past",
+        ),
+        (("account", "set", "9999", "--low-balance", "5"), "not registered"),
+        (("voucher", "issue", "0", "--currency", "KRW"), "amount"),
+    ],
+)
+def test_errors_are_one_line_with_a_non_zero_exit(micropay, args, message):
+    code, out, err = micropay(*args)
+    assert code == 1 and out is None
+    assert err.startswith("micropay: error:") and message in err and err.count("\n") == 1
+
+
+def test_usage_errors_exit_2(micropay):
+    code, _, err = micropay("account", "create", "3001", "--currency", "KRW")
+    assert code == 2 and "--msisdn" in err
+
+
+def test_vouchers_are_issued_with_a_pin_shown_once(micropay):
+    code, issued, _ = micropay("voucher", "issue", "5000", "--currency", "KRW", "--count", "2")
+    assert code == 0 and len(issued) == 2
+    assert all(len(v["pin"]) == 16 and v["amount"] == "5000" for v in issued)
+    code, listed, _ = micropay("voucher", "list", "--state", "issued")
+    assert code == 0 and sorted(v["voucher_id"] for v in listed) == sorted(
+        v["voucher_id"] for v in issued
+    )
+    assert not any("pin" in v for v in listed)
+
+
+@pytest.mark.postgres
+def test_the_ledger_url_may_name_postgresql(micropay, postgres_url):
+    code, account, _ = micropay(
+        "account", "create", "4001", "--msisdn", "tel:+821055500001", "--currency", "KRW",
+        "--kind", "postpaid", "--monthly-limit", "300000", url=postgres_url,
+    )  # fmt: skip
+    assert (code, account["balance"], account["kind"]) == (0, "300000", "postpaid")
+    code, shown, _ = micropay("account", "show", "4001", url=postgres_url)
+    assert (code, shown["state"]) == (0, "active")

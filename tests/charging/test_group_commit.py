@@ -1,0 +1,128 @@
+"""Group commit: concurrent requests share one transaction; each runs in its own savepoint, so a
+refused one rolls back alone; answers come only after the commit."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+import pytest
+
+from charging.errors import InsufficientBalance
+from charging.group_commit import GroupCommitter, RetryRequest
+from storage import TransactionConflict, open_database
+
+
+@pytest.fixture
+def db(sqlite_url):
+    database = open_database(sqlite_url)
+    with database.transaction() as tx:
+        tx.execute("CREATE TABLE items (name TEXT PRIMARY KEY)")
+    yield database
+    database.close()
+
+
+def insert(name: str, fail: BaseException | None = None):
+    def work(tx):
+        tx.execute("INSERT INTO items (name) VALUES (?)", (name,))
+        if fail is not None:
+            raise fail
+        return name, [name]
+
+    return work
+
+
+def names(db) -> set[str]:
+    with db.transaction(write=False) as tx:
+        return {r[0] for r in tx.all("SELECT name FROM items")}
+
+
+def test_concurrent_requests_share_a_transaction_and_fail_alone(db):
+    batches: list[list[str]] = []
+    committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), max_batch=64)
+    gate = threading.Event()
+
+    def hold(tx):  # keeps the writer busy so that the others pile up into one batch
+        gate.wait(10)
+        return "held", ["held"]
+
+    holder = threading.Thread(target=committer.submit, args=(hold,))
+    holder.start()
+    outcomes: dict[str, object] = {}
+
+    def call(name: str, fail: BaseException | None) -> None:
+        try:
+            outcomes[name] = committer.submit(insert(name, fail))
+        except BaseException as exc:  # the test records what each caller saw
+            outcomes[name] = exc
+
+    requests = [(f"ok{i}", None) for i in range(10)]
+    requests += [("refused", InsufficientBalance()), ("bug", ZeroDivisionError())]
+    threads = [threading.Thread(target=call, args=r) for r in requests]
+    for t in threads:
+        t.start()
+    while committer._queue.qsize() < len(requests):  # all queued behind the held batch
+        threading.Event().wait(0.01)
+    gate.set()
+    for t in threads + [holder]:
+        t.join(10)
+    committer.close()
+    assert batches[0] == ["held"]
+    assert len(batches) == 2 and sorted(batches[1]) == sorted(f"ok{i}" for i in range(10))
+    assert isinstance(outcomes["refused"], InsufficientBalance)
+    assert isinstance(outcomes["bug"], ZeroDivisionError)
+    assert names(db) == {f"ok{i}" for i in range(10)}
+
+
+def test_an_answer_comes_only_after_the_commit(db, sqlite_url):
+    committer = GroupCommitter(db, lambda tx, records: None)
+    committer.submit(insert("durable"))
+    other = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))  # another connection
+    assert other.execute("SELECT name FROM items").fetchall() == [("durable",)]
+    other.close()
+    committer.close()
+
+
+def test_a_batch_the_database_aborted_runs_again(db):
+    committer = GroupCommitter(db, lambda tx, records: None)
+    attempts = {"n": 0}
+
+    def conflicted(tx):
+        attempts["n"] += 1
+        tx.execute("INSERT INTO items (name) VALUES (?)", (f"try{attempts['n']}",))
+        if attempts["n"] == 1:
+            raise TransactionConflict("40P01")
+        return "done", []
+
+    assert committer.submit(conflicted) == "done"
+    committer.close()
+    assert names(db) == {"try2"}  # the first attempt left nothing behind
+
+
+def test_a_request_may_ask_to_run_again(db):
+    committer = GroupCommitter(db, lambda tx, records: None)
+    attempts = {"n": 0}
+
+    def lost_a_race(tx):
+        attempts["n"] += 1
+        tx.execute("INSERT INTO items (name) VALUES (?)", (f"run{attempts['n']}",))
+        if attempts["n"] == 1:
+            raise RetryRequest("lost")
+        return attempts["n"], []
+
+    assert committer.submit(lost_a_race) == 2
+    committer.close()
+    assert names(db) == {"run2"}
+
+
+def test_max_batch_one_is_one_transaction_per_request(db):
+    batches: list[list[str]] = []
+    committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), max_batch=1)
+    threads = [threading.Thread(target=committer.submit, args=(insert(f"n{i}"),)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    committer.close()
+    assert sorted(b[0] for b in batches) == sorted(f"n{i}" for i in range(8))
+    assert all(len(b) == 1 for b in batches)
