@@ -36,6 +36,7 @@ ESME_RINVPASWD, ESME_RINVSYSID = 0x0E, 0x0F
 RECEIPT_WINDOW_MAX = 32  # receipts outstanding at once
 RETRY_DELAY_MS = 500  # an unanswered receipt or MO is offered again after this
 MO_MESSAGE_CHARS_MAX = 1530
+STRAY_PART_KEEP_MS = 86_400_000  # a part of a message that never completes is forgotten after this
 
 
 def _now_ms() -> int:
@@ -90,15 +91,27 @@ class SmscServer:
         covered = self.store.covered_part_ids()
         receipt_done = {r["id"] for r in records if r["op"] == "receipt_done"}
         mo_done = {r["id"] for r in records if r["op"] == "mo_done"}
+        delivered = {r["id"] for r in records if r["op"] == "delivered"}
+        stale_ms = _now_ms() - STRAY_PART_KEEP_MS
         keep: list[dict[str, Any]] = []
         for rec in records:
             if rec["op"] == "accept":
                 settled = rec["id"] in covered or rec.get("fail")
-                if settled and rec.get("rd") and rec["id"] not in receipt_done:
-                    self.receipts[rec["id"]] = rec
-                elif not settled:
+                receipt_due = rec.get("rd") and rec["id"] not in receipt_done
+                if settled:
+                    if receipt_due:
+                        self.receipts[rec["id"]] = rec
+                        keep.append(rec)
+                elif rec["id"] in delivered:  # on the handset, its message still incomplete
+                    if rec["submitted_ms"] < stale_ms:
+                        continue  # a stray part whose siblings never came
+                    rec["text"] = join_payloads([bytes.fromhex(rec["payload"])], rec["dc"])
+                    self._assemble(rec, _now_ms())
+                    if receipt_due:
+                        self.receipts[rec["id"]] = rec
+                    keep += [rec, {"op": "delivered", "id": rec["id"]}]
+                else:
                     self._schedule(rec)
-                if not settled or (rec.get("rd") and rec["id"] not in receipt_done):
                     keep.append(rec)
             elif rec["op"] == "mo" and rec["id"] not in mo_done:
                 self.mo[rec["id"]] = rec
@@ -182,37 +195,44 @@ class SmscServer:
                 await asyncio.wait_for(self._work.wait(), max(timeout, 0.001))
 
     def _deliver_part(self, rec: dict[str, Any], now: int) -> None:
+        """One part reaches the handset (and gets its receipt); the inbox shows the message once
+        all its parts are there, as a phone does. A stray duplicate part is receipted too."""
         if rec.get("fail"):
             self._receipt_ready(rec, now)
             return
+        rec["text"] = join_payloads([bytes.fromhex(rec["payload"])], rec["dc"])
         concat = rec.get("concat")
         if concat and concat[1] > 1:
-            key = (rec["src"], rec["dst"], concat[0], concat[1])
-            got = self.assemblies.setdefault(key, {})
-            got[concat[2]] = rec
-            if len(got) < concat[1]:
-                return
-            del self.assemblies[key]
-            members = [got[seq] for seq in sorted(got)]
+            self.store.journal({"op": "delivered", "id": rec["id"]})
+            self._assemble(rec, now)
         else:
-            members = [rec]
-        text = join_payloads([bytes.fromhex(m["payload"]) for m in members], members[0]["dc"])
+            self._to_handset([rec], now)
+        self._receipt_ready(rec, now)
+
+    def _assemble(self, rec: dict[str, Any], now: int) -> None:
+        concat = rec["concat"]
+        key = (rec["src"], rec["dst"], concat[0], concat[1])
+        got = self.assemblies.setdefault(key, {})
+        got[concat[2]] = rec
+        if len(got) == concat[1]:
+            del self.assemblies[key]
+            self._to_handset([got[seq] for seq in sorted(got)], now)
+
+    def _to_handset(self, members: list[dict[str, Any]], now: int) -> None:
+        first = members[0]
         self.store.deliver_to_handset(
-            rec["dst"],
+            first["dst"],
             {
-                "from": rec["src"],
-                "to": rec["dst"],
-                "text": text,
+                "from": first["src"],
+                "to": first["dst"],
+                "text": join_payloads([bytes.fromhex(m["payload"]) for m in members], first["dc"]),
                 "parts": len(members),
-                "data_coding": members[0]["dc"],
+                "data_coding": first["dc"],
                 "received_at": _iso(now),
                 "part_ids": [m["id"] for m in members],
             },
         )
         self.stats["delivered"] += 1
-        for member in members:
-            member["text"] = text
-            self._receipt_ready(member, now)
 
     def _receipt_ready(self, rec: dict[str, Any], now: int) -> None:
         if rec.get("rd"):

@@ -129,7 +129,20 @@ def test_gateway_killed_mid_stream_loses_nothing(config: Config, smsc: Smsc) -> 
         proc.kill()
         proc.wait(5)
         proc = spawn()
-        wait_until(lambda: delivered_count(service, ids) == 80, timeout_s=40, what="all delivered")
+        try:
+            wait_until(
+                lambda: delivered_count(service, ids) == 80, timeout_s=40, what="all delivered"
+            )
+        except AssertionError:
+            with db.transaction() as tx:
+                print(
+                    "DEBUG",
+                    tx.all(
+                        "SELECT state, count(*), max(attempts), max(last_error) FROM sms_part GROUP BY state"
+                    ),
+                )
+            print("DEBUG smsc", smsc.admin("stats"))
+            raise
         # parts in flight at the kill (a window) may be submitted again: never lost
         check_inboxes(smsc, ids, max_duplicates=WINDOW)
     finally:
