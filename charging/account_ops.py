@@ -126,7 +126,8 @@ class AccountOperations(LedgerEngine):
         if state is None:
             raise UnregisteredAccount(account=number)
         if pins.is_locked(state, self._moment()):
-            raise PinLocked(account=number)
+            assert state.locked_until is not None
+            raise PinLocked(account=number, locked_until=clock.to_text(state.locked_until))
         matched = pins.matches(state.pin_hash, pin)  # slow on purpose: not on the writer thread
 
         def record(tx: Any, m: Moment) -> tuple[pins.Verdict, list]:

@@ -94,6 +94,7 @@ class ReservationState:
     reserved_minor: int
     charged_minor: int
     open: bool  # state 'open' and not past its expiry
+    id: str = ""  # the reservation identifier, for the error's variables
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Attempt:
     amount_minor: int = 0
     currency: str = ""
     app_id: str = ""
+    reference_code: str = ""  # for the error's variables only
     request_hash: str = ""
     prior_hash: str | None = None  # of an earlier request with the same key, if any
     account: Account | None = None
@@ -112,6 +114,7 @@ class Attempt:
     reservation: ReservationState | None = None
     voucher_usable: bool = False  # issued, not expired, PIN matched, (redeem only)
     refundable_minor: int = 0  # what this application charged this account, net of refunds
+    voucher_id: str = ""  # (redeem only) for the error's variables
 
     @property
     def transaction_total_minor(self) -> int:
@@ -146,7 +149,7 @@ CHECKS: tuple[Check, ...] = (
         "referenceCode unused, or used by this very request",
         ALL,
         lambda a: a.prior_hash is not None and a.prior_hash != a.request_hash,
-        lambda a: ReferenceCodeReused(app_id=a.app_id),
+        lambda a: ReferenceCodeReused(app_id=a.app_id, reference_code=a.reference_code),
     ),
     Check(
         "account registered",
@@ -190,7 +193,7 @@ CHECKS: tuple[Check, ...] = (
         "voucher usable and its PIN right",
         frozenset({Operation.REDEEM_VOUCHER}),
         lambda a: not a.voucher_usable,
-        lambda a: VoucherInvalid(),
+        lambda a: VoucherInvalid(voucher_id=a.voucher_id),
     ),
     Check(
         "reservation open and the application's own",
@@ -201,7 +204,7 @@ CHECKS: tuple[Check, ...] = (
             or a.reservation.app_id != a.app_id
             or a.reservation.account != a.account_number
         ),
-        lambda a: UnknownReservation(),
+        lambda a: UnknownReservation(reservation_id=a.reservation.id if a.reservation else ""),
     ),
     Check(
         "within what is reserved",
@@ -210,6 +213,8 @@ CHECKS: tuple[Check, ...] = (
         lambda a: ReservationExceeded(
             amount=a.amount_minor,
             reserved=a.reservation.reserved_minor if a.reservation else 0,
+            reservation_id=a.reservation.id if a.reservation else "",
+            currency=_acct(a).currency,
         ),
     ),
     Check(
@@ -220,7 +225,9 @@ CHECKS: tuple[Check, ...] = (
             and a.transaction_total_minor > (_acct(a).transaction_limit_minor or 0)
         ),
         lambda a: TransactionLimitExceeded(
-            amount=a.transaction_total_minor, limit=_acct(a).transaction_limit_minor
+            amount=a.transaction_total_minor,
+            limit=_acct(a).transaction_limit_minor,
+            currency=_acct(a).currency,
         ),
     ),
     Check(
@@ -232,19 +239,24 @@ CHECKS: tuple[Check, ...] = (
             limit=_acct(a).monthly_limit_minor,
             spent=_acct(a).month_spent_minor,
             reserved=_acct(a).reserved_minor,
+            currency=_acct(a).currency,
         ),
     ),
     Check(
         "prepaid balance (less reservations) covers it",
         NEW_SPENDING,
         lambda a: _acct(a).kind is Kind.PREPAID and a.amount_minor > _acct(a).balance_minor,
-        lambda a: InsufficientBalance(amount=a.amount_minor, balance=_acct(a).balance_minor),
+        lambda a: InsufficientBalance(
+            amount=a.amount_minor, balance=_acct(a).balance_minor, currency=_acct(a).currency
+        ),
     ),
     Check(
         "refund within what the application charged",
         frozenset({Operation.REFUND}),
         lambda a: a.amount_minor > a.refundable_minor,
-        lambda a: RefundExceedsCharges(amount=a.amount_minor, refundable=a.refundable_minor),
+        lambda a: RefundExceedsCharges(
+            amount=a.amount_minor, refundable=a.refundable_minor, currency=_acct(a).currency
+        ),
     ),
 )
 

@@ -114,7 +114,13 @@ class LedgerEngine:
         def unit(tx: Transaction, moment: Moment) -> tuple[Any, list[PendingEvent]]:
             prior = idempotency.lookup(tx, app_id, reference_code)
             if prior is not None:
-                seen = Attempt(operation, "", app_id=app_id, request_hash=digest)
+                seen = Attempt(
+                    operation,
+                    "",
+                    app_id=app_id,
+                    reference_code=reference_code,
+                    request_hash=digest,
+                )
                 enforce(replace(seen, prior_hash=prior.request_hash), IDEMPOTENCY_ROW)
                 return idempotency.decode(prior.outcome), []
             outcome, pending = work(tx, moment)

@@ -118,3 +118,24 @@ class VoucherInvalid(DomainError):
 class RefundExceedsCharges(DomainError):
     code = "refund_exceeds_charges"
     text = "The refund exceeds what was charged"
+
+
+# -- Account Management and notification registrations (the SCFs) -----------------------------
+class VouchersNotAccepted(DomainError):
+    code = "vouchers_not_accepted"
+    text = "Vouchers are not accepted for this account"
+
+
+class UnknownAssignment(InvalidInput):
+    code = "unknown_assignment"
+    text = "No notification of this application has this assignment id"
+
+
+class TooManyNotifications(DomainError):
+    code = "too_many_notifications"
+    text = "The application has as many notifications as it may have"
+
+
+class TooManyAddresses(DomainError):
+    code = "too_many_addresses"
+    text = "Too many end-user addresses in one request"

@@ -53,6 +53,7 @@ class _Row:
             reserved_minor=self.reserved_minor,
             charged_minor=self.charged_minor,
             open=reservation_open(self.state, self.expires_at, now),
+            id=self.id,
         )
 
     def info(self, **changes: object) -> ReservationInfo:
@@ -133,7 +134,7 @@ def reserve_additional(
     """Add to an open reservation; its expiry restarts from now."""
     account, row = _lock_both(tx, moment, reservation_id)
     if row is None:
-        raise UnknownReservation()
+        raise UnknownReservation(reservation_id=reservation_id)
     request = replace(request, account=row.account)
     state = row.check_state(moment.at)
     enforce(attempt(Operation.RESERVE_ADDITIONAL, request, account, moment, reservation=state))
@@ -155,7 +156,7 @@ def charge(
     """chargeReservation: take part or all of what is still reserved."""
     account, row = _lock_both(tx, moment, reservation_id)
     if row is None:
-        raise UnknownReservation()
+        raise UnknownReservation(reservation_id=reservation_id)
     request = replace(request, account=row.account)
     state = row.check_state(moment.at)
     enforce(attempt(Operation.CHARGE_RESERVATION, request, account, moment, reservation=state))
@@ -196,7 +197,7 @@ def release(
     already released or expired changes nothing and reports its final state."""
     account, row = _lock_both(tx, moment, reservation_id)
     if row is None or row.app_id != app_id:
-        raise UnknownReservation()
+        raise UnknownReservation(reservation_id=reservation_id)
     if row.state != "open":
         return row.info(), []
     assert account is not None

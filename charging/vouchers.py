@@ -103,7 +103,16 @@ def redeem(
         currency=row.currency if row else "",
         description=request.description or f"voucher {voucher_id}",
     )
-    enforce(attempt(Operation.REDEEM_VOUCHER, credit, account, moment, voucher_usable=usable))
+    enforce(
+        attempt(
+            Operation.REDEEM_VOUCHER,
+            credit,
+            account,
+            moment,
+            voucher_usable=usable,
+            voucher_id=voucher_id,
+        )
+    )
     assert account is not None and row is not None
     tx.execute(
         "UPDATE ledger_vouchers SET state = 'redeemed', redeemed_by = ?, redeemed_at = ? "

@@ -153,6 +153,8 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
               (V("part", default="requestIdentifier"),), "NOT_FOUND", 404, _PX1),
     FaultSpec("unknown_registration", _S, "SVC0002", "Invalid input value for message part %1",
               (V("part", default="registrationIdentifier"),), "NOT_FOUND", 404, _PX1),
+    FaultSpec("unknown_assignment", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="assignmentId"),), "NOT_FOUND", 404, _PX1),
     # -- conflicts with what exists ------------------------------------------------------------
     FaultSpec("reference_code_reused", _S, "SVC1102",
               "referenceCode %1 was already used for a different request",
@@ -203,6 +205,13 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
               "FAILED_PRECONDITION", 422, _OURS),
     FaultSpec("charging_not_supported", _P, "POL0008", "Charging is not supported", (),
               "PERMISSION_DENIED", 403, _PX1),
+    FaultSpec("vouchers_not_accepted", _P, "POL0220", "Vouchers not accepted.", (),
+              "FAILED_PRECONDITION", 403, _PX7),
+    FaultSpec("too_many_notifications", _P, "POL0005", "Too many notifications requested",
+              (), "RESOURCE_EXHAUSTED", 429, _PX1),
+    FaultSpec("too_many_addresses", _P, "POL0003",
+              "Too many addresses specified in message part %1",
+              (_PART,), "INVALID_ARGUMENT", 400, _PX1),
     # -- the base class: a refusal without a row of its own ----------------------------------
     FaultSpec("domain_error", _P, "POL0001", "A policy error occurred. Error code is %1",
               (V("errorCode"),), "FAILED_PRECONDITION", 403, _PX1),
