@@ -68,8 +68,11 @@ class EsmeSession:
         self._pending: dict[int, asyncio.Future] = {}
 
     def _send(self, msg: SmppMessage) -> None:
+        """Write a PDU; an error response goes without its body (SMPP 3.4 §4.1, §4.4: "the body
+        is not returned if the command_status field contains a non-zero value")."""
+        data = msg.pdu() if msg.command_status == _S.ESME_ROK else SmppMessage.pdu(msg)
         with contextlib.suppress(OSError, RuntimeError):
-            self.writer.write(msg.pdu())
+            self.writer.write(data)
 
     async def run(self) -> None:
         try:
@@ -114,7 +117,7 @@ class EsmeSession:
                 self.bound, self.system_id = True, msg.system_id
                 self.can_receive = not isinstance(msg, BindTransmitter)
                 self._on_bound(self)
-            return False
+            return status not in (_S.ESME_ROK, _S.ESME_RALYBND)  # a refused bind ends it
         if isinstance(msg, (DeliverSmResp, GenericNack)):
             future = self._pending.pop(msg.sequence_num, None)
             if future is not None and not future.done():

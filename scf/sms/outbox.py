@@ -174,6 +174,15 @@ def record_ack(tx: Transaction, part_id: int, message_id: str) -> None:
         (SUBMITTED, message_id, utc_now(), part_id),
     )
     refresh_address(tx, row[0], row[1])
+    ids = message_id_candidates(message_id)
+    marks = ", ".join("?" for _ in ids)
+    early = tx.one(
+        f"SELECT message_id, stat, err FROM sms_receipt_early WHERE message_id IN ({marks})",
+        tuple(ids),
+    )
+    if early is not None:
+        tx.execute("DELETE FROM sms_receipt_early WHERE message_id = ?", (early[0],))
+        apply_receipt(tx, Receipt(message_id=early[0], stat=early[1], err=early[2]))
 
 
 def record_retry(
@@ -207,7 +216,8 @@ def release(tx: Transaction, part_ids: list[int]) -> None:
 
 
 def apply_receipt(tx: Transaction, receipt: Receipt) -> bool:
-    """Record a delivery receipt against its part; False if no part has that message id."""
+    """Record a delivery receipt against its part; False if no part has that message id yet
+    (the receipt is then kept until :func:`record_ack` learns the id)."""
     ids = message_id_candidates(receipt.message_id)
     marks = ", ".join("?" for _ in ids)
     row = tx.one(
@@ -216,6 +226,12 @@ def apply_receipt(tx: Transaction, receipt: Receipt) -> bool:
         tuple(ids),
     )
     if row is None:
+        # its submit_sm_resp may not be recorded yet: keep it for record_ack
+        tx.execute(
+            "INSERT INTO sms_receipt_early (message_id, stat, err, received_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (receipt.message_id, receipt.stat, receipt.err, utc_now()),
+        )
         return False
     new_state = receipt.part_state
     if row[3] in (DELIVERED, FAILED) or new_state == SUBMITTED:

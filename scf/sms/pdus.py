@@ -69,6 +69,10 @@ def decode_pdu(data: bytes) -> SmppMessage:
     try:
         header = SmppMessage.parse_header(data)
         cls = MESSAGE_TYPE_MAP[header.smpp_command]
+        if len(data) == PDU_HEADER_LENGTH and header.command_status and command_id & 0x80000000:
+            # an error response without body, as SMPP 3.4 §4 wants it; the library's from_pdu
+            # of bind_*_resp cannot read that, so build it from the header alone
+            return cls(sequence_num=header.sequence_num, command_status=header.command_status)
         return cls.from_pdu(data, header, "gsm0338", RAW_CODECS)
     except (ValueError, KeyError, IndexError, UnicodeError) as exc:
         raise PduError(sequence_num, command_id, type(exc).__name__) from None

@@ -117,13 +117,25 @@ CREATE TABLE sms_mo_part (
 )
 """
 
+# A receipt may overtake its own submit_sm_resp (the smpp34 server does it; SMPP does not forbid
+# it): it waits here until the answer that names its message id is recorded.
+_V2 = """
+CREATE TABLE sms_receipt_early (
+    message_id TEXT PRIMARY KEY,
+    stat TEXT NOT NULL,
+    err TEXT NOT NULL,
+    received_at TEXT NOT NULL
+)
+"""
+
 MIGRATIONS = [
     Migration(
         1,
         "sms outbox, events, registrations, inbound",
         _V1.replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT"),
         sql_by_dialect={"postgresql": _V1.replace("{serial}", "BIGSERIAL PRIMARY KEY")},
-    )
+    ),
+    Migration(2, "receipts that overtake their submit_sm_resp", _V2),
 ]
 
 

@@ -351,7 +351,9 @@ class SmppSender:
             self.stats["receipts"] += 1
             if not await self._enqueue(outbox.apply_receipt, receipt):
                 self.stats["receipts_unmatched"] += 1
-                logger.info("receipt for unknown message id %s ignored", receipt.message_id)
+                logger.info(
+                    "receipt for message id %s before its submit_sm_resp; kept", receipt.message_id
+                )
             return _S.ESME_ROK
         sender = from_smpp(msg.source.number, msg.source.ton)
         destination = from_smpp(msg.destination.number, msg.destination.ton)
