@@ -24,7 +24,7 @@ from charging.schema import IDEMPOTENCY_KEY
 from storage import UniqueViolation
 from storage.database import Transaction
 
-Outcome = TransactionResult | ReservationInfo | str
+Outcome = TransactionResult | ReservationInfo | str | list[TransactionResult]
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,9 @@ def _plain(value: Any) -> Any:
 def encode(outcome: Outcome) -> str:
     if isinstance(outcome, str):
         return json.dumps({"type": "reservation_id", "value": outcome})
+    if isinstance(outcome, list):  # a split charge: one result per share
+        parts = [json.loads(encode(o))["value"] for o in outcome]
+        return json.dumps({"type": "transactions", "value": parts})
     kind = "transaction" if isinstance(outcome, TransactionResult) else "reservation"
     fields = {k: _plain(v) for k, v in asdict(outcome).items() if k != "replayed"}
     return json.dumps({"type": kind, "value": fields})
@@ -92,6 +95,8 @@ def decode(text: str) -> Outcome:
     value = data["value"]
     if data["type"] == "reservation_id":
         return str(value)
+    if data["type"] == "transactions":
+        return [decode(json.dumps({"type": "transaction", "value": v})) for v in value]
     if data["type"] == "transaction":
         value["kind"] = EntryKind(value["kind"])
         value["valid_until"] = value["valid_until"] and date.fromisoformat(value["valid_until"])
