@@ -186,6 +186,16 @@ class AccountOperations(LedgerEngine):
         count = validate.positive_count(limit, "limit", events.EVENTS_READ_MAX)
         return self._read(lambda tx: events.after(tx, cursor, count))
 
+    def latest_event_seq(self) -> int:
+        """The sequence number of the newest charging event (a cursor that skips the past)."""
+        return self._read(events.latest)
+
+    def app_has_charged(self, app_id: str, account: str) -> bool:
+        """Whether ``app_id`` ever charged ``account`` (who may watch an account's events)."""
+        app = validate.app_id(app_id)
+        number = validate.account_number(account)
+        return self._read(lambda tx: entries.app_has_charged(tx, number, app))
+
     def _since_text(self, since: datetime | date | None) -> str | None:
         if since is None:
             return None

@@ -1,8 +1,8 @@
 """Time as the ledger sees it: UTC instants stored as fixed-width text, calendar months and
 validity dates counted in the configured time zone (config ``ledger.timezone``).
 
-Timestamps are stored as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` so that text order is time order on both
-SQLite and PostgreSQL, and the same SQL compares them.
+Timestamps are stored as fixed-width ISO 8601 UTC text (``2026-03-10T03:00:00.000000+00:00``) so
+that text order is time order on both SQLite and PostgreSQL, and the same SQL compares them.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 Clock = Callable[[], datetime]
-
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def utc_now() -> datetime:
@@ -23,11 +22,11 @@ def utc_now() -> datetime:
 
 def to_text(instant: datetime) -> str:
     assert instant.tzinfo is not None, "the ledger only handles aware datetimes"
-    return instant.astimezone(UTC).strftime(_FORMAT)
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def from_text(text: str) -> datetime:
-    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -68,10 +67,10 @@ class Moment:
     at: datetime
     tz: ZoneInfo
 
-    @property
+    @cached_property
     def month(self) -> str:
         return month_key(self.at, self.tz)
 
-    @property
+    @cached_property
     def today(self) -> date:
         return local_date(self.at, self.tz)

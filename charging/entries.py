@@ -147,6 +147,16 @@ def refundable_minor(tx: Transaction, account: str, app_id: str) -> int:
     return -int(row[0])
 
 
+def app_has_charged(tx: Transaction, account: str, app_id: str) -> bool:
+    """Whether ``app_id`` ever charged ``account`` (directly or on a reservation)."""
+    row = tx.one(
+        "SELECT 1 FROM ledger_entries WHERE account_number = ? AND app_id = ? AND kind IN (?, ?) "
+        "LIMIT 1",
+        (account, app_id, EntryKind.CHARGE.value, EntryKind.RESERVATION_CHARGE.value),
+    )
+    return row is not None
+
+
 def history(
     tx: Transaction, account: str, since: str | None, max_entries: int
 ) -> list[HistoryEntry]:

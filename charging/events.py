@@ -127,3 +127,10 @@ def after(tx: Transaction, cursor: int, limit: int) -> list[ChargingEvent]:
         )
         for r in rows
     ]
+
+
+def latest(tx: Transaction) -> int:
+    """The highest sequence number committed so far (0 before the first event)."""
+    row = tx.one("SELECT COALESCE(MAX(seq), 0) FROM ledger_events")
+    assert row is not None
+    return int(row[0])

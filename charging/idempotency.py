@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -33,9 +33,9 @@ class Prior:
     outcome: str
 
 
-def request_hash(operation: str, fields: dict[str, Any]) -> str:
+def request_hash(operation: str, content: dict[str, Any]) -> str:
     """A digest of what the request asks for, to tell a retry from a different request."""
-    text = json.dumps([operation, fields], sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps([operation, content], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -78,6 +78,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_FIELDS = {
+    kind: tuple(f for f in fields(kind) if f.name != "replayed")
+    for kind in (TransactionResult, ReservationInfo)
+}
+
+
 def encode(outcome: Outcome) -> str:
     if isinstance(outcome, str):
         return json.dumps({"type": "reservation_id", "value": outcome})
@@ -85,7 +91,7 @@ def encode(outcome: Outcome) -> str:
         parts = [json.loads(encode(o))["value"] for o in outcome]
         return json.dumps({"type": "transactions", "value": parts})
     kind = "transaction" if isinstance(outcome, TransactionResult) else "reservation"
-    fields = {k: _plain(v) for k, v in asdict(outcome).items() if k != "replayed"}
+    fields = {f.name: _plain(getattr(outcome, f.name)) for f in _FIELDS[type(outcome)]}
     return json.dumps({"type": kind, "value": fields})
 
 

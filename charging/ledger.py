@@ -15,16 +15,20 @@ with the same referenceCode.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from charging import payments, pins, reservations, validate, vouchers
 from charging.account_ops import AccountOperations
 from charging.checks import Operation
+from charging.errors import InvalidInput
 from charging.model import ReservationInfo, TransactionResult, Voucher
 from charging.payments import MoneyRequest
 
 __all__ = ["Ledger"]
+
+SPLIT_SHARES_MAX = 10  # accounts one chargeSplitAmount may charge
 
 
 class Ledger(AccountOperations):
@@ -63,15 +67,56 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
+        *,
+        request_content: Mapping[str, Any] | None = None,
     ) -> TransactionResult:
-        """chargeAmount: debit ``amount_minor`` now, within every limit."""
+        """chargeAmount: debit ``amount_minor`` now, within every limit.
+
+        ``request_content``, when given, is what the idempotency hash covers instead of the amount
+        and texts: a volume charge passes its volume and tariff, so that a retry after the tariff
+        changed still returns the first outcome."""
         r = self._money(app_id, reference_code, account, amount_minor, currency, description, code)
         return self._idempotent(
             Operation.CHARGE,
             r.app_id,
             r.reference_code,
-            _fields(r),
+            _fields(r, request_content),
             lambda tx, m: payments.charge(tx, m, r),
+        )
+
+    def charge_split(
+        self,
+        app_id: str,
+        reference_code: str,
+        shares: Sequence[tuple[str, int]],
+        currency: str,
+        description: str,
+        code: str | None = None,
+    ) -> list[TransactionResult]:
+        """chargeSplitAmount: charge each (account, amount_minor) share, all or nothing, in one
+        transaction; idempotent on (app_id, reference_code) like a charge. Results are in the
+        order of ``shares``."""
+        if not isinstance(shares, Sequence) or not 1 <= len(shares) <= SPLIT_SHARES_MAX:
+            raise InvalidInput(field="shares", reason=f"1 to {SPLIT_SHARES_MAX} shares")
+        requests = [
+            self._money(app_id, reference_code, account, amount, currency, description, code)
+            for account, amount in shares
+        ]
+        if len({r.account for r in requests}) != len(requests):
+            raise InvalidInput(field="shares", reason="one share per account")
+        first = requests[0]
+        content = {
+            "split": [[r.account, r.amount_minor] for r in requests],
+            "currency": first.currency,
+            "description": first.description,
+            "code": first.code,
+        }
+        return self._idempotent(
+            Operation.CHARGE,
+            first.app_id,
+            first.reference_code,
+            content,
+            lambda tx, m: payments.charge_split(tx, m, requests),
         )
 
     def refund(
@@ -83,15 +128,18 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
+        *,
+        request_content: Mapping[str, Any] | None = None,
     ) -> TransactionResult:
         """refundAmount: a free-standing credit of what this application charged; a refund
-        restores this month's headroom, never below zero spend."""
+        restores this month's headroom, never below zero spend. ``request_content``: as in
+        :meth:`charge`."""
         r = self._money(app_id, reference_code, account, amount_minor, currency, description, code)
         return self._idempotent(
             Operation.REFUND,
             r.app_id,
             r.reference_code,
-            _fields(r),
+            _fields(r, request_content),
             lambda tx, m: payments.refund(tx, m, r),
         )
 
@@ -215,15 +263,18 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
+        *,
+        request_content: Mapping[str, Any] | None = None,
     ) -> TransactionResult:
-        """chargeReservation: charge part or all of what is still reserved."""
+        """chargeReservation: charge part or all of what is still reserved.
+        ``request_content``: as in :meth:`charge`."""
         r = self._money(app_id, reference_code, None, amount_minor, currency, description, code)
         rid = _reservation_id(reservation_id)
         return self._idempotent(
             Operation.CHARGE_RESERVATION,
             r.app_id,
             r.reference_code,
-            {**_fields(r), "reservation": rid},
+            {**_fields(r, request_content), "reservation": rid},
             lambda tx, m: reservations.charge(tx, m, rid, r),
         )
 
@@ -234,6 +285,12 @@ class Ledger(AccountOperations):
         rid = _reservation_id(reservation_id)
         return self._write(lambda tx, m: reservations.release(tx, m, app, rid))
 
+    def reservation(self, app_id: str, reservation_id: str) -> ReservationInfo:
+        """A reservation of ``app_id`` as it is now; another application's is unknown."""
+        app = validate.app_id(app_id)
+        rid = _reservation_id(reservation_id)
+        return self._read(lambda tx: reservations.info_of(tx, app, rid))
+
     def open_reservations(self, account: str) -> list[ReservationInfo]:
         number = validate.account_number(account)
         return self._read(lambda tx: reservations.open_reservations(tx, number))
@@ -243,8 +300,11 @@ def _reservation_id(value: Any) -> str:
     return validate.text(value, "reservation_id", validate.REFERENCE_CODE_MAX_LENGTH)
 
 
-def _fields(r: MoneyRequest) -> dict[str, Any]:
-    """The content of a money request that the idempotency hash covers."""
+def _fields(r: MoneyRequest, content: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The content of a money request that the idempotency hash covers (``content`` in place of
+    the amount and texts when the caller says what the request was)."""
+    if content is not None:
+        return {"account": r.account, "content": dict(content)}
     return {
         "account": r.account,
         "amount": r.amount_minor,

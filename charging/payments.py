@@ -103,3 +103,29 @@ def recharge(
         request.info(),
         valid_until=valid_until,
     )
+
+
+def charge_split(
+    tx: Transaction, moment: Moment, requests: list[MoneyRequest]
+) -> tuple[list[TransactionResult], list[PendingEvent]]:
+    """chargeSplitAmount: charge every share or none. The accounts are locked in one order (by
+    number) so that two split charges over the same accounts cannot deadlock; then each share
+    goes through the one check table as a charge. A refused share raises, and the batch's
+    savepoint rolls back the shares already recorded: all or nothing in one transaction."""
+    assert len({r.account for r in requests}) == len(requests), "one share per account"
+    locked = {
+        number: accounts.load(tx, number, moment.month, lock=True)
+        for number in sorted(r.account for r in requests)
+    }
+    results: list[TransactionResult] = []
+    pending: list[PendingEvent] = []
+    for request in requests:
+        account = locked[request.account]
+        enforce(attempt(Operation.CHARGE, request, account, moment))
+        assert account is not None
+        result, events = entries.record(
+            tx, moment, account, EntryKind.CHARGE, request.amount_minor, request.info()
+        )
+        results.append(result)
+        pending += events
+    return results, pending

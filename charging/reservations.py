@@ -243,3 +243,11 @@ def open_reservations(tx: Transaction, account_number: str) -> list[ReservationI
         (account_number,),
     )
     return [_row(r).info() for r in rows]
+
+
+def info_of(tx: Transaction, app_id: str, reservation_id: str) -> ReservationInfo:
+    """A reservation of ``app_id`` as it is now (any state); another application's is unknown."""
+    row = _load(tx, reservation_id)
+    if row is None or row.app_id != app_id:
+        raise UnknownReservation(reservation_id=reservation_id)
+    return row.info()

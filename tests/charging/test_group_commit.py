@@ -40,14 +40,16 @@ def names(db) -> set[str]:
 def test_concurrent_requests_share_a_transaction_and_fail_alone(db):
     batches: list[list[str]] = []
     committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), max_batch=64)
-    gate = threading.Event()
+    gate, holding = threading.Event(), threading.Event()
 
     def hold(tx):  # keeps the writer busy so that the others pile up into one batch
+        holding.set()
         gate.wait(10)
         return "held", ["held"]
 
     holder = threading.Thread(target=committer.submit, args=(hold,))
     holder.start()
+    assert holding.wait(10)
     outcomes: dict[str, object] = {}
 
     def call(name: str, fail: BaseException | None) -> None:

@@ -1,0 +1,131 @@
+"""Durable charges per second, with and without group commit, on SQLite and PostgreSQL.
+
+    .venv/bin/python -m bench.ledger [--seconds S]
+
+Each client is a thread charging its own prepaid account in a loop, as ORB or gRPC worker threads
+do; a charge counts once ``Ledger.charge`` has returned, i.e. once its commit is durable (SQLite
+WAL with synchronous=FULL; PostgreSQL with fsync=on, synchronous_commit=on, started here as a
+throwaway server like the tests). Printed beside two baselines from the same run and the same
+folder: the raw ``os.fsync`` rate of the disk, and one charge per transaction
+(``group_commit_max_batch=1``, i.e. group commit disabled). Target: at 32 clients group commit
+gives at least 10x the one-charge-per-transaction rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench.pgserver import PostgresServer
+from charging.ledger import Ledger
+
+CLIENTS = (1, 8, 32)
+SECONDS_PER_RUN = 2.0
+FSYNC_SECONDS = 1.0
+TARGET_RATIO_AT_32 = 10
+
+_msisdns = itertools.count(1)
+
+
+def fsync_rate(folder: Path, seconds: float = FSYNC_SECONDS) -> float:
+    """Writes+fsyncs per second of a small file in ``folder``: what one commit costs the disk."""
+    path = folder / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            os.write(fd, b"x" * 512)
+            os.fsync(fd)
+            count += 1
+        return count / (time.perf_counter() - start)
+    finally:
+        os.close(fd)
+        path.unlink()
+
+
+def charge_rate(
+    url: str, clients: int, max_batch: int, seconds: float, run: str
+) -> tuple[float, float]:
+    """(charges per second, average charges per transaction) of ``clients`` threads."""
+    with Ledger.open(url, group_commit_max_batch=max_batch) as ledger:
+        numbers = [f"{run}-{i}" for i in range(clients)]
+        for number in numbers:
+            ledger.create_account(
+                number,
+                msisdn=f"tel:+8299{next(_msisdns):08d}",
+                currency="KRW",
+                balance_minor=10**12,
+            )
+        committer = ledger._committer
+        counts = [0] * clients
+        stop = threading.Event()
+        start_line = threading.Barrier(clients + 1)
+
+        def client(index: int) -> None:
+            number, n = numbers[index], 0
+            start_line.wait()
+            while not stop.is_set():
+                ledger.charge("bench", f"{number}-{n}", number, 100, "KRW", "bench")
+                n += 1
+            counts[index] = n
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        batches0, requests0 = committer.batches_committed, committer.requests_committed
+        start_line.wait()
+        began = time.perf_counter()
+        time.sleep(seconds)
+        stop.set()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+        batches = committer.batches_committed - batches0
+        requests = committer.requests_committed - requests0
+        return sum(counts) / elapsed, requests / max(batches, 1)
+
+
+def measure(name: str, url: str, seconds: float) -> list[tuple]:
+    rows = []
+    for clients in CLIENTS:
+        grouped, batch = charge_rate(url, clients, 256, seconds, f"g{clients}")
+        single, _ = charge_rate(url, clients, 1, seconds, f"s{clients}")
+        rows.append((name, clients, grouped, single, grouped / single, batch))
+        print(
+            f"  {name:<10} {clients:>7} {grouped:>14,.0f} {single:>14,.0f} "
+            f"{grouped / single:>7.1f}x {batch:>10.1f}",
+            flush=True,
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.ledger", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=SECONDS_PER_RUN, help="per measurement")
+    args = parser.parse_args(argv)
+    print("ledger: durable charges per second (a charge counts when its commit is durable)")
+    with tempfile.TemporaryDirectory(prefix="micropay-bench-") as tmp:
+        folder = Path(tmp)
+        print(f"  baseline: raw os.fsync in {folder}: {fsync_rate(folder):,.0f}/s")
+        header = f"  {'backend':<10} {'clients':>7} {'group commit/s':>14} {'1 per txn/s':>14} {'ratio':>8} {'avg batch':>10}"
+        print(header)
+        rows = measure("sqlite", f"sqlite:///{folder / 'ledger.db'}", args.seconds)
+        with PostgresServer() as pg:
+            print(f"  baseline: raw os.fsync in {pg.root}: {fsync_rate(pg.root):,.0f}/s")
+            rows += measure("postgresql", pg.create_database("bench"), args.seconds)
+    for name, clients, _g, _s, ratio, _b in rows:
+        if clients == 32:
+            verdict = "met" if ratio >= TARGET_RATIO_AT_32 else "NOT met"
+            print(
+                f"  target {TARGET_RATIO_AT_32}x at 32 clients on {name}: {ratio:.1f}x, {verdict}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
