@@ -31,6 +31,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "auth_max_failures": 5,
         "auth_lockout_base_s": 2,
         "callback_timeout_ms": 5000,
+        "auth_session_ttl_s": 60,  # an unfinished handshake is aborted after this
+        "auth_sessions_per_app_max": 32,  # handshakes in progress per application
         "signing_algorithms": "P_SHA256_RSA_2048,P_ED25519",
         "agreement_validity_days": 365,
     },

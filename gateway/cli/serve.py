@@ -1,4 +1,9 @@
-"""``micropay serve``: start the gateway's components and run until SIGTERM/SIGINT."""
+"""``micropay serve``: start the gateway's components and run until SIGTERM/SIGINT.
+
+The components and their order live in ``gateway/components.py``. Once all have started the
+gateway lets clients in and prints its endpoints, one ``name: value`` line each (health first);
+on SIGTERM/SIGINT it stops them in reverse order and exits 0.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ import argparse
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 
+from gateway.cli.output import CommandError
+from gateway.components import COMPONENTS, Component, Runtime, StartFunction
 from gateway.config import Config
 from gateway.health import HealthServer
 from gateway.logs import log, setup_logging
@@ -22,6 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
+    return serve(config)
+
+
+def serve(config: Config, extra_components: Sequence[StartFunction] = ()) -> int:
+    """Run ``COMPONENTS`` (then ``extra_components``, e.g. a test-only service) until a signal."""
     setup_logging()
     config.ensure_data_dir()
     stop = threading.Event()
@@ -29,15 +42,36 @@ def run(args: argparse.Namespace, config: Config) -> int:
         signal.signal(sig, lambda *_: stop.set())
     health = HealthServer(config["health"]["host"], config["health"]["port"])
     health.start()
-    log(
-        logger,
-        logging.INFO,
-        "gateway started",
-        data_dir=str(config.data_dir),
-        health=f"http://{config['health']['host']}:{health.port}/readyz",
-    )
-    print(f"health: http://{config['health']['host']}:{health.port}/readyz", flush=True)
-    stop.wait()
-    health.stop()
-    log(logger, logging.INFO, "gateway stopped")
+    runtime = Runtime(config, health)
+    runtime.endpoints["health"] = f"http://{config['health']['host']}:{health.port}/readyz"
+    started: list[Component] = []
+    try:
+        for start in [*COMPONENTS, *extra_components]:
+            try:
+                component = start(runtime)
+            except Exception as exc:
+                log(logger, logging.ERROR, "component failed to start", error=repr(exc))
+                raise CommandError(f"could not start: {exc}") from None
+            if component is not None:
+                started.append(component)
+        runtime.accept_requests()
+        log(
+            logger,
+            logging.INFO,
+            "gateway started",
+            data_dir=str(config.data_dir),
+            **runtime.endpoints,
+        )
+        for name, value in runtime.endpoints.items():
+            print(f"{name}: {value}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for component in reversed(started):
+            try:
+                component.stop()
+            except Exception as exc:  # stop the others anyway
+                log(logger, logging.WARNING, "component failed to stop", error=repr(exc))
+        health.stop()
+        log(logger, logging.INFO, "gateway stopped")
     return 0

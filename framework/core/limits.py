@@ -1,0 +1,39 @@
+"""Named limits of the framework, unit last (DESIGN §6). Each has a defined answer when exceeded.
+
+Limits an operator may want to tune live in the ``[framework]`` configuration section
+(``auth_max_failures``, ``auth_lockout_base_s``, ``callback_timeout_ms``, ``auth_session_ttl_s``,
+``auth_sessions_per_app_max``); the rest are fixed here because changing them changes security.
+"""
+
+from __future__ import annotations
+
+# CHAP (RFC 1994 packets carried in TpOctetSet)
+challenge_value_bytes = 32  # random value of each challenge the framework sends
+challenge_value_min_bytes = (
+    8  # a client challenge with a shorter value is refused (P_ACCESS_DENIED)
+)
+chap_packet_max_bytes = 1024  # longer octet sets are refused before parsing
+chap_name_max_bytes = 255
+
+# Authentication
+auth_lockout_max_s = 3600  # back-off doubles per failure past auth_max_failures, up to this
+answered_challenges_per_app_max = 4096  # remembered client challenge values (replay refusal)
+used_termination_signatures_per_app_max = 4096  # remembered termination signatures (replay refusal)
+
+# Access
+access_sessions_per_app_max = 64  # past this, the oldest session of the application is ended
+
+# Texts and signatures carried in requests
+agreement_text_max_bytes = 16384
+termination_text_max_bytes = 4096
+signature_max_bytes = 1024
+identifier_max_chars = 256  # application ids, service ids, tokens, type and interface names
+
+# Secrets and keys
+secret_min_bytes = 16  # shared authentication secret of an application
+secret_max_bytes = 4096
+service_token_bytes = 24  # 192 random bits per service token
+object_key_bytes = 20  # 160 random bits per object id of a session or SCF manager
+
+# Discovery
+discover_max_services = 256  # a larger "max" is clamped to this

@@ -1,0 +1,146 @@
+"""The gateway's components and the order they start in (``micropay serve``).
+
+A component is started by a *start function* ``start(runtime) -> Component | None`` that
+reads the configuration, wires itself to what earlier components put on the
+:class:`Runtime` (the ORB, the service registry, the health server) and returns something with
+``stop()``. ``serve`` runs ``COMPONENTS`` in order, then lets clients in
+(``runtime.accept_requests``) and prints ``runtime.endpoints``; it stops them in reverse order.
+
+To add a component (an SCF, the gRPC shim, the embedded SMSC), write its start function in
+its own package and append it to ``COMPONENTS`` after ``start_orb``. An SCF registers its
+manager factory with ``runtime.services.register(...)`` (see ``framework/corba/registry.py``);
+registrations made after the framework started are seen by discovery at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from framework.corba.framework import Framework, FrameworkSettings
+from framework.corba.registry import ServiceRegistry
+from framework.core.authentication import AuthPolicy
+from framework.core.chap import split_list
+from framework.core.keys import FrameworkKeys
+from framework.core.store import FrameworkStore
+from gateway.config import Config
+from gateway.health import HealthServer
+from gateway.logs import log
+from gateway.orb import OrbRuntime, bind_name, start_orb, unbind_name
+from storage import open_database
+
+logger = logging.getLogger("micropay.serve")
+
+NAMING_PATH = "micropay/IpInitial"
+IOR_FILE = "ipinitial.ior"
+
+
+class Component(Protocol):
+    name: str
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Stopper:
+    """A component whose stop is one call."""
+
+    name: str
+    stop_fn: Callable[[], None]
+
+    def stop(self) -> None:
+        self.stop_fn()
+
+
+@dataclass
+class Runtime:
+    config: Config
+    health: HealthServer
+    orb: OrbRuntime | None = None
+    services: ServiceRegistry | None = None
+    framework: Framework | None = None
+    endpoints: dict[str, str] = field(default_factory=dict)  # printed as "name: value"
+    extras: dict[str, Any] = field(default_factory=dict)  # for components to share handles
+
+    def accept_requests(self) -> None:
+        if self.orb is not None:
+            self.orb.accept_requests()
+
+
+StartFunction = Callable[[Runtime], Component | None]
+
+
+def framework_settings(config: Config) -> FrameworkSettings:
+    section = config["framework"]
+    return FrameworkSettings(
+        callback_timeout_ms=int(section["callback_timeout_ms"]),
+        signing_algorithms=tuple(split_list(section["signing_algorithms"])),
+        agreement_validity_days=int(section["agreement_validity_days"]),
+        auth=AuthPolicy(
+            max_failures=int(section["auth_max_failures"]),
+            lockout_base_s=float(section["auth_lockout_base_s"]),
+            session_ttl_s=float(section["auth_session_ttl_s"]),
+            sessions_per_app_max=int(section["auth_sessions_per_app_max"]),
+        ),
+    )
+
+
+def framework_keys(config: Config) -> FrameworkKeys:
+    algorithms = split_list(config["framework"]["signing_algorithms"])
+    return FrameworkKeys(config.ensure_data_dir(), algorithms)
+
+
+def start_orb_component(runtime: Runtime) -> Component:
+    corba = runtime.config["corba"]
+    timeout_ms = int(runtime.config["framework"]["callback_timeout_ms"])
+    runtime.orb = start_orb(corba["host"], int(corba["port"]), timeout_ms)
+    runtime.services = ServiceRegistry(runtime.orb.root_poa)
+    runtime.health.add_check("corba", lambda: (True, runtime.orb.corbaloc("IpInitial")))  # type: ignore[union-attr]
+    return Stopper("orb", runtime.orb.shutdown)
+
+
+def start_framework_component(runtime: Runtime) -> Component:
+    assert runtime.orb is not None and runtime.services is not None, "start the ORB first"
+    config = runtime.config
+    db = open_database(config.framework_url)
+    store = FrameworkStore(db)
+    framework = Framework(
+        runtime.orb.orb,
+        runtime.orb.root_poa,
+        runtime.services,
+        store,
+        framework_keys(config),
+        framework_settings(config),
+    )
+    runtime.framework = framework
+    initial = framework.publish(runtime.orb.ins_poa)
+    ior_path = Path(config.data_dir) / IOR_FILE
+    tmp = ior_path.with_suffix(".tmp")
+    tmp.write_text(runtime.orb.orb.object_to_string(initial) + "\n")
+    tmp.replace(ior_path)
+    runtime.endpoints["corba"] = runtime.orb.corbaloc("IpInitial")
+    runtime.endpoints["ior"] = str(ior_path)
+    naming = config["corba"]["naming"]
+    if naming:
+        bind_name(runtime.orb.orb, naming, NAMING_PATH, initial)
+        runtime.endpoints["naming"] = f"{NAMING_PATH} at {naming}"
+    runtime.health.add_check("framework", lambda: (True, "IpInitial published"))
+
+    def stop() -> None:
+        if naming:
+            unbind_name(runtime.orb.orb, naming, NAMING_PATH)  # type: ignore[union-attr]
+        framework.stop()
+        db.close()
+        log(logger, logging.INFO, "framework stopped")
+
+    return Stopper("framework", stop)
+
+
+# The start order. SCFs, the gRPC shim and the embedded SMSC go after start_orb_component.
+COMPONENTS: list[StartFunction] = [
+    start_orb_component,
+    start_framework_component,
+]
