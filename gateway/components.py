@@ -127,7 +127,10 @@ def start_framework_component(runtime: Runtime) -> Component:
     if naming:
         bind_name(runtime.orb.orb, naming, NAMING_PATH, initial)
         runtime.endpoints["naming"] = f"{NAMING_PATH} at {naming}"
-    runtime.health.add_check("framework", lambda: (True, "IpInitial published"))
+    runtime.health.add_check(
+        "framework",
+        lambda: (True, " ".join(f"{k}={v}" for k, v in framework.stats().items())),
+    )
 
     def stop() -> None:
         if naming:

@@ -117,6 +117,17 @@ class Framework:
             self.end_access(handle, "the gateway stopped", notify=False)
         self.callbacks.close()
 
+    def stats(self) -> dict[str, int]:
+        """Live counts (health detail; tests use them to prove nothing leaks)."""
+        with self._lock:
+            handshakes, sessions = len(self._auth_leases), len(self._access)
+        return {
+            "handshakes": handshakes,
+            "access_sessions": sessions,
+            "objects": len(self.sessions),
+            "managers": len(self.registry.objects),
+        }
+
     # -- authentication -----------------------------------------------------------------------
     def open_authentication(self, session: AuthSession, client_auth: Any) -> Any:
         lease = Lease(f"auth {session.app.app_id}")

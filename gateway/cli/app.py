@@ -1,0 +1,173 @@
+"""``micropay app register|list|show|disable|enable``: the framework's client applications.
+
+An application is registered with its shared authentication secret (read from a file, never
+from the command line), its signing public key (PEM file) and the services it subscribes to:
+``payment`` (P_PAYMENT), ``account`` (P_ACCOUNT_MANAGEMENT), ``sms`` (P_SMS), or any service type
+name such as ``P_PAYMENT``. Secrets are never printed; keys are shown by fingerprint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from framework.core import limits
+from framework.core.chap import Mechanism, split_list
+from framework.core.signing import InvalidKey, fingerprint, load_public_key
+from framework.core.store import (
+    Application,
+    ApplicationExists,
+    FrameworkStore,
+    InvalidApplication,
+)
+from gateway.cli.output import CommandError
+from gateway.config import Config
+from storage import open_database
+
+SERVICE_NAMES = {"payment": "P_PAYMENT", "account": "P_ACCOUNT_MANAGEMENT", "sms": "P_SMS"}
+_TYPE_NAME = re.compile(r"^P_[A-Z0-9_]+$")
+
+
+def service_types(text: str) -> list[str]:
+    """CLI service names (``payment,account,sms`` or type names) as service type names."""
+    types: list[str] = []
+    for item in split_list(text):
+        name = SERVICE_NAMES.get(item.lower()) or (item if _TYPE_NAME.match(item) else None)
+        if name is None:
+            known = ", ".join(SERVICE_NAMES)
+            raise CommandError(f"unknown service {item!r} (use {known} or a type like P_PAYMENT)")
+        if name not in types:
+            types.append(name)
+    if not types:
+        raise CommandError("--services names no service")
+    return types
+
+
+def open_store(config: Config) -> FrameworkStore:
+    config.ensure_data_dir()
+    return FrameworkStore(open_database(config.framework_url))
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("app", help="client applications of the OSA framework")
+    app_sub = p.add_subparsers(dest="app_command", required=True, metavar="ACTION")
+    r = app_sub.add_parser("register", help="register a client application")
+    r.add_argument("app_id")
+    r.add_argument("--secret-file", required=True, help="file holding the shared CHAP secret")
+    r.add_argument("--public-key", help="PEM file of the application's signing public key")
+    r.add_argument(
+        "--auth-mechanisms",
+        default=Mechanism.P_OSA_HMAC_SHA256.value,
+        help="allowed CHAP mechanisms, e.g. P_OSA_HMAC_SHA256,P_OSA_MD5",
+    )
+    r.add_argument("--services", required=True, help="payment,account,sms (or type names)")
+    r.set_defaults(handler=register_app)
+    app_sub.add_parser("list", help="list applications").set_defaults(handler=list_apps)
+    for action, handler, text in (
+        ("show", show_app, "show one application"),
+        ("disable", disable_app, "disable (ends its sessions and agreements' managers)"),
+        ("enable", enable_app, "enable again (also clears an authentication lock-out)"),
+    ):
+        q = app_sub.add_parser(action, help=text)
+        q.add_argument("app_id")
+        q.set_defaults(handler=handler)
+
+
+def _read_secret(path: str) -> bytes:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read the secret file: {exc.strerror}") from None
+    secret = data[:-1] if data.endswith(b"\n") else data
+    secret = secret[:-1] if secret.endswith(b"\r") else secret
+    if not limits.secret_min_bytes <= len(secret) <= limits.secret_max_bytes:
+        raise CommandError(
+            f"the secret must be {limits.secret_min_bytes} to {limits.secret_max_bytes} bytes"
+        )
+    return secret
+
+
+def _read_public_key(path: str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        pem = Path(path).read_text()
+        load_public_key(pem)
+    except OSError as exc:
+        raise CommandError(f"cannot read the public key: {exc.strerror}") from None
+    except (InvalidKey, UnicodeDecodeError) as exc:
+        raise CommandError(f"the public key is not usable: {exc}") from None
+    return pem
+
+
+def _mechanisms(text: str) -> list[str]:
+    names = split_list(text)
+    known = {m.value for m in Mechanism}
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise CommandError(f"unknown authentication mechanism(s) {bad}; known: {sorted(known)}")
+    return names
+
+
+def describe(app: Application, detail: bool = False) -> dict[str, Any]:
+    key = app.public_key()
+    row: dict[str, Any] = {
+        "app_id": app.app_id,
+        "enabled": app.enabled,
+        "services": ",".join(app.service_types),
+        "auth_mechanisms": ",".join(app.auth_mechanisms),
+        "public_key": fingerprint(key) if key is not None else "none",
+    }
+    if detail:
+        row["created_at"] = app.created_at.isoformat()
+        row["auth_failures"] = app.auth_failures
+        row["locked_until"] = app.locked_until.isoformat() if app.locked_until else ""
+    return row
+
+
+def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    secret = _read_secret(args.secret_file)
+    pem = _read_public_key(args.public_key)
+    mechanisms = _mechanisms(args.auth_mechanisms)
+    types = service_types(args.services)
+    store = open_store(config)
+    try:
+        app = store.register_application(
+            args.app_id, secret, pem, mechanisms, types, datetime.now(UTC)
+        )
+    except ApplicationExists:
+        raise CommandError(f"application {args.app_id} is already registered") from None
+    except (InvalidApplication, InvalidKey) as exc:
+        raise CommandError(str(exc)) from None
+    return describe(app)
+
+
+def list_apps(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
+    return [describe(a) for a in open_store(config).applications()]
+
+
+def _app(config: Config, app_id: str) -> tuple[FrameworkStore, Application]:
+    store = open_store(config)
+    app = store.application(app_id)
+    if app is None:
+        raise CommandError(f"no application {app_id}")
+    return store, app
+
+
+def show_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    return describe(_app(config, args.app_id)[1], detail=True)
+
+
+def disable_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    store, _ = _app(config, args.app_id)
+    store.set_enabled(args.app_id, False, datetime.now(UTC))
+    return {"app_id": args.app_id, "enabled": False}
+
+
+def enable_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    store, _ = _app(config, args.app_id)
+    store.set_enabled(args.app_id, True, datetime.now(UTC))
+    return {"app_id": args.app_id, "enabled": True}
