@@ -26,6 +26,16 @@ from storage.database import Transaction
 
 Work = Callable[[Transaction, Moment], tuple[Any, list[PendingEvent]]]
 
+# The keyword settings of Ledger.open, named as the [ledger] configuration keys name them.
+SETTINGS = (
+    "timezone",
+    "reservation_ttl_s",
+    "reservation_sweep_interval_s",
+    "group_commit_max_batch",
+    "pin_max_failures",
+    "pin_lockout_s",
+)
+
 
 class LedgerEngine:
     """Settings, the writer and the reader of one ledger database in one process."""

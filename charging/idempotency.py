@@ -91,8 +91,8 @@ def encode(outcome: Outcome) -> str:
         parts = [json.loads(encode(o))["value"] for o in outcome]
         return json.dumps({"type": "transactions", "value": parts})
     kind = "transaction" if isinstance(outcome, TransactionResult) else "reservation"
-    fields = {f.name: _plain(getattr(outcome, f.name)) for f in _FIELDS[type(outcome)]}
-    return json.dumps({"type": kind, "value": fields})
+    values = {f.name: _plain(getattr(outcome, f.name)) for f in _FIELDS[type(outcome)]}
+    return json.dumps({"type": kind, "value": values})
 
 
 def decode(text: str) -> Outcome:

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from charging.engine import SETTINGS
 from charging.ledger import Ledger
 from charging.model import Account, HistoryEntry
 from charging.money import from_minor, to_minor
@@ -27,7 +28,7 @@ OPERATOR_APP_ID = "operator"  # the application id the ledger records for operat
 
 def ledger_settings(config: Config) -> dict[str, Any]:
     """The ``[ledger]`` configuration as keyword arguments of ``Ledger.open``."""
-    return {k: v for k, v in config["ledger"].items() if k != "url"}
+    return {k: v for k, v in config["ledger"].items() if k in SETTINGS}
 
 
 @contextmanager
