@@ -308,16 +308,17 @@ class SmscServer:
         """Queue a mobile-originated message from a handset to a (short) number."""
         src, dst = parse_tel(source, "from"), parse_tel(destination, "to")
         encoded = encode_message(text, uuid.uuid4().int % 256, MO_MESSAGE_CHARS_MAX)
-        rec = {
+        mo_id = uuid.uuid4().hex[:16]
+        rec: dict[str, Any] = {
             "op": "mo",
-            "id": uuid.uuid4().hex[:16],
+            "id": mo_id,
             "src": src.uri,
             "dst": dst.uri,
             "parts": [[p.data_coding, p.esm_class, p.short_message.hex()] for p in encoded.parts],
         }
         self.store.journal(rec)
-        self.mo[rec["id"]] = rec
-        return {"id": rec["id"], "parts": len(encoded.parts), "from": src.uri, "to": dst.uri}
+        self.mo[mo_id] = rec
+        return {"id": mo_id, "parts": len(encoded.parts), "from": src.uri, "to": dst.uri}
 
     async def _send_mo(
         self, session: EsmeSession, rec: dict[str, Any], in_flight: set[str]

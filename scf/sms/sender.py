@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -299,7 +300,7 @@ class SmppSender:
                     part.destination,
                 )
                 try:
-                    await session.submit(pdu, lambda resp, p=part: self._on_response(p, resp))
+                    await session.submit(pdu, functools.partial(self._on_response, part))
                 except ConnectionError:
                     return
                 self.stats["submitted"] += 1

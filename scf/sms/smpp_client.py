@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeAlias
 
 from aiosmpplib import (
     BindTransceiver,
@@ -41,7 +42,9 @@ RESPONSE_TIMEOUT_MS = 10_000
 ENQUIRE_LINK_INTERVAL_MS = 30_000
 SEQUENCE_MAX = 0x7FFFFFFF
 
-Response = SubmitSmResp | GenericNack | None  # None: the session ended before an answer came
+Response: TypeAlias = (
+    SubmitSmResp | GenericNack | None
+)  # None: the session ended before an answer came
 DeliverHandler = Callable[[DeliverSm], Awaitable[int]]  # returns the deliver_sm_resp status
 
 

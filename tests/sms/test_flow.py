@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from scf.sms.model import DeliveryStatus, SimpleReference
 from scf.sms.runtime import SmsRuntime
 from tests.sms.conftest import Listener, Smsc, wait_until
@@ -160,3 +162,33 @@ def test_notify_subscriber_uses_templates(sms: SmsRuntime, smsc: Smsc, config) -
     assert smsc.inbox(B)[0]["text"] == (
         "[micropay] Paid 3000 KRW to Shop on 2026-01-02. Balance 12000 KRW"
     )
+
+
+@pytest.mark.postgres
+def test_send_and_mo_on_postgresql(
+    postgres_url: str, smsc: Smsc, config, listener: Listener
+) -> None:
+    from gateway.config import load_config
+    from scf.sms.runtime import start_sms
+
+    pg_config = load_config(
+        env={
+            "MICROPAY_DATA_DIR": str(config.data_dir),
+            "MICROPAY_SMSC_PORT": str(smsc.port),
+            "MICROPAY_LEDGER_URL": postgres_url,
+        }
+    )
+    runtime = start_sms(pg_config, resolver=lambda e: listener, lease_ms=2_000)
+    try:
+        ref = SimpleReference("ep", "SmsNotification", "pg")
+        rid = runtime.service.sendSms("app1", [A], None, None, "한국어 " * 40, ref)
+        wait_until(lambda: all_delivered(runtime, rid), what="delivered on PostgreSQL")
+        reg = runtime.service.register_activation_number("app1", SHORT)
+        smsc.admin("mo", **{"from": B, "to": SHORT, "text": "조회 " * 50})
+        got = wait_until(
+            lambda: runtime.service.getReceivedSms("app1", reg), what="MO on PostgreSQL"
+        )
+        assert got[0].message == "조회 " * 50
+        assert smsc.inbox(A)[0]["text"] == "한국어 " * 40
+    finally:
+        runtime.stop()

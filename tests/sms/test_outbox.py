@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from scf.sms import outbox
 from scf.sms.model import SimpleReference
 from scf.sms.receipts import Receipt
@@ -13,14 +15,21 @@ from storage import open_database
 A = "tel:+821011112222"
 
 
-def make(tmp_path: Path) -> tuple[SmsService, str]:
-    service = SmsService(open_database(f"sqlite:///{tmp_path / 'o.db'}"))
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'o.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+def make(db_url: str) -> tuple[SmsService, str]:
+    service = SmsService(open_database(db_url))
     rid = service.sendSms("app1", [A], None, None, "가" * 100, SimpleReference("ep", "S", "c"))
     return service, rid
 
 
-def test_receipt_overtaking_its_answer_is_kept(tmp_path: Path) -> None:
-    service, rid = make(tmp_path)
+def test_receipt_overtaking_its_answer_is_kept(db_url: str) -> None:
+    service, rid = make(db_url)
     with service.db.transaction() as tx:
         parts = outbox.claim_due(tx, "me", 10, 30_000)
         assert [p.seq for p in parts] == [1, 2]
@@ -38,8 +47,8 @@ def test_receipt_overtaking_its_answer_is_kept(tmp_path: Path) -> None:
     assert len(events) == 1 and events[0][:2] == ("receipt", "c")
 
 
-def test_released_and_retried_parts_come_back(tmp_path: Path) -> None:
-    service, rid = make(tmp_path)
+def test_released_and_retried_parts_come_back(db_url: str) -> None:
+    service, rid = make(db_url)
     with service.db.transaction() as tx:
         first = outbox.claim_due(tx, "me", 1, 30_000)
         outbox.release(tx, [first[0].part_id])
