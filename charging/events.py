@@ -109,8 +109,10 @@ def flush(tx: Transaction, events: list[PendingEvent]) -> None:
 
 def after(tx: Transaction, cursor: int, limit: int) -> list[ChargingEvent]:
     rows = tx.all(
-        "SELECT seq, account_number, msisdn, event, currency, balance_minor, amount_minor, "
-        "transaction_id, occurred_at FROM ledger_events WHERE seq > ? ORDER BY seq LIMIT ?",
+        "SELECT e.seq, e.account_number, e.msisdn, e.event, e.currency, e.balance_minor, "
+        "e.amount_minor, e.transaction_id, e.occurred_at, n.app_id, n.reference_code "
+        "FROM ledger_events e LEFT JOIN ledger_entries n ON n.id = e.transaction_id "
+        "WHERE e.seq > ? ORDER BY e.seq LIMIT ?",
         (cursor, min(limit, EVENTS_READ_MAX)),
     )
     return [
@@ -124,6 +126,8 @@ def after(tx: Transaction, cursor: int, limit: int) -> list[ChargingEvent]:
             amount_minor=None if r[6] is None else int(r[6]),
             transaction_id=None if r[7] is None else int(r[7]),
             occurred_at=clock.from_text(r[8]),
+            app_id=r[9],
+            reference_code=r[10],
         )
         for r in rows
     ]

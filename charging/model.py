@@ -170,6 +170,8 @@ class ChargingEvent:
     amount_minor: int | None  # the movement that caused it, if any
     transaction_id: int | None
     occurred_at: datetime
+    app_id: str | None = None  # who made the movement (None for threshold and status events)
+    reference_code: str | None = None  # ... and its referenceCode, when it had one
 
 
 @dataclass(frozen=True)
