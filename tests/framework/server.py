@@ -16,8 +16,8 @@ from typing import Any
 import org.csapi as csapi
 import org__POA.csapi as csapi_POA
 
-from framework.core.services import MANDATORY, PropertyDecl
 from framework.corba.registry import ServiceContext
+from framework.core.services import MANDATORY, PropertyDecl
 from gateway.cli.serve import serve
 from gateway.components import Runtime
 from gateway.config import load_config
@@ -63,7 +63,9 @@ def start_p_test(runtime: Runtime) -> None:
     runtime.services.register(
         P_TEST, factory, properties={FLAVOUR: ["plain", "signed"]}, terms="Test terms."
     )
-    runtime.services.register(P_TEST, factory, properties={FLAVOUR: ["other"]}, service_id="test-other")
+    runtime.services.register(
+        P_TEST, factory, properties={FLAVOUR: ["other"]}, service_id="test-other"
+    )
 
 
 def main() -> int:
