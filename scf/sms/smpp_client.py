@@ -221,6 +221,7 @@ class SmppSession:
         """enquire_link after an idle interval; end the session when an answer is overdue."""
         tick_s = min(self._enquire_ms, self._timeout_ms, 1000) / 1000 / 4
         enquired_at = 0
+        probing = asyncio.Event()
         while not self.closed.is_set():
             await asyncio.sleep(tick_s)
             now = _ms()
@@ -229,10 +230,11 @@ class SmppSession:
                 await self.close(unbind=False)
                 return
             idle = now - max(self._last_read_ms, enquired_at)
-            if idle >= self._enquire_ms:
+            if idle >= self._enquire_ms and not probing.is_set():
                 enquired_at = now
+                probing.set()  # one probe at a time; its answer (or the overdue check) ends it
                 with contextlib.suppress(ConnectionError):
-                    await self._request(EnquireLink(), lambda _r: None)
+                    await self._request(EnquireLink(), lambda _r: probing.clear())
 
     # -- closing -------------------------------------------------------------------------------
     async def close(self, unbind: bool = True, wait_ms: int = 1000) -> None:
