@@ -8,9 +8,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 
-@functools.cache
 def private_key(kind: str, index: int = 0) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
     """``kind``: rsa2048, rsa1024 or ed25519; ``index`` picks distinct keys of one kind."""
+    return _key(kind, index)
+
+
+@functools.cache
+def _key(kind: str, index: int) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
     if kind == "ed25519":
         return ed25519.Ed25519PrivateKey.generate()
     return rsa.generate_private_key(65537, int(kind.removeprefix("rsa")))
