@@ -46,7 +46,7 @@ class LedgerEngine:
         *,
         timezone: str = "Asia/Seoul",
         reservation_ttl_s: int = 900,
-        reservation_sweep_interval_s: float = 5,
+        reservation_sweep_interval_s: int = 5,
         group_commit_max_batch: int = GROUP_COMMIT_MAX_BATCH,
         pin_max_failures: int = pins.PIN_MAX_FAILURES,
         pin_lockout_s: int = pins.PIN_LOCKOUT_S,
@@ -152,12 +152,13 @@ class LedgerEngine:
             if count < reservations.SWEEP_BATCH_MAX:
                 return total
 
-    def start_sweeper(self, interval_s: float | None = None) -> ReservationSweeper:
-        """Start the thread that sweeps expired reservations every ``interval_s`` (default
+    def start_sweeper(self, interval_ms: int | None = None) -> ReservationSweeper:
+        """Start the thread that sweeps expired reservations every ``interval_ms`` (default
         ``reservation_sweep_interval_s``); :meth:`close` stops it."""
         if self._sweeper is None:
             self._sweeper = ReservationSweeper(
-                self.sweep_expired_reservations, interval_s or self.reservation_sweep_interval_s
+                self.sweep_expired_reservations,
+                interval_ms or self.reservation_sweep_interval_s * 1000,
             )
             self._sweeper.start()
         return self._sweeper

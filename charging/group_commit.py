@@ -42,7 +42,7 @@ E = TypeVar("E")
 
 GROUP_COMMIT_MAX_BATCH = 256
 GROUP_COMMIT_QUEUE_MAX = 10_000
-REQUEST_TIMEOUT_S = 30.0
+REQUEST_TIMEOUT_S = 30
 CONFLICT_RETRIES_MAX = 5
 REQUEST_RETRIES_MAX = 2
 
@@ -77,7 +77,7 @@ class GroupCommitter(Generic[E]):
         *,
         max_batch: int = GROUP_COMMIT_MAX_BATCH,
         queue_max: int = GROUP_COMMIT_QUEUE_MAX,
-        request_timeout_s: float = REQUEST_TIMEOUT_S,
+        request_timeout_s: int = REQUEST_TIMEOUT_S,
     ) -> None:
         assert max_batch >= 1
         self._db = db

@@ -13,12 +13,12 @@ logger = logging.getLogger("micropay.ledger.sweeper")
 
 
 class ReservationSweeper:
-    """Calls ``sweep()`` every ``interval_s`` seconds until :meth:`stop`."""
+    """Calls ``sweep()`` every ``interval_ms`` milliseconds until :meth:`stop`."""
 
-    def __init__(self, sweep: Callable[[], int], interval_s: float) -> None:
-        assert interval_s > 0
+    def __init__(self, sweep: Callable[[], int], interval_ms: int) -> None:
+        assert interval_ms > 0
         self._sweep = sweep
-        self.interval_s = interval_s
+        self.interval_ms = interval_ms
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ledger-sweeper", daemon=True)
         self.swept = 0  # reservations released so far, for health and tests
@@ -32,7 +32,7 @@ class ReservationSweeper:
             self._thread.join()
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
+        while not self._stop.wait(self.interval_ms / 1000):
             try:
                 self.swept += self._sweep()
             except Exception:  # keep sweeping: the database may come back

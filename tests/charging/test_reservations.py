@@ -116,10 +116,10 @@ def test_expired_reservations_refuse_charges_and_are_swept(ledger, clock):
 
 
 def test_the_sweeper_thread_releases_expired_reservations(ledger_url):
-    with Ledger.open(ledger_url, reservation_ttl_s=1, reservation_sweep_interval_s=0.2) as ledger:
+    with Ledger.open(ledger_url, reservation_ttl_s=1) as ledger:
         open_account(ledger, balance_minor=10_000)
         ledger.reserve("shop", "1001", 4_000, "KRW", "abandoned")
-        sweeper = ledger.start_sweeper()
+        sweeper = ledger.start_sweeper(interval_ms=200)
         deadline = time.monotonic() + 10
         while ledger.status("1001").reserved_minor and time.monotonic() < deadline:
             time.sleep(0.1)
