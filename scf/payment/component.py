@@ -1,0 +1,86 @@
+"""The gateway component of the two charging SCFs: Payment, Account Management and the
+charging-event dispatcher, on one ledger (``micropay serve``).
+
+``start_charging_scfs(runtime)`` has the shape of ``gateway.components`` start functions: it
+reads ``runtime.config``, registers ``P_PAYMENT`` and ``P_ACCOUNT_MANAGEMENT`` with
+``runtime.services`` (the framework's ``ServiceRegistry``), starts the dispatcher on
+``runtime.orb.orb`` and returns something with ``name`` and ``stop()``. It uses the ledger a
+component before it left in ``runtime.extras["ledger"]``; without one it opens the configured
+ledger itself (and closes it on stop), starts its reservation sweeper and leaves it there for
+components after it. Nothing here imports the gateway: the runtime is duck-typed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from charging.engine import SETTINGS
+from charging.ledger import Ledger
+from scf.account.callbacks import start_notifications
+from scf.account.dispatcher import NotificationDispatcher
+from scf.account.notifications import NotificationRegistry
+from scf.account.servant import register_account
+from scf.account.service import AccountService
+from scf.payment.servant import register_payment
+from scf.payment.service import PaymentService
+from scf.payment.tariff import TariffStore
+
+LEDGER_KEY = "ledger"
+
+
+@dataclass
+class ChargingScfs:
+    """What ``start_charging_scfs`` started; ``stop()`` undoes it."""
+
+    ledger: Ledger
+    payment: PaymentService
+    account: AccountService
+    dispatcher: NotificationDispatcher
+    service_ids: list[str] = field(default_factory=list)
+    owns_ledger: bool = False
+    registry: Any = None
+    name: str = "payment+account"
+
+    def stop(self) -> None:
+        for service_id in self.service_ids:
+            self.registry.unregister(service_id)
+        self.dispatcher.stop()
+        if self.owns_ledger:
+            self.ledger.close()
+
+
+def start_charging_scfs(runtime: Any) -> ChargingScfs:
+    assert runtime.orb is not None and runtime.services is not None, "start the ORB first"
+    config = runtime.config
+    ledger = runtime.extras.get(LEDGER_KEY)
+    owns = ledger is None
+    if owns:
+        if not config["ledger"]["url"]:
+            config.ensure_data_dir()
+        settings = {k: v for k, v in config["ledger"].items() if k in SETTINGS}
+        ledger = Ledger.open(config.ledger_url, **settings)
+        ledger.start_sweeper()
+        runtime.extras[LEDGER_KEY] = ledger
+    try:
+        notifications = NotificationRegistry(ledger)
+        payment = PaymentService(ledger, TariffStore(ledger.db))
+        account = AccountService(ledger, notifications)
+        dispatcher = start_notifications(
+            ledger,
+            runtime.orb.orb,
+            notifications,
+            callback_timeout_ms=int(config["framework"]["callback_timeout_ms"]),
+        )
+    except BaseException:
+        if owns:
+            ledger.close()
+        raise
+    started = ChargingScfs(ledger, payment, account, dispatcher, owns_ledger=owns)
+    started.registry = runtime.services
+    started.service_ids = [
+        register_payment(runtime.services, payment),
+        register_account(runtime.services, account, runtime.orb.orb),
+    ]
+    runtime.health.add_check("notifications", lambda: (True, f"delivered={dispatcher.delivered}"))
+    return started
