@@ -83,8 +83,8 @@ class IpAPILevelAuthenticationServant(ts_POA.IpAPILevelAuthentication):
             return
         if self.session.state == Auth.ABORTED:
             log(logging.WARNING, "client failed authentication", app_id=app_id)
-            self._tell(self.client_auth.abortAuthentication)
             self.lease.revoke()
+            self._tell(self.client_auth.abortAuthentication)
 
     @staticmethod
     def _tell(call: Any) -> None:

@@ -10,7 +10,9 @@ from tests.framework.gateway import Gateway
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Gateway]:
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Gateway]:
     settings = getattr(request.module, "GATEWAY_SETTINGS", None)
     gw = Gateway.start(tmp_path_factory.mktemp("gateway"), settings)
     try:

@@ -149,7 +149,9 @@ class Gateway:
 
     def threads(self) -> int:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:")))
+        return int(
+            next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:"))
+        )
 
     def log_text(self) -> str:
         return self.log_path.read_text()

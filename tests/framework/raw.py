@@ -141,7 +141,9 @@ def prove_framework(fw_auth: Any, servant: ScriptedAuth, secret: bytes) -> None:
     fw_auth.authenticationSucceeded()
 
 
-def authenticate(corbaloc: str, app: TestApp, mechanisms: str = "P_OSA_HMAC_SHA256") -> tuple[Any, ScriptedAuth]:
+def authenticate(
+    corbaloc: str, app: TestApp, mechanisms: str = "P_OSA_HMAC_SHA256"
+) -> tuple[Any, ScriptedAuth]:
     servant = ScriptedAuth(app.secret)
     fw_auth = begin(corbaloc, app, servant)
     select(fw_auth, servant, mechanisms)
@@ -162,7 +164,9 @@ class Access:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def sign(self, text: str) -> list[int]:
-        return list(crypto.sign(self.algorithm, private_key(self.app.key_kind, self.app.key_index), text))
+        return list(
+            crypto.sign(self.algorithm, private_key(self.app.key_kind, self.app.key_index), text)
+        )
 
 
 def open_access(

@@ -75,20 +75,28 @@ def test_full_flow_with_the_client_library(gateway: Gateway) -> None:
 
 def test_ior_file_and_ed25519(gateway: Gateway) -> None:
     app = gateway.register("ed-app", key_kind="ed25519")
-    with client.connect(gateway.endpoints["ior"], app.app_id, app.secret, app.private_pem) as session:
+    with client.connect(
+        gateway.endpoints["ior"], app.app_id, app.secret, app.private_pem
+    ) as session:
         assert session.signing_algorithm == "P_ED25519"
         manager = session.obtain_service("P_TEST", {"P_TEST_FLAVOUR": ["other"]})
         manager.setCallback(session.access)
         agreement = next(iter(session.agreements.values()))
         assert agreement.service_id == "test-other"
         public = signing.load_public_key(framework_keys(gateway)["P_ED25519"])
-        assert signing.verify("P_ED25519", public, agreement.agreement_text, agreement.framework_signature)
+        assert signing.verify(
+            "P_ED25519", public, agreement.agreement_text, agreement.framework_signature
+        )
 
 
 def test_md5_interop_path_is_per_application(gateway: Gateway) -> None:
     legacy = gateway.register("legacy-app", mechanisms=("P_OSA_MD5",))
     with client.connect(
-        gateway.corbaloc, legacy.app_id, legacy.secret, legacy.private_pem, auth_mechanisms="P_OSA_MD5"
+        gateway.corbaloc,
+        legacy.app_id,
+        legacy.secret,
+        legacy.private_pem,
+        auth_mechanisms="P_OSA_MD5",
     ) as session:
         session.obtain_service("P_TEST").setCallback(session.access)
     with pytest.raises(errors.P_NO_ACCEPTABLE_AUTHENTICATION_MECHANISM):  # type: ignore[attr-defined]
@@ -96,7 +104,11 @@ def test_md5_interop_path_is_per_application(gateway: Gateway) -> None:
     modern = gateway.register("modern-app")
     with pytest.raises(errors.P_NO_ACCEPTABLE_AUTHENTICATION_MECHANISM):  # type: ignore[attr-defined]
         client.connect(
-            gateway.corbaloc, modern.app_id, modern.secret, modern.private_pem, auth_mechanisms="P_OSA_MD5"
+            gateway.corbaloc,
+            modern.app_id,
+            modern.secret,
+            modern.private_pem,
+            auth_mechanisms="P_OSA_MD5",
         )
 
 
@@ -108,7 +120,10 @@ def test_discovery_shows_only_the_contract(gateway: Gateway) -> None:
         description = discovery.describeServiceType("P_TEST")
         assert description.AvailableOrUnavailable is True
         [prop] = description.ServiceTypePropertyList
-        assert (prop.ServicePropertyName, str(prop.ServiceTypePropertyMode)) == ("P_TEST_FLAVOUR", "MANDATORY")
+        assert (prop.ServicePropertyName, str(prop.ServiceTypePropertyMode)) == (
+            "P_TEST_FLAVOUR",
+            "MANDATORY",
+        )
         with pytest.raises(fw.P_UNKNOWN_SERVICE_TYPE):
             discovery.describeServiceType("P_PAYMENT")  # exists, but not in this contract
         with pytest.raises(fw.P_ILLEGAL_SERVICE_TYPE):
@@ -161,11 +176,19 @@ def test_agreements_are_kept_with_both_signatures(gateway: Gateway) -> None:
         assert row["state"] == "in_force" and row["service_type"] == "P_TEST"
         shown = json.loads(gateway.cli("--json", "agreement", "show", row["agreement_id"]).stdout)
         text = shown["agreement_text"]
-        for fragment in ("application: nonrep-app", "service: test", f"service token: {token}", "terms: Test terms.", "valid until: "):
+        for fragment in (
+            "application: nonrep-app",
+            "service: test",
+            f"service token: {token}",
+            "terms: Test terms.",
+            "valid until: ",
+        ):
             assert fragment in text
         app_sig = base64.b64decode(shown["app_signature"])
         fw_sig = base64.b64decode(shown["framework_signature"])
-        assert signing.verify("P_SHA256_RSA_2048", private_key("rsa2048").public_key(), text, app_sig)
+        assert signing.verify(
+            "P_SHA256_RSA_2048", private_key("rsa2048").public_key(), text, app_sig
+        )
         fw_key = signing.load_public_key(framework_keys(gateway)["P_SHA256_RSA_2048"])
         assert signing.verify("P_SHA256_RSA_2048", fw_key, text, fw_sig)
         session.terminate_agreement(token, "nonrep-app ends the test agreement")
@@ -209,7 +232,11 @@ def test_disabling_an_application_ends_its_sessions(gateway: Gateway) -> None:
     app = gateway.register("disable-app")
     keys = framework_keys(gateway)
     session = client.connect(
-        gateway.corbaloc, app.app_id, app.secret, app.private_pem, framework_public_keys=list(keys.values())
+        gateway.corbaloc,
+        app.app_id,
+        app.secret,
+        app.private_pem,
+        framework_public_keys=list(keys.values()),
     )
     manager = session.obtain_service("P_TEST")
     assert gateway.cli("app", "disable", app.app_id).returncode == 0
@@ -247,7 +274,9 @@ def test_interfaces_can_be_listed_released_and_relinquished(gateway: Gateway) ->
     assert dead(bundle.sam, lambda s: s.selectService("test"))
 
 
-def test_the_deprecated_initiate_authentication_still_leads_to_the_parlay_4_steps(gateway: Gateway) -> None:
+def test_the_deprecated_initiate_authentication_still_leads_to_the_parlay_4_steps(
+    gateway: Gateway,
+) -> None:
     app = gateway.register("p3-entry")
     servant = raw.ScriptedAuth(app.secret)
     answer = raw.initial(gateway.corbaloc).initiateAuthentication(
