@@ -11,9 +11,8 @@ Reads run in the caller's thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from charging import events, idempotency, pins, reservations, schema
 from charging.checks import IDEMPOTENCY_ROW, Attempt, Operation, enforce
@@ -65,7 +64,7 @@ class LedgerEngine:
         self._sweeper: ReservationSweeper | None = None
 
     @classmethod
-    def open(cls, url: str, **settings: Any) -> Any:
+    def open(cls, url: str, **settings: Any) -> Self:
         """Open (and migrate) the ledger at ``url``. ``settings`` take the names of the
         ``[ledger]`` configuration keys: timezone, reservation_ttl_s,
         reservation_sweep_interval_s, group_commit_max_batch, pin_max_failures, pin_lockout_s
@@ -86,7 +85,7 @@ class LedgerEngine:
         self._committer.close()
         self.db.close()
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -130,8 +129,9 @@ class LedgerEngine:
                     app_id=app_id,
                     reference_code=reference_code,
                     request_hash=digest,
+                    prior_hash=prior.request_hash,
                 )
-                enforce(replace(seen, prior_hash=prior.request_hash), IDEMPOTENCY_ROW)
+                enforce(seen, IDEMPOTENCY_ROW)
                 return idempotency.decode(prior.outcome), []
             outcome, pending = work(tx, moment)
             idempotency.remember(

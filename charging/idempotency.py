@@ -95,6 +95,12 @@ def encode(outcome: Outcome) -> str:
     return json.dumps({"type": kind, "value": values})
 
 
+def _transaction(value: dict[str, Any]) -> TransactionResult:
+    value["kind"] = EntryKind(value["kind"])
+    value["valid_until"] = value["valid_until"] and date.fromisoformat(value["valid_until"])
+    return replace(TransactionResult(**value), replayed=True)
+
+
 def decode(text: str) -> Outcome:
     """The stored outcome, marked as a replay."""
     data = json.loads(text)
@@ -102,10 +108,8 @@ def decode(text: str) -> Outcome:
     if data["type"] == "reservation_id":
         return str(value)
     if data["type"] == "transactions":
-        return [decode(json.dumps({"type": "transaction", "value": v})) for v in value]
+        return [_transaction(v) for v in value]
     if data["type"] == "transaction":
-        value["kind"] = EntryKind(value["kind"])
-        value["valid_until"] = value["valid_until"] and date.fromisoformat(value["valid_until"])
-        return replace(TransactionResult(**value), replayed=True)
+        return _transaction(value)
     value["expires_at"] = clock.from_text(value["expires_at"])
     return replace(ReservationInfo(**value), replayed=True)
