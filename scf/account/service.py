@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from charging.entries import HISTORY_MAX_ENTRIES
 from charging.errors import (
     InvalidInput,
     UnregisteredAccount,
@@ -129,6 +130,10 @@ class AccountService:
         if balance_type != BALANCE_TYPE:
             raise InvalidInput(field="balanceType", reason=f"the balance type is {BALANCE_TYPE}")
         account = self._authorised(end_user_identifier, pin)
+        if account.kind is not Kind.PREPAID:
+            raise InvalidInput(
+                field="endUserIdentifier", reason="only prepaid accounts take credit"
+            )
         return self.ledger.recharge(
             app_id,
             reference_code,
@@ -167,6 +172,8 @@ class AccountService:
     ) -> list[DatedTransaction]:
         """The most recent entries from ``since`` on, newest first. Entries another application
         made show their kind and amount, but not that application's texts or referenceCode."""
+        if max_entries is not None and not 1 <= max_entries <= HISTORY_MAX_ENTRIES:
+            raise InvalidInput(field="maxEntries", reason=f"from 1 to {HISTORY_MAX_ENTRIES}")
         account = self._authorised(end_user_identifier, pin)
         entries = self.ledger.history(account.number, since, max_entries)
         return [DatedTransaction(e.date, details(e, app_id)) for e in entries]
