@@ -241,6 +241,7 @@ def _handshake(
     session._oids.append(oid)
     initial = resolve(orb.orb, endpoint)
     omniORB.setClientCallTimeout(initial, int(session.timeout_s * 1000))
+    _ping(initial)
     domain = fw.TpAuthDomain(fw.TpDomainID(ClientAppID=session.app_id), auth_ref)
     with translated():
         answer = initial.initiateAuthenticationWithVersion(domain, "P_OSA_AUTHENTICATION", version)
@@ -258,6 +259,19 @@ def _handshake(
     if auth.aborted.is_set():
         raise errors.AuthenticationFailed("the framework refused our CHAP answer")
     session.access = fw_auth  # requestAccess below replaces it with IpAccess
+
+
+def _ping(initial: Any) -> None:
+    """Reach IpInitial once; a connection left over from before a gateway restart fails the
+    first call (COMM_FAILURE) and is dropped, so one retry goes out on a fresh connection."""
+    for attempt in range(2):
+        try:
+            if initial._non_existent():
+                raise errors.FrameworkError("no IpInitial at that endpoint")
+            return
+        except (CORBA.COMM_FAILURE, CORBA.TRANSIENT):
+            if attempt:
+                raise
 
 
 def _open_access(session: FrameworkSession, orb: ClientOrb, signing_algorithms: str) -> None:

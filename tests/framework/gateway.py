@@ -99,7 +99,8 @@ class Gateway:
             stderr=log_path.open("w"),
             text=True,
         )
-        endpoints = _read_endpoints(proc, want=("health", "corba", "ior"))
+        want = ("health", "corba", "ior") + (("naming",) if values["corba"].get("naming") else ())
+        endpoints = _read_endpoints(proc, want)
         return cls(proc, data_dir, config_path, endpoints, log_path)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
