@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,6 +97,9 @@ class Framework:
         self.sessions = ObjectTable(root_poa, "micropay-framework")
         self.offered_algorithms = [a for a in settings.signing_algorithms if a in keys.available()]
         self._lock = threading.Lock()
+        # Other surfaces' holders of agreements (the gRPC shim): told the ids whenever
+        # revoke_agreements runs, so a termination over CORBA revokes their tokens at once too.
+        self.revocation_listeners: list[Callable[[set[str]], None]] = []
         self._access: dict[str, AccessHandle] = {}
         self._auth_leases: dict[AuthSession, Lease] = {}
         self._stop = threading.Event()
@@ -246,6 +250,8 @@ class Framework:
                     lease = handle.agreement_leases.pop(agreement_id, None)
                     if lease is not None:
                         lease.revoke()
+        for listener in list(self.revocation_listeners):
+            listener(wanted)
 
     # -- the watcher --------------------------------------------------------------------------
     def _watch(self) -> None:
