@@ -9,6 +9,7 @@ import importlib
 import sys
 
 BENCHMARKS = [
+    "handshake",
     "ledger",
     "sms",
 ]

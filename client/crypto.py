@@ -62,6 +62,10 @@ def chap_check(
     return hmac.compare_digest(response[5 : 5 + size], expected)
 
 
+def is_private_key(value: object) -> bool:
+    return isinstance(value, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey)
+
+
 def load_private_key(pem: bytes) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):

@@ -200,7 +200,7 @@ def connect(
     endpoint: str | os.PathLike[str],
     app_id: str,
     secret: str | bytes,
-    private_key: str | bytes | os.PathLike[str],
+    private_key: str | bytes | os.PathLike[str] | Any,
     *,
     auth_mechanisms: str = DEFAULT_MECHANISMS,
     signing_algorithms: str = DEFAULT_SIGNING,
@@ -210,11 +210,17 @@ def connect(
 ) -> FrameworkSession:
     """Authenticate ``app_id`` to the framework at ``endpoint`` and open an access session.
 
-    ``secret`` is the shared CHAP secret (as registered); ``private_key`` the PEM (or a path to
-    it) of the key whose public half was registered. Raises ``client.errors`` types.
+    ``secret`` is the shared CHAP secret (as registered); ``private_key`` the key whose public
+    half was registered: a loaded ``cryptography`` RSA/Ed25519 key (parse it once: loading an
+    RSA PEM costs ~25 ms of key validation), its PEM, or a path to the PEM. Raises
+    ``client.errors`` types.
     """
     orb = client_orb()
-    key = crypto.load_private_key(_as_bytes(private_key))
+    key = (
+        private_key
+        if crypto.is_private_key(private_key)
+        else crypto.load_private_key(_as_bytes(private_key))
+    )
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
     session = FrameworkSession(app_id, orb, key, timeout_s)
     session._framework_keys = [crypto.load_public_key(_as_bytes(k)) for k in framework_public_keys]
