@@ -14,6 +14,7 @@ from framework.core.states import (
     AuthEvent,
     Machine,
 )
+from tests.conftest import ROOT
 
 MACHINES = [
     (Machine.AUTH, Auth, AuthEvent, Auth.IDLE, {Auth.ACCESS_GRANTED, Auth.ABORTED}),
@@ -84,3 +85,11 @@ def test_mermaid_draws_every_row() -> None:
         rows = [k for k in states.TRANSITIONS if k[0] == machine]
         assert text.startswith("stateDiagram-v2")
         assert len(text.splitlines()) == len(rows) + 1
+
+
+def test_the_operator_guide_shows_the_current_table() -> None:
+    text = (ROOT / "docs" / "framework.md").read_text()
+    for machine, *_ in MACHINES:
+        assert states.mermaid(machine) in text, (
+            f"docs/framework.md: regenerate the {machine} diagram"
+        )
