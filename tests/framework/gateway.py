@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from framework.core.store import FrameworkStore
+from gateway.config import DEFAULTS
 from storage import open_database
 from tests.conftest import ROOT, free_port
 from tests.framework.keypool import private_pem, public_pem
@@ -74,11 +75,11 @@ class Gateway:
         command: list[str] | None = None,
     ) -> Gateway:
         data_dir = base / "data"
-        values: dict[str, dict[str, Any]] = {
-            "data": {"dir": str(data_dir)},
-            "corba": {"host": "127.0.0.1", "port": free_port()},
-            "health": {"port": free_port()},
-        }
+        values: dict[str, dict[str, Any]] = {"data": {"dir": str(data_dir)}}
+        for section, items in DEFAULTS.items():  # every listening component on a free port
+            if "port" in items:
+                values[section] = {"port": free_port()}
+        values["corba"]["host"] = "127.0.0.1"
         for section, items in (settings or {}).items():
             values.setdefault(section, {}).update(items)
         config_path = base / "micropay.toml"
