@@ -18,6 +18,8 @@ from typing import Any
 from omniORB import CORBA, PortableServer
 
 _lock = threading.Lock()
+# Strings the gateway sends to our callbacks (SMS text in Korean) must not be Latin-1 only.
+UTF8_STRINGS = ("-ORBnativeCharCodeSet", "UTF-8")
 _orb: ClientOrb | None = None
 
 
@@ -43,7 +45,8 @@ def client_orb() -> ClientOrb:
         if _orb is None:
             host = os.environ.get("MICROPAY_CLIENT_HOST", "127.0.0.1")
             orb = CORBA.ORB_init(
-                ["micropay-client", "-ORBendPoint", f"giop:tcp:{host}:"], CORBA.ORB_ID
+                ["micropay-client", "-ORBendPoint", f"giop:tcp:{host}:", *UTF8_STRINGS],
+                CORBA.ORB_ID,
             )
             root = orb.resolve_initial_references("RootPOA")
             policies = [

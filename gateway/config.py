@@ -48,6 +48,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "cert_file": "",
         "key_file": "",
         "client_ca_file": "",
+        "app_rate_limit_per_s": 500,  # authenticated RPCs per application per second; 0: none
+        "app_burst_max": 1000,  # RPCs an application may send at once above that rate
+        "workers_max": 32,  # threads that run the shim's blocking domain calls
     },
     "smsc": {
         "embedded": True,
@@ -61,6 +64,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "max_length": 1530,
         "submit_window_max": 10,
         "templates_file": "",  # empty: <data.dir>/sms-templates.toml (operator overrides)
+        "billing_accounts": "",  # "APP_ID=ACCOUNT,...": the ledger account sendSms charges debit
     },
     "health": {
         "host": "127.0.0.1",

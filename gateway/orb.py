@@ -58,6 +58,8 @@ def start_orb(host: str, port: int, call_timeout_ms: int) -> OrbRuntime:
         str(call_timeout_ms),
         "-ORBsupportBootstrapAgent",
         "0",
+        "-ORBnativeCharCodeSet",  # IDL strings carry any text (Korean SMS), not only Latin-1
+        "UTF-8",
     ]
     orb = CORBA.ORB_init(args, CORBA.ORB_ID)
     root_poa = orb.resolve_initial_references("RootPOA")
