@@ -1,0 +1,157 @@
+"""The grpc.aio server of the shim, on its own event loop thread inside the gateway process.
+
+:class:`GrpcServer` registers the four ``micropay.v1`` servicers behind the auth interceptor,
+the standard health service (``grpc.health.v1.Health``: "" and each service SERVING while up,
+NOT_SERVING once stopping) and server reflection, binds with TLS per ``shim.tls``, and runs a
+sweep every ``revocation_sweep_interval_s`` for what ended outside the shim. ``start()`` returns
+once the port is bound (or raises); ``stop()`` lets in-flight RPCs finish for
+``stop_grace_s`` and cancels streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from micropay.v1 import (
+    account_pb2,
+    account_pb2_grpc,
+    framework_pb2,
+    framework_pb2_grpc,
+    payment_pb2,
+    payment_pb2_grpc,
+    sms_pb2,
+    sms_pb2_grpc,
+)
+
+from shim import limits
+from shim.access import GrpcAccess
+from shim.account_service import AccountServicer
+from shim.auth import AuthInterceptor
+from shim.calls import Calls
+from shim.domain import Domain
+from shim.framework_service import FrameworkServicer
+from shim.payment_service import PaymentServicer
+from shim.ratelimit import RateLimiter
+from shim.sms_service import SmsServicer
+from shim.tls import server_credentials
+
+log = logging.getLogger("micropay.grpc")
+
+SERVICE_NAMES = tuple(
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (framework_pb2, "FrameworkService"),
+        (payment_pb2, "PaymentService"),
+        (account_pb2, "AccountService"),
+        (sms_pb2, "SmsService"),
+    )
+)
+
+
+class GrpcServer:
+    def __init__(
+        self,
+        section: dict[str, Any],
+        data_dir: Path,
+        framework: Any,
+        extras: dict[str, Any],
+    ) -> None:
+        self.section = section
+        self.data_dir = data_dir
+        self.domain = Domain(extras)
+        self.access = GrpcAccess(framework, self.domain.serves)
+        self.calls = Calls(int(section["workers_max"]))
+        self.limiter = RateLimiter(
+            float(section["app_rate_limit_per_s"]), int(section["app_burst_max"])
+        )
+        self.catalog = framework.registry.catalog
+        self.tls = False
+        self.port = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="grpc-shim", daemon=True)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    def start(self) -> GrpcServer:
+        self._thread.start()
+        if not self._ready.wait(limits.start_timeout_s):
+            raise RuntimeError("the gRPC server did not start in time")
+        if self._failure is not None:
+            raise self._failure
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(limits.stop_grace_s + 10)
+        self.access.close()
+        self.calls.close()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # reported to start(); after start, logged
+            self._failure = exc
+            self._ready.set()
+            log.exception("gRPC server failed")
+
+    # -- the loop -----------------------------------------------------------------------------
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+        server = grpc.aio.server(
+            interceptors=[AuthInterceptor(self.access, self.limiter)],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        framework_pb2_grpc.add_FrameworkServiceServicer_to_server(
+            FrameworkServicer(self.access, self.calls, self.catalog), server
+        )
+        payment_pb2_grpc.add_PaymentServiceServicer_to_server(
+            PaymentServicer(self.domain, self.calls), server
+        )
+        account_pb2_grpc.add_AccountServiceServicer_to_server(
+            AccountServicer(self.domain, self.calls), server
+        )
+        sms_pb2_grpc.add_SmsServiceServicer_to_server(SmsServicer(self.domain, self.calls), server)
+        health_servicer = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        address = f"{self.section['host']}:{int(self.section['port'])}"
+        credentials = server_credentials(self.section, self.data_dir)
+        self.tls = credentials is not None
+        if credentials is None:
+            self.port = server.add_insecure_port(address)
+        else:
+            self.port = server.add_secure_port(address, credentials)
+        if not self.port:
+            raise OSError(f"cannot bind the gRPC endpoint {address}")
+        await server.start()
+        for name in ("", *SERVICE_NAMES):
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        self._ready.set()
+        sweeper = asyncio.create_task(self._sweep())
+        try:
+            await self._stopping.wait()
+        finally:
+            await health_servicer.enter_graceful_shutdown()
+            sweeper.cancel()
+            await server.stop(limits.stop_grace_s)
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(limits.revocation_sweep_interval_s)
+            try:
+                await self.calls.blocking(self.access.sweep)
+            except Exception as exc:  # the next sweep tries again
+                log.warning("grpc revocation sweep failed: %s", type(exc).__name__)
