@@ -220,7 +220,7 @@ def connect(
     endpoint: str | os.PathLike[str],
     app_id: str,
     secret: str | bytes,
-    private_key: str | bytes | os.PathLike[str],
+    private_key: str | bytes | os.PathLike[str] | Any,
     *,
     auth_mechanisms: str = DEFAULT_MECHANISMS,
     signing_algorithms: str = DEFAULT_SIGNING,
@@ -238,7 +238,11 @@ def connect(
     mutual TLS. Raises ``client.errors`` types.
     """
     channel = open_channel(str(endpoint), root_certificates, certificate_chain, tls_private_key)
-    key = crypto.load_private_key(_as_bytes(private_key))
+    key = (
+        private_key
+        if crypto.is_private_key(private_key)
+        else crypto.load_private_key(_as_bytes(private_key))
+    )
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
     session = GrpcFrameworkSession(app_id, channel, key, timeout_s)
     session._framework_keys = [crypto.load_public_key(_as_bytes(k)) for k in framework_public_keys]

@@ -207,14 +207,34 @@ def connect(
     framework_public_keys: Sequence[str | bytes] = (),
     version: str = "P_PARLAY_4",
     timeout_s: float = 10.0,
+    **grpc_tls: Any,
 ) -> FrameworkSession:
     """Authenticate ``app_id`` to the framework at ``endpoint`` and open an access session.
+
+    A ``grpcs://host:port`` (or ``grpc://``) endpoint opens the same session over gRPC
+    (``client.grpc_session.connect``; ``grpc_tls``: its ``root_certificates``,
+    ``certificate_chain``, ``tls_private_key``).
 
     ``secret`` is the shared CHAP secret (as registered); ``private_key`` the key whose public
     half was registered: a loaded ``cryptography`` RSA/Ed25519 key (parse it once: loading an
     RSA PEM costs ~25 ms of key validation), its PEM, or a path to the PEM. Raises
     ``client.errors`` types.
     """
+    if str(endpoint).startswith(("grpc://", "grpcs://")):
+        from client.grpc_session import connect as connect_grpc
+
+        return connect_grpc(  # type: ignore[return-value]
+            str(endpoint),
+            app_id,
+            secret,
+            private_key,
+            auth_mechanisms=auth_mechanisms,
+            signing_algorithms=signing_algorithms,
+            framework_public_keys=framework_public_keys,
+            version=version,
+            timeout_s=timeout_s,
+            **grpc_tls,
+        )
     orb = client_orb()
     key = (
         private_key
