@@ -11,6 +11,7 @@ import sys
 BENCHMARKS = [
     "handshake",
     "ledger",
+    "payment_corba",
     "sms",
 ]
 

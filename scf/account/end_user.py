@@ -15,16 +15,21 @@ without an account is ``UnregisteredAccount`` (POL1009).
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from charging import validate
 from charging.errors import InvalidAddress, InvalidInput
 from charging.ledger import Ledger
-from charging.model import Account
+from charging.model import Account, Status
 from scf.common.address import ADDRESS_CHARS_MAX, parse_end_user
 
 ACCOUNT_SCHEME = "acct"
 END_USER_PART = "endUserIdentifier"
+DIRECTORY_TTL_S = 5.0  # how long a tel: URI's account is remembered
+DIRECTORY_MAX_ENTRIES = 100_000  # remembered end users at most (then forgotten at once)
 
 
 @dataclass(frozen=True)
@@ -67,3 +72,63 @@ def resolve(ledger: Ledger, end_user: EndUser) -> Account:
 def account_of(ledger: Ledger, text: object, *, part: str = END_USER_PART) -> Account:
     """Parse and resolve in one step."""
     return resolve(ledger, parse(text, part=part))
+
+
+class Directory:
+    """Who an end user is, for the hot path of Payment: (account number, account currency).
+
+    A charge needs the account number (the ledger's key) and, when the request names no
+    currency, the account's currency. Both are read once and kept: an account's number and
+    currency never change, so ``acct:`` answers are kept as long as there is room; a ``tel:``
+    answer is kept ``ttl_s`` seconds, because an MSISDN can move to a new account after its old
+    one is closed (within that window a charge may then be refused as AccountClosed -- never
+    booked to the wrong account). Closed accounts and unknown end users are never kept. The
+    ledger still checks everything about the account inside the charge itself.
+    """
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        ttl_s: float = DIRECTORY_TTL_S,
+        max_entries: int = DIRECTORY_MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ledger = ledger
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._clock = clock
+        self._by_msisdn: dict[str, tuple[str, str, float]] = {}
+        self._currency: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def target(self, text: object, currency: str | None = None) -> tuple[str, str]:
+        """(account number, ``currency`` or else the account's currency) of an end user."""
+        who = parse(text)
+        if who.number is not None:
+            if currency is not None:
+                return who.number, currency  # the charge itself checks the account
+            known = self._currency.get(who.number)
+            if known is None:
+                known = self._remember(self.ledger.get_account(who.number))
+            return who.number, known
+        assert who.msisdn is not None
+        hit = self._by_msisdn.get(who.msisdn)
+        if hit is not None and hit[2] > self._clock():
+            return hit[0], currency or hit[1]
+        account = self.ledger.account_for_msisdn(who.msisdn)
+        account_currency = self._remember(account, who.msisdn)
+        return account.number, currency or account_currency
+
+    def _remember(self, account: Account, msisdn: str | None = None) -> str:
+        if account.status is Status.CLOSED:
+            return account.currency
+        with self._lock:
+            if len(self._currency) + len(self._by_msisdn) >= self.max_entries:
+                self._currency.clear()
+                self._by_msisdn.clear()
+            self._currency[account.number] = account.currency
+            if msisdn is not None:
+                expires = self._clock() + self.ttl_s
+                self._by_msisdn[msisdn] = (account.number, account.currency, expires)
+        return account.currency

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from charging.errors import InvalidAmount, InvalidInput, TooManyAddresses
 from charging.ledger import SPLIT_SHARES_MAX, Ledger
-from charging.model import Account, ReservationInfo, TransactionResult
+from charging.model import ReservationInfo, TransactionResult
 from scf.account import end_user
 from scf.common.charging_information import ChargingInformation
 from scf.payment.tariff import DEFAULT_TARIFF, TariffStore
@@ -63,13 +63,17 @@ def split_minor(total_minor: int, percentages: Sequence[int]) -> list[int]:
 
 
 class PaymentService:
-    def __init__(self, ledger: Ledger, tariffs: TariffStore) -> None:
+    def __init__(
+        self, ledger: Ledger, tariffs: TariffStore, directory: end_user.Directory | None = None
+    ) -> None:
         self.ledger = ledger
         self.tariffs = tariffs
+        self.directory = directory or end_user.Directory(ledger)
 
     # -- helpers -------------------------------------------------------------------------------
-    def _account(self, end_user_identifier: str) -> Account:
-        return end_user.account_of(self.ledger, end_user_identifier)
+    def _target(self, end_user_identifier: str, currency: str | None = None) -> tuple[str, str]:
+        """(account number, the request's currency or else the account's)."""
+        return self.directory.target(end_user_identifier, currency)
 
     def _reservation(self, app_id: str, reservation_id: str) -> ReservationInfo:
         return self.ledger.reservation(app_id, reservation_id)
@@ -87,13 +91,12 @@ class PaymentService:
         charge: ChargingInformation,
         reference_code: str,
     ) -> TransactionResult:
-        account = self._account(end_user_identifier)
-        currency = charge.currency or account.currency
+        number, currency = self._target(end_user_identifier, charge.currency)
         return self.ledger.charge(
             app_id,
             reference_code,
-            account.number,
-            charge.amount_minor(account.currency),
+            number,
+            charge.amount_minor(currency),
             currency,
             charge.description,
             charge.code,
@@ -106,13 +109,13 @@ class PaymentService:
         charge: ChargingInformation,
         reference_code: str,
     ) -> TransactionResult:
-        account = self._account(end_user_identifier)
+        number, currency = self._target(end_user_identifier, charge.currency)
         return self.ledger.refund(
             app_id,
             reference_code,
-            account.number,
-            charge.amount_minor(account.currency),
-            charge.currency or account.currency,
+            number,
+            charge.amount_minor(currency),
+            currency,
             charge.description,
             charge.code,
         )
@@ -135,13 +138,13 @@ class PaymentService:
                 raise InvalidInput(field="percentage", reason="a whole percentage from 1 to 100")
         if sum(percentages) != PERCENT_TOTAL:
             raise InvalidInput(field="percentage", reason="the percentages must sum to 100")
-        accounts = [self._account(uri) for uri, _ in shares]
-        currency = charge.currency or accounts[0].currency
-        amounts = split_minor(charge.amount_minor(accounts[0].currency), percentages)
+        targets = [self._target(uri, charge.currency) for uri, _ in shares]
+        currency = targets[0][1]
+        amounts = split_minor(charge.amount_minor(currency), percentages)
         return self.ledger.charge_split(
             app_id,
             reference_code,
-            [(a.number, m) for a, m in zip(accounts, amounts, strict=True)],
+            [(number, m) for (number, _), m in zip(targets, amounts, strict=True)],
             currency,
             charge.description,
             charge.code,
@@ -151,12 +154,12 @@ class PaymentService:
     def reserve_amount(
         self, app_id: str, end_user_identifier: str, charge: ChargingInformation
     ) -> str:
-        account = self._account(end_user_identifier)
+        number, currency = self._target(end_user_identifier, charge.currency)
         return self.ledger.reserve(
             app_id,
-            account.number,
-            charge.amount_minor(account.currency),
-            charge.currency or account.currency,
+            number,
+            charge.amount_minor(currency),
+            currency,
             charge.description,
             charge.code,
         )
@@ -196,8 +199,8 @@ class PaymentService:
         self, app_id: str, end_user_identifier: str, volume: int, parameters: Parameters
     ) -> Price:
         """What ``volume`` would cost the end user now, in the account's currency."""
-        account = self._account(end_user_identifier)
-        return self._price(account.currency, volume, parameters)
+        _number, currency = self._target(end_user_identifier)
+        return self._price(currency, volume, parameters)
 
     def charge_volume(
         self,
@@ -208,12 +211,12 @@ class PaymentService:
         reference_code: str,
         parameters: Parameters,
     ) -> TransactionResult:
-        account = self._account(end_user_identifier)
-        price = self._price(account.currency, volume, parameters)
+        number, currency = self._target(end_user_identifier)
+        price = self._price(currency, volume, parameters)
         return self.ledger.charge(
             app_id,
             reference_code,
-            account.number,
+            number,
             price.amount_minor,
             price.currency,
             billing_text,
@@ -230,12 +233,12 @@ class PaymentService:
         reference_code: str,
         parameters: Parameters,
     ) -> TransactionResult:
-        account = self._account(end_user_identifier)
-        price = self._price(account.currency, volume, parameters)
+        number, currency = self._target(end_user_identifier)
+        price = self._price(currency, volume, parameters)
         return self.ledger.refund(
             app_id,
             reference_code,
-            account.number,
+            number,
             price.amount_minor,
             price.currency,
             billing_text,
@@ -251,10 +254,10 @@ class PaymentService:
         billing_text: str,
         parameters: Parameters,
     ) -> str:
-        account = self._account(end_user_identifier)
-        price = self._price(account.currency, volume, parameters)
+        number, currency = self._target(end_user_identifier)
+        price = self._price(currency, volume, parameters)
         return self.ledger.reserve(
-            app_id, account.number, price.amount_minor, price.currency, billing_text, price.tariff
+            app_id, number, price.amount_minor, price.currency, billing_text, price.tariff
         )
 
     def reserve_additional_volume(
