@@ -1,195 +1,56 @@
 """The framework's durable state: client applications, service tokens and signed agreements.
 
 Tables live in the framework database (``framework.url``, by default the ledger's) and are
-created by ``storage.migrate(db, "framework", MIGRATIONS)``. The shared CHAP secret must be
-kept in a form the framework can use (CHAP needs the secret itself, not a hash), so the
-database is as sensitive as a key store; secrets never leave it except into CHAP digests.
+created by ``storage.migrate(db, "framework", MIGRATIONS)`` (``schema.py``). The shared CHAP
+secret must be kept in a form the framework can use (CHAP needs the secret itself, not a hash),
+so the database is as sensitive as a key store; secrets never leave it except into CHAP digests.
 Both signatures of every agreement are kept for non-repudiation.
 """
 
 from __future__ import annotations
 
-import base64
-import re
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from framework.core import limits
-from framework.core.signing import PublicKey, load_public_key
-from storage import Database, Migration, migrate
+from framework.core.records import (
+    AGREEMENT_COLUMNS,
+    APP_COLUMNS,
+    ENDED,
+    IN_FORCE,
+    SUPERSEDED,
+    TERMINATED,
+    AgreementRecord,
+    Application,
+    ApplicationExists,
+    InvalidApplication,
+    agreement_from_row,
+    application_from_row,
+    b64,
+    from_text,
+    to_text,
+    valid_app_id,
+)
+from framework.core.schema import MIGRATIONS
+from framework.core.signing import load_public_key
+from storage import Database, migrate
 
-MIGRATIONS = [
-    Migration(
-        1,
-        "applications, service tokens and agreements",
-        """
-CREATE TABLE fw_applications (
-    app_id TEXT PRIMARY KEY,
-    secret TEXT NOT NULL,
-    public_key_pem TEXT,
-    auth_mechanisms TEXT NOT NULL,
-    service_types TEXT NOT NULL,
-    enabled INTEGER NOT NULL DEFAULT 1,
-    auth_failures INTEGER NOT NULL DEFAULT 0,
-    locked_until TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE fw_service_tokens (
-    token TEXT PRIMARY KEY,
-    app_id TEXT NOT NULL REFERENCES fw_applications (app_id),
-    service_id TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    terminated_at TEXT
-);
-CREATE UNIQUE INDEX fw_service_tokens_one_active
-    ON fw_service_tokens (app_id, service_id) WHERE terminated_at IS NULL;
-CREATE TABLE fw_agreements (
-    agreement_id TEXT PRIMARY KEY,
-    token TEXT NOT NULL REFERENCES fw_service_tokens (token),
-    app_id TEXT NOT NULL,
-    service_id TEXT NOT NULL,
-    service_type TEXT NOT NULL,
-    agreement_text TEXT NOT NULL,
-    signing_algorithm TEXT NOT NULL,
-    app_signature TEXT NOT NULL,
-    fw_signature TEXT NOT NULL,
-    signed_at TEXT NOT NULL,
-    valid_until TEXT NOT NULL,
-    state TEXT NOT NULL,
-    ended_at TEXT,
-    end_reason TEXT,
-    termination_text TEXT,
-    termination_signature TEXT
-);
-CREATE INDEX fw_agreements_by_app ON fw_agreements (app_id, signed_at);
-CREATE INDEX fw_agreements_by_token ON fw_agreements (token)
-""",
-    )
+__all__ = [
+    "ENDED",
+    "IN_FORCE",
+    "MIGRATIONS",
+    "SUPERSEDED",
+    "TERMINATED",
+    "AgreementRecord",
+    "Application",
+    "ApplicationExists",
+    "FrameworkStore",
+    "InvalidApplication",
+    "from_text",
+    "to_text",
+    "valid_app_id",
 ]
-
-# Agreement states in the table; "expired" is derived from valid_until when shown.
-IN_FORCE, TERMINATED, ENDED, SUPERSEDED = "in_force", "terminated", "ended", "superseded"
-
-_APP_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # fixed width, so text order is time order
-
-
-def to_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
-
-
-def from_text(text: str | None) -> datetime | None:
-    return None if text is None else datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-class ApplicationExists(Exception):
-    pass
-
-
-class InvalidApplication(ValueError):
-    pass
-
-
-def valid_app_id(app_id: str) -> bool:
-    return 0 < len(app_id) <= limits.identifier_max_chars and bool(_APP_ID.match(app_id))
-
-
-@dataclass(frozen=True)
-class Application:
-    app_id: str
-    secret: bytes
-    public_key_pem: str | None
-    auth_mechanisms: tuple[str, ...]
-    service_types: tuple[str, ...]
-    enabled: bool
-    auth_failures: int
-    locked_until: datetime | None
-    created_at: datetime
-
-    def public_key(self) -> PublicKey | None:
-        return load_public_key(self.public_key_pem) if self.public_key_pem else None
-
-    def locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and now < self.locked_until
-
-    def __repr__(self) -> str:  # never show the secret, even in a traceback
-        return f"Application({self.app_id!r}, enabled={self.enabled})"
-
-
-@dataclass(frozen=True)
-class AgreementRecord:
-    agreement_id: str
-    token: str
-    app_id: str
-    service_id: str
-    service_type: str
-    agreement_text: str
-    signing_algorithm: str
-    app_signature: bytes
-    fw_signature: bytes
-    signed_at: datetime
-    valid_until: datetime
-    state: str = IN_FORCE
-    ended_at: datetime | None = None
-    end_reason: str | None = None
-    termination_text: str | None = None
-    termination_signature: bytes | None = None
-
-    def shown_state(self, now: datetime) -> str:
-        return "expired" if self.state == IN_FORCE and now >= self.valid_until else self.state
-
-
-_APP_COLUMNS = (
-    "app_id, secret, public_key_pem, auth_mechanisms, service_types, enabled, auth_failures, "
-    "locked_until, created_at"
-)
-_AGREEMENT_COLUMNS = (
-    "agreement_id, token, app_id, service_id, service_type, agreement_text, signing_algorithm, "
-    "app_signature, fw_signature, signed_at, valid_until, state, ended_at, end_reason, "
-    "termination_text, termination_signature"
-)
-
-
-def _application(row: tuple) -> Application:
-    return Application(
-        app_id=row[0],
-        secret=base64.b64decode(row[1]),
-        public_key_pem=row[2],
-        auth_mechanisms=tuple(x for x in row[3].split(",") if x),
-        service_types=tuple(x for x in row[4].split(",") if x),
-        enabled=bool(row[5]),
-        auth_failures=int(row[6]),
-        locked_until=from_text(row[7]),
-        created_at=from_text(row[8]) or datetime.now(UTC),
-    )
-
-
-def _agreement(row: tuple) -> AgreementRecord:
-    return AgreementRecord(
-        agreement_id=row[0],
-        token=row[1],
-        app_id=row[2],
-        service_id=row[3],
-        service_type=row[4],
-        agreement_text=row[5],
-        signing_algorithm=row[6],
-        app_signature=base64.b64decode(row[7]),
-        fw_signature=base64.b64decode(row[8]),
-        signed_at=from_text(row[9]) or datetime.now(UTC),
-        valid_until=from_text(row[10]) or datetime.now(UTC),
-        state=row[11],
-        ended_at=from_text(row[12]),
-        end_reason=row[13],
-        termination_text=row[14],
-        termination_signature=base64.b64decode(row[15]) if row[15] else None,
-    )
 
 
 class FrameworkStore:
@@ -222,11 +83,11 @@ class FrameworkStore:
             if tx.one("SELECT 1 FROM fw_applications WHERE app_id = ?", (app_id,)):
                 raise ApplicationExists(app_id)
             tx.execute(
-                f"INSERT INTO fw_applications ({_APP_COLUMNS}, updated_at) "
+                f"INSERT INTO fw_applications ({APP_COLUMNS}, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, 1, 0, NULL, ?, ?)",
                 (
                     app_id,
-                    _b64(secret),
+                    b64(secret),
                     public_key_pem,
                     ",".join(auth_mechanisms),
                     ",".join(service_types),
@@ -240,13 +101,13 @@ class FrameworkStore:
 
     def application(self, app_id: str) -> Application | None:
         with self.db.transaction(write=False) as tx:
-            row = tx.one(f"SELECT {_APP_COLUMNS} FROM fw_applications WHERE app_id = ?", (app_id,))
-        return _application(row) if row else None
+            row = tx.one(f"SELECT {APP_COLUMNS} FROM fw_applications WHERE app_id = ?", (app_id,))
+        return application_from_row(row) if row else None
 
     def applications(self) -> list[Application]:
         with self.db.transaction(write=False) as tx:
-            rows = tx.all(f"SELECT {_APP_COLUMNS} FROM fw_applications ORDER BY app_id")
-        return [_application(r) for r in rows]
+            rows = tx.all(f"SELECT {APP_COLUMNS} FROM fw_applications ORDER BY app_id")
+        return [application_from_row(r) for r in rows]
 
     def set_enabled(self, app_id: str, enabled: bool, now: datetime) -> bool:
         with self.db.transaction() as tx:
@@ -365,7 +226,7 @@ class FrameworkStore:
             tx.execute(
                 "UPDATE fw_agreements SET state = ?, ended_at = ?, end_reason = ?, "
                 "termination_text = ?, termination_signature = ? WHERE token = ? AND state = ?",
-                (TERMINATED, to_text(now), reason, text, _b64(signature), token, IN_FORCE),
+                (TERMINATED, to_text(now), reason, text, b64(signature), token, IN_FORCE),
             )
         return [r[0] for r in rows]
 
@@ -379,7 +240,7 @@ class FrameworkStore:
                     (SUPERSEDED, to_text(record.signed_at), "re-signed", supersedes, IN_FORCE),
                 )
             tx.execute(
-                f"INSERT INTO fw_agreements ({_AGREEMENT_COLUMNS}) "
+                f"INSERT INTO fw_agreements ({AGREEMENT_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL)",
                 (
                     record.agreement_id,
@@ -389,8 +250,8 @@ class FrameworkStore:
                     record.service_type,
                     record.agreement_text,
                     record.signing_algorithm,
-                    _b64(record.app_signature),
-                    _b64(record.fw_signature),
+                    b64(record.app_signature),
+                    b64(record.fw_signature),
                     to_text(record.signed_at),
                     to_text(record.valid_until),
                     IN_FORCE,
@@ -412,20 +273,20 @@ class FrameworkStore:
     def agreement(self, agreement_id: str) -> AgreementRecord | None:
         with self.db.transaction(write=False) as tx:
             row = tx.one(
-                f"SELECT {_AGREEMENT_COLUMNS} FROM fw_agreements WHERE agreement_id = ?",
+                f"SELECT {AGREEMENT_COLUMNS} FROM fw_agreements WHERE agreement_id = ?",
                 (agreement_id,),
             )
-        return _agreement(row) if row else None
+        return agreement_from_row(row) if row else None
 
     def agreements(self, app_id: str | None = None) -> list[AgreementRecord]:
-        sql = f"SELECT {_AGREEMENT_COLUMNS} FROM fw_agreements"
+        sql = f"SELECT {AGREEMENT_COLUMNS} FROM fw_agreements"
         params: tuple = ()
         if app_id is not None:
             sql += " WHERE app_id = ?"
             params = (app_id,)
         with self.db.transaction(write=False) as tx:
             rows = tx.all(sql + " ORDER BY signed_at, agreement_id", params)
-        return [_agreement(r) for r in rows]
+        return [agreement_from_row(r) for r in rows]
 
     def not_in_force(self, agreement_ids: Iterable[str], now: datetime) -> set[str]:
         """Of ``agreement_ids``, those no longer in force (ended, terminated or expired)."""
