@@ -10,8 +10,10 @@ imports the gateway. In ``COMPONENTS`` they come after the framework, in this or
 - :func:`start_sms_component` -- the SMS runtime (outbox, SMPP sender, notification dispatcher)
   against that SMSC's port or the configured external SMSC (``smsc.host``/``smsc.port``), the
   ``P_SMS`` offer in the framework's registry, health checks ``smpp`` (bind state) and
-  ``sms_outbox`` (parts waiting, dead notifications), and the :class:`SmsService` in
-  ``runtime.extras["sms"]`` for other components (``notify_subscriber``).
+  ``sms_outbox`` (parts waiting, dead notifications), the :class:`SmsService` in
+  ``runtime.extras["sms"]`` for other components (``notify_subscriber``) and the whole
+  :class:`SmsRuntime` in ``runtime.extras["sms_runtime"]`` (its dispatcher's resolver, for a
+  surface that delivers some endpoints itself).
 
 Charging on sendSms (:class:`LedgerChargingHook`): a ``ChargingInformation`` is debited, under
 the sender application's contract, from that application's billing account in the ledger, named
@@ -42,6 +44,7 @@ logger = logging.getLogger("micropay.sms")
 
 SMSC_KEY = "smsc"  # runtime.extras: the embedded SMSC's SmscHandle
 SMS_KEY = "sms"  # runtime.extras: the SmsService
+SMS_RUNTIME_KEY = "sms_runtime"  # runtime.extras: the SmsRuntime (sender, dispatcher, db)
 LEDGER_KEY = "ledger"  # runtime.extras: a charging.ledger.Ledger, when a component opened one
 FIRST_BIND_WAIT_S = 5  # the embedded SMSC is listening already: the first bind takes ms
 OUTBOX_QUEUED_READY_MAX = 100_000  # parts waiting for the SMSC beyond this: not ready
@@ -147,6 +150,8 @@ class SmsComponent:
         self.registry.unregister(self.service_id)
         if self.extras.get(SMS_KEY) is self.runtime.service:
             del self.extras[SMS_KEY]
+        if self.extras.get(SMS_RUNTIME_KEY) is self.runtime:
+            del self.extras[SMS_RUNTIME_KEY]
         self.runtime.stop()
 
 
@@ -217,5 +222,6 @@ def start_sms_component(runtime: Any) -> SmsComponent:
         sms.stop()
         raise
     runtime.extras[SMS_KEY] = sms.service
+    runtime.extras[SMS_RUNTIME_KEY] = sms
     _health_checks(runtime, sms, smsc_address)
     return SmsComponent(sms, runtime.services, service_id, runtime.extras)
