@@ -20,7 +20,7 @@ def require(obj: Any, interface: type, what: str, timeout_ms: int) -> Any:
         raise InvalidInterfaceType(f"{what} is nil")
     omniORB.setClientCallTimeout(obj, timeout_ms)
     try:
-        ok = obj._is_a(interface._NP_RepositoryId)
+        ok = obj._is_a(getattr(interface, "_NP_RepositoryId"))  # noqa: B009 (generated attribute)
     except CORBA.SystemException:
         raise InvalidInterfaceType(f"the type of {what} cannot be checked") from None
     if not ok:

@@ -58,7 +58,7 @@ class ServiceContext:
     def alive(self) -> bool:
         return self._lease.alive
 
-    def on_revoke(self, hook: Callable[[], None]) -> None:
+    def on_revoke(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` once when the context is revoked (at once if it already is)."""
         self._lease.on_revoke(hook)
 

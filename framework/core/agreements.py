@@ -126,15 +126,11 @@ class AgreementDesk:
             return False  # terminated meanwhile
         assert steps.terms is not None and steps.algorithm is not None
         key = app.public_key()
-        if signature is not None and key is None:
-            refusal = "the application has no registered public key"
-        elif signature is not None and not signing.verify(
-            steps.algorithm,
-            key,
-            steps.terms.text(),
-            signature,  # type: ignore[arg-type]
-        ):
-            refusal = "the application's signature does not verify"
+        if signature is not None:
+            if key is None:
+                refusal = "the application has no registered public key"
+            elif not signing.verify(steps.algorithm, key, steps.terms.text(), signature):
+                refusal = "the application's signature does not verify"
         if signature is not None and not refusal:
             steps.app_signature = signature
             steps.move(AgreementEvent.APP_SIGNED)

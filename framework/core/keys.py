@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -33,7 +34,7 @@ KEY_FILES: dict[str, str] = {
     SigningAlgorithm.P_MD5_RSA_1024: "framework_rsa_1024.pem",
     SigningAlgorithm.P_MD5_RSA_512: "framework_rsa_512.pem",
 }
-_GENERATORS = {
+_GENERATORS: dict[str, Callable[[], PrivateKey]] = {
     SigningAlgorithm.P_SHA256_RSA_2048: lambda: rsa.generate_private_key(65537, 2048),
     SigningAlgorithm.P_ED25519: ed25519.Ed25519PrivateKey.generate,
     SigningAlgorithm.P_MD5_RSA_1024: lambda: rsa.generate_private_key(65537, 1024),

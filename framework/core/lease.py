@@ -16,7 +16,7 @@ class Lease:
         self.name = name
         self._lock = threading.Lock()
         self._revoked = False
-        self._hooks: list[Callable[[], None]] = []
+        self._hooks: list[Callable[[], object]] = []
         self._children: set[Lease] = set()
         self._parent = parent
         if parent is not None and not parent._adopt(self):
@@ -36,7 +36,7 @@ class Lease:
             self._children.add(child)
             return True
 
-    def on_revoke(self, hook: Callable[[], None]) -> None:
+    def on_revoke(self, hook: Callable[[], object]) -> None:
         """Run ``hook`` when the lease is revoked (at once if it already is)."""
         with self._lock:
             if not self._revoked:
