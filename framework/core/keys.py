@@ -99,3 +99,8 @@ class FrameworkKeys:
 
     def public_pem(self, algorithm: str) -> str:
         return signing.public_pem(self._keys[algorithm])
+
+
+def keys_for(data_dir: Path, signing_algorithms: str) -> FrameworkKeys:
+    """The framework's keys for a comma-separated ``framework.signing_algorithms`` setting."""
+    return FrameworkKeys(data_dir, [a.strip() for a in signing_algorithms.split(",") if a.strip()])

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from framework.core.keys import keys_for
 from framework.core.signing import SigningAlgorithm
 from gateway.cli.output import CommandError
-from gateway.components import framework_keys
 from gateway.config import Config
 
 
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def public_key(args: argparse.Namespace, config: Config) -> Any:
-    keys = framework_keys(config)
+    keys = keys_for(config.ensure_data_dir(), config["framework"]["signing_algorithms"])
     if args.json:
         return {algorithm: keys.public_pem(algorithm) for algorithm in keys.available()}
     if args.algorithm not in keys.available():

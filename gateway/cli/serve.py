@@ -12,12 +12,15 @@ import logging
 import signal
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gateway.cli.output import CommandError
-from gateway.components import COMPONENTS, Component, Runtime, StartFunction
 from gateway.config import Config
 from gateway.health import HealthServer
 from gateway.logs import log, setup_logging
+
+if TYPE_CHECKING:
+    from gateway.components import Component, StartFunction
 
 logger = logging.getLogger("micropay.serve")
 
@@ -35,6 +38,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def serve(config: Config, extra_components: Sequence[StartFunction] = ()) -> int:
     """Run ``COMPONENTS`` (then ``extra_components``, e.g. a test-only service) until a signal."""
+    from gateway.components import COMPONENTS, Runtime  # the ORB and every SCF: only when serving
+
     setup_logging()
     config.ensure_data_dir()
     stop = threading.Event()
