@@ -19,6 +19,7 @@ from gateway.config import ConfigError, load_config
 COMMAND_MODULES = (
     "serve",
     "demo",
+    "shop",
     "account",
     "voucher",
     "tariff",

@@ -1,0 +1,71 @@
+"""Amounts as the application handles them: ``Decimal`` in the currency's major unit, never float.
+
+Parlay X carries amounts as decimal text ("1500", "12.50"); an optional one is "" when absent.
+The shop only needs to read such text, write it back exactly, and show it to people.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+# ISO 4217 minor-unit digits of the currencies a shop is likely to price in; others default to 2.
+CURRENCY_DIGITS = {"KRW": 0, "JPY": 0, "USD": 2, "EUR": 2, "GBP": 2}
+CURRENCY_SYMBOLS = {"KRW": "₩", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£"}
+
+
+class AmountError(ValueError):
+    """Text that is not a decimal amount of the currency."""
+
+
+def parse(text: str | None) -> Decimal | None:
+    """Parlay X decimal text to Decimal; "" or None (absent) to None."""
+    if text is None or text == "":
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise AmountError(f"not a decimal amount: {text!r}") from None
+    if not value.is_finite():
+        raise AmountError(f"not a decimal amount: {text!r}")
+    return value
+
+
+def parse_user(text: str, currency: str) -> Decimal:
+    """An amount an operator typed ("10,000", "12.50"): positive, no more decimals than the
+    currency has (never rounded)."""
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    value = parse(cleaned)
+    if value is None or value <= 0:
+        raise AmountError("enter an amount greater than zero")
+    digits = CURRENCY_DIGITS.get(currency, 2)
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > digits:
+        raise AmountError(f"{currency} has {digits} decimal places")
+    return value
+
+
+def text(value: Decimal) -> str:
+    """Decimal to the canonical Parlay X text: no exponent, no trailing zeros beyond the point."""
+    normal = format(value, "f")
+    if "." in normal:
+        normal = normal.rstrip("0").rstrip(".")
+    return normal or "0"
+
+
+def show(value: Decimal | None, currency: str) -> str:
+    """For people: ``₩1,500`` / ``$12.50``; an absent amount as an em dash."""
+    if value is None:
+        return "—"
+    digits = CURRENCY_DIGITS.get(currency, 2)
+    sign = "-" if value < 0 else ""
+    body = f"{abs(value):,.{digits}f}"
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{body} {currency}"
+
+
+def plain(value: Decimal | None, currency: str) -> str:
+    """For SMS texts, as the gateway's templates write them: ``1,500`` (the currency follows)."""
+    if value is None:
+        return "-"
+    digits = CURRENCY_DIGITS.get(currency, 2)
+    return f"{value:,.{digits}f}"

@@ -1,0 +1,289 @@
+"""Drives the payment procedure (``procedure``) for one order against the gateway port.
+
+The referenceCode of an order's charge is ``order-<order id>``, and the order id is fixed when
+the checkout page is drawn, so a form submitted twice -- or a retry after a lost answer -- is the
+same request to the gateway, which charges it once. Each step is a compare-and-set on the
+order's state in the application's database, so two requests for one order never both act:
+the second one waits for the first one's outcome and shows it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+
+from apps.micropay import identifiers
+from apps.micropay.catalog import CURRENCY, QUANTITY_MAX, product
+from apps.micropay.notices import Notices
+from apps.micropay.ports import Gateway, GatewayFault, GatewayUnavailable
+from apps.micropay.procedure import (
+    IN_FLIGHT,
+    PAYABLE,
+    AccountStatus,
+    Event,
+    State,
+    eligibility,
+)
+from apps.micropay.refusals import Reason, Refusal
+from apps.micropay.store import Order, Store, now_text
+
+logger = logging.getLogger("micropay.shop.checkout")
+
+NOTIFY_WAIT_S = 5.0  # how long the receipt page waits for the payment SMS to be sent
+CONCURRENT_WAIT_S = 30.0  # how long a second submit of one order waits for the first's outcome
+REFERENCE_PREFIX = "order-"
+
+
+def reference_code(order_id: str) -> str:
+    return f"{REFERENCE_PREFIX}{order_id}"
+
+
+def order_of_reference(code: str) -> str | None:
+    return code[len(REFERENCE_PREFIX) :] if code.startswith(REFERENCE_PREFIX) else None
+
+
+class CheckoutError(Exception):
+    """A request the shop cannot take (unknown order or product): shown as is."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    order: Order
+    refusal: Refusal | None = None
+    pending: bool = False  # the gateway's answer was lost: pressing Pay again is safe
+
+
+class Checkout:
+    def __init__(
+        self,
+        gateway: Gateway,
+        store: Store,
+        notices: Notices,
+        *,
+        country_code: str = "82",
+        notify_wait_s: float = NOTIFY_WAIT_S,
+    ) -> None:
+        self.gateway = gateway
+        self.store = store
+        self.notices = notices
+        self.country_code = country_code
+        self.notify_wait_s = notify_wait_s
+        self._busy: set[str] = set()  # orders a request of this process is working on
+        self._busy_lock = threading.Lock()
+
+    # -- orders ---------------------------------------------------------------------------------
+    def new_order(self, product_id: str, quantity: int) -> Order:
+        item = product(product_id)
+        if item is None:
+            raise CheckoutError("There is no such product.")
+        if not 1 <= quantity <= QUANTITY_MAX:
+            raise CheckoutError(f"Choose a quantity from 1 to {QUANTITY_MAX}.")
+        order_id = secrets.token_urlsafe(12)
+        self.store.create_order(
+            {
+                "order_id": order_id,
+                "product_id": item.product_id,
+                "title": item.title,
+                "quantity": quantity,
+                "amount": str(item.price * quantity),
+                "currency": CURRENCY,
+                "two_step": int(item.two_step),
+            }
+        )
+        order = self.store.order(order_id)
+        assert order is not None
+        return order
+
+    def order(self, order_id: str) -> Order:
+        order = self.store.order(order_id)
+        if order is None:
+            raise CheckoutError("There is no such order.")
+        return order
+
+    # -- paying ---------------------------------------------------------------------------------
+    def pay(self, order_id: str, account_text: str, pin: str) -> Outcome:
+        order = self.order(order_id)
+        if not self._claim(order_id):
+            return self._outcome_of(self._wait_settled(order_id))
+        try:
+            order = self.order(order_id)
+            if order.status in IN_FLIGHT:  # a lost answer: the same request again
+                return self._charge(order)
+            if order.status in (State.ACCOUNT_ENTERED, State.CHECKED):  # left by a stop
+                order = self._refuse(order, Refusal.of(Reason.UNAVAILABLE)).order
+            if order.status not in PAYABLE:
+                return self._outcome_of(order)
+            return self._pay(order, account_text, pin)
+        finally:
+            self._release(order_id)
+
+    def _pay(self, order: Order, account_text: str, pin: str) -> Outcome:
+        end_user = identifiers.end_user(account_text, self.country_code) or ""
+        moved = self.store.move(
+            order.order_id, Event.ENTER_ACCOUNT, order.status, end_user=end_user, msisdn=""
+        )
+        assert moved is not None, "claimed orders move only here"
+        order = moved
+        if not end_user:
+            return self._refuse(order, Refusal.of(Reason.INVALID_ACCOUNT))
+        try:
+            status = self.gateway.account_status(end_user, pin or None)
+        except GatewayFault as fault:
+            return self._refuse(order, fault.refusal())
+        except GatewayUnavailable:
+            return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
+        amount = Decimal(order.amount)
+        refusal = eligibility(status, amount, order.currency)
+        if refusal is not None:
+            if refusal.reason is Reason.UNREGISTERED and identifiers.is_phone(end_user):
+                self.notices.unregistered(end_user)
+            return self._refuse(order, refusal)
+        threshold = status.low_balance_threshold
+        order = self._move(order, Event.ELIGIBLE, low_balance_threshold=_text(threshold))
+        if order.two_step:
+            return self._reserve(self._move(order, Event.RESERVE), status)
+        return self._charge(self._move(order, Event.CHARGE))
+
+    def _charge(self, order: Order) -> Outcome:
+        """chargeAmount (or chargeReservation when capturing) with the order's referenceCode."""
+        amount = Decimal(order.amount)
+        description = f"{order.title} x{order.quantity}"
+        try:
+            if order.status is State.CAPTURING:
+                self.gateway.charge_reservation(
+                    order.reservation_id,
+                    amount,
+                    order.currency,
+                    description,
+                    reference_code(order.order_id),
+                )
+            else:
+                self.gateway.charge_amount(
+                    order.end_user,
+                    amount,
+                    order.currency,
+                    description,
+                    reference_code(order.order_id),
+                )
+        except GatewayFault as fault:
+            return self._refuse(order, fault.refusal())
+        except GatewayUnavailable:
+            logger.warning("charge of order %s: outcome unknown", order.order_id)
+            return Outcome(self.order(order.order_id), pending=True)
+        charged = self.store.move(order.order_id, Event.CHARGED, order.status, paid_at=now_text())
+        if charged is None:  # the charging event got here first and moved it
+            charged = self.order(order.order_id)
+        if charged.status is State.CHARGED:
+            charged = (
+                self.store.wait_for(order.order_id, [State.NOTIFIED], self.notify_wait_s) or charged
+            )
+        return Outcome(charged)
+
+    def _reserve(self, order: Order, status: AccountStatus) -> Outcome:
+        description = f"{order.title} x{order.quantity} (held until shipped)"
+        try:
+            reservation = self.gateway.reserve_amount(
+                order.end_user, Decimal(order.amount), order.currency, description
+            )
+        except GatewayFault as fault:
+            return self._refuse(order, fault.refusal())
+        except GatewayUnavailable:
+            # reserveAmount has no referenceCode: a lost answer may have left a hold, which
+            # the gateway releases when it expires (ledger.reservation_ttl_s).
+            return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
+        return Outcome(self._move(order, Event.RESERVED, reservation_id=reservation))
+
+    def notify_unregistered(self, phone: str) -> str:
+        """The "unregistered account" SMS to a number the user gave after an account number was
+        refused as unregistered. The answer is the same whether or not the number has an
+        account ("sms"), so the form cannot be used to learn who has one."""
+        try:
+            status = self.gateway.account_status(phone, None)
+        except GatewayUnavailable:
+            return "unavailable"
+        except GatewayFault:
+            return "bad-phone"
+        if not status.registered:
+            self.notices.unregistered(phone)
+        return "sms"
+
+    # -- two-step orders: the operator ships or cancels -------------------------------------------
+    def ship(self, order_id: str) -> Outcome:
+        if not self._claim(order_id):
+            return self._outcome_of(self._wait_settled(order_id))
+        try:
+            order = self.order(order_id)
+            if order.status is State.RESERVED:
+                order = self._move(order, Event.SHIP)
+            if order.status is not State.CAPTURING:
+                return self._outcome_of(order)
+            return self._charge(order)
+        finally:
+            self._release(order_id)
+
+    def cancel(self, order_id: str) -> Outcome:
+        if not self._claim(order_id):
+            return self._outcome_of(self._wait_settled(order_id))
+        try:
+            order = self.order(order_id)
+            if order.status is not State.RESERVED:
+                return self._outcome_of(order)
+            try:
+                self.gateway.release_reservation(order.reservation_id)
+            except GatewayFault as fault:
+                if fault.refusal().reason is not Reason.RESERVATION_GONE:
+                    return Outcome(order, fault.refusal())
+            except GatewayUnavailable:
+                return Outcome(order, pending=True)
+            return Outcome(self._move(order, Event.CANCEL))
+        finally:
+            self._release(order_id)
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _refuse(self, order: Order, refusal: Refusal) -> Outcome:
+        moved = self.store.move(
+            order.order_id,
+            Event.REFUSE,
+            order.status,
+            refusal_reason=refusal.reason.value,
+            refusal_message_id=refusal.message_id,
+            refusal_text=refusal.text(order.currency),
+        )
+        return Outcome(moved or self.order(order.order_id), refusal)
+
+    def _move(self, order: Order, event: Event, **changes: str) -> Order:
+        moved = self.store.move(order.order_id, event, order.status, **changes)
+        assert moved is not None, f"order {order.order_id} moved under a claim"
+        return moved
+
+    def _claim(self, order_id: str) -> bool:
+        with self._busy_lock:
+            if order_id in self._busy:
+                return False
+            self._busy.add(order_id)
+            return True
+
+    def _release(self, order_id: str) -> None:
+        with self._busy_lock:
+            self._busy.discard(order_id)
+
+    def _wait_settled(self, order_id: str) -> Order:
+        settled = [s for s in State if s not in (State.ACCOUNT_ENTERED, State.CHECKED, *IN_FLIGHT)]
+        settled = [s for s in settled if s is not State.RESERVING]
+        order = self.store.wait_for(order_id, settled, CONCURRENT_WAIT_S)
+        assert order is not None
+        if order.status is State.CHARGED:
+            order = self.store.wait_for(order_id, [State.NOTIFIED], self.notify_wait_s) or order
+        return order
+
+    def _outcome_of(self, order: Order) -> Outcome:
+        if order.status is State.REFUSED and order.refusal_reason:
+            return Outcome(order, Refusal.of(Reason(order.refusal_reason)))
+        return Outcome(order, pending=order.status in IN_FLIGHT)
+
+
+def _text(value: Decimal | None) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,116 @@
+"""What the application needs from the gateway, as plain Python: the :class:`Gateway` port.
+
+``corba.CorbaGateway`` implements it over the Parlay X SCFs; the procedure and the web pages
+only see these types, so they know nothing of CORBA. Faults keep Parlay X's shape
+(messageId, text template, variables); a call whose answer never came is
+:class:`GatewayUnavailable` -- its outcome is unknown, and only a repeat with the same
+referenceCode is safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from apps.micropay.procedure import AccountStatus
+from apps.micropay.refusals import Refusal
+
+
+class GatewayFault(Exception):
+    """A Parlay X ServiceException or PolicyException from an SCF."""
+
+    def __init__(self, kind: str, message_id: str, text: str, variables: list[str]) -> None:
+        self.kind = kind  # "service" or "policy"
+        self.message_id = message_id
+        self.text = text
+        self.variables = variables
+        super().__init__(f"{message_id}: {self.rendered()}")
+
+    def rendered(self) -> str:
+        """The text with %1, %2 ... replaced, as Parlay X clients substitute them."""
+        out = self.text
+        for i in range(len(self.variables), 0, -1):  # %10 before %1
+            out = out.replace(f"%{i}", self.variables[i - 1])
+        return out
+
+    def refusal(self) -> Refusal:
+        return Refusal.from_fault(self.message_id, self.variables)
+
+
+class GatewayUnavailable(Exception):
+    """No answer from the gateway (down, restarting, access lost): the outcome is unknown."""
+
+
+@dataclass(frozen=True)
+class ChargingEvent:
+    """One TpChargingEventInfo as the application's IpAppAccountManager received it."""
+
+    event_id: str
+    name: str  # P_AM_CHARGING, P_AM_RECHARGING, P_AM_ACCOUNT_LOW, ...
+    end_user: str  # the account's address (tel: URI)
+    currency: str
+    balance: Decimal | None
+    amount: Decimal | None
+    event_time: str
+    reference_code: str
+    additional_info: str
+    assignment_id: int
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """One SmsMessage from notifySmsReception."""
+
+    sender: str
+    activation_number: str
+    message: str
+    date_time: str
+    correlator: str
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    date: str
+    details: str
+
+
+class Gateway(Protocol):
+    """The SCF operations the application uses (Parlay X names in the docstrings)."""
+
+    def account_status(self, end_user: str, pin: str | None) -> AccountStatus:
+        """getAccountStatus"""
+
+    def charge_amount(
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
+    ) -> None:
+        """chargeAmount"""
+
+    def reserve_amount(
+        self, end_user: str, amount: Decimal, currency: str, description: str
+    ) -> str:
+        """reserveAmount: the reservationIdentifier"""
+
+    def charge_reservation(
+        self,
+        reservation_id: str,
+        amount: Decimal,
+        currency: str,
+        description: str,
+        reference_code: str,
+    ) -> None:
+        """chargeReservation"""
+
+    def release_reservation(self, reservation_id: str) -> None:
+        """releaseReservation"""
+
+    def balance_update(
+        self, end_user: str, reference_code: str, amount: Decimal, currency: str
+    ) -> None:
+        """balanceUpdate (a direct recharge)"""
+
+    def history(self, end_user: str, max_entries: int) -> list[HistoryItem]:
+        """getHistory"""
+
+    def send_sms(self, address: str, message: str) -> str:
+        """sendSms to one address: the requestIdentifier"""

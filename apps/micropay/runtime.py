@@ -1,0 +1,122 @@
+"""The running shop: its parts wired together, started and stopped in order.
+
+Start: the callback ORB (fixed port, persistent references) -> the access session -> the two
+subscriptions -> the worker that acts on what the callbacks received. If the gateway is not
+reachable yet, the shop still starts and a background thread keeps trying (the operator view
+shows how far it got); payments answer "unavailable" meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from apps.micropay.checkout import Checkout
+from apps.micropay.corba import CorbaGateway, Credentials
+from apps.micropay.corba_callbacks import Callbacks, callback_port, start_callbacks
+from apps.micropay.events import Inbox
+from apps.micropay.notices import Notices
+from apps.micropay.operator import OperatorAuth, OperatorCommands
+from apps.micropay.phone import Phones
+from apps.micropay.ports import GatewayFault, GatewayUnavailable
+from apps.micropay.settings import ShopSettings
+from apps.micropay.sms_commands import SmsCommands
+from apps.micropay.store import Store
+from apps.micropay.subscriptions import ensure_charging_events, ensure_sms_notification
+from client import crypto
+
+logger = logging.getLogger("micropay.shop")
+
+SUBSCRIBE_RETRY_MIN_S = 0.5
+SUBSCRIBE_RETRY_MAX_S = 10.0
+
+
+def load_credentials(settings: ShopSettings) -> Credentials:
+    secret = settings.secret_file.read_bytes().rstrip(b"\r\n")
+    key = crypto.load_private_key(settings.private_key_file.read_bytes())
+    return Credentials(
+        settings.endpoint,
+        settings.app_id,
+        secret,
+        key,
+        tuple(p.read_bytes() for p in settings.framework_public_key_files),
+    )
+
+
+@dataclass
+class Subscriptions:
+    """How far the standing subscriptions got (shown on the operator view)."""
+
+    charging_events: str = "not yet"
+    sms: str = "not yet"
+    ready: threading.Event = field(default_factory=threading.Event)
+
+
+class ShopRuntime:
+    def __init__(self, settings: ShopSettings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(settings.database_path)
+        self.gateway = CorbaGateway(load_credentials(settings))
+        self.notices = Notices(
+            self.gateway, self.store, merchant=settings.merchant, lang=settings.sms_language
+        )
+        self.checkout = Checkout(
+            self.gateway, self.store, self.notices, country_code=settings.country_code
+        )
+        self.commands = SmsCommands(self.gateway, self.notices)
+        self.inbox = Inbox(self.store, self.notices, self.commands, settings.timezone)
+        self.auth = OperatorAuth(settings.password_path, settings.data_dir / "session-key")
+        self.operator = OperatorCommands(settings.micropay_config, settings.micropay_env)
+        self.phones = Phones(settings.smsc_dir) if settings.smsc_dir else None
+        self.subscriptions = Subscriptions()
+        self.callbacks: Callbacks | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        s = self.settings
+        port = callback_port(s.data_dir, s.callback_host, s.callback_port)
+        self.callbacks = start_callbacks(self.inbox, s.data_dir, s.callback_host, port)
+        self.inbox.start()
+        self._thread = threading.Thread(target=self._subscribe, name="shop-subscribe", daemon=True)
+        self._thread.start()
+
+    def _subscribe(self) -> None:
+        assert self.callbacks is not None
+        wait = SUBSCRIBE_RETRY_MIN_S
+        sub = self.subscriptions
+        while not self._stop.is_set():
+            try:
+                assignment = ensure_charging_events(self.gateway, self.store, self.callbacks)
+                sub.charging_events = f"assignment {assignment}"
+                correlator = ensure_sms_notification(
+                    self.gateway, self.store, self.callbacks, self.settings.short_code
+                )
+                sub.sms = f"{self.settings.short_code} (correlator {correlator})"
+                sub.ready.set()
+                logger.info("subscribed: %s; %s", sub.charging_events, sub.sms)
+                return
+            except (GatewayUnavailable, GatewayFault) as exc:
+                sub.charging_events = (
+                    sub.charging_events if sub.ready.is_set() else f"waiting: {exc}"
+                )
+                logger.warning("subscriptions not made yet: %s", exc)
+            self._stop.wait(wait)
+            wait = min(wait * 2, SUBSCRIBE_RETRY_MAX_S)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(15)
+        self.inbox.stop()
+        self.gateway.close()
+        if self.callbacks is not None:
+            self.callbacks.shutdown()
+        self.store.close()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir

@@ -1,0 +1,81 @@
+"""The phone view (``/phone``): what each number received from the SMS center, and a form to
+text the shop's short code from that number (``phone`` explains where this comes from)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apps.micropay import identifiers
+from apps.micropay.phone import PhoneError
+from apps.micropay.runtime import ShopRuntime
+from apps.micropay.web import Pages, see_other
+
+MO_FIELD_MAX = 200
+
+
+def phone_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
+    settings = runtime.settings
+
+    def unavailable(request: Request) -> Response:
+        return pages.render(
+            request,
+            "message.html",
+            404,
+            title="No phone view",
+            message="This shop is not connected to an embedded SMS center.",
+        )
+
+    async def all_phones(request: Request) -> Response:
+        if runtime.phones is None:
+            return unavailable(request)
+        wanted = request.query_params.get("number", "")
+        if wanted:
+            number = identifiers.phone_uri(wanted[:MO_FIELD_MAX], settings.country_code)
+            if number is not None:
+                return see_other(f"/phone/{quote(identifiers.shown(number))}")
+        handsets = await run_in_threadpool(runtime.phones.handsets)
+        return pages.render(request, "phone.html", handsets=handsets, one=None)
+
+    async def one_phone(request: Request) -> Response:
+        if runtime.phones is None:
+            return unavailable(request)
+        number = identifiers.phone_uri(request.path_params["number"], settings.country_code)
+        if number is None:
+            return pages.render(
+                request, "message.html", 404, title="Not found", message="Not a number."
+            )
+        handset = await run_in_threadpool(runtime.phones.handset, number)
+        return pages.render(
+            request,
+            "phone.html",
+            handsets=[handset],
+            one=handset,
+            sent=request.query_params.get("sent", ""),
+            error=request.query_params.get("error", ""),
+        )
+
+    async def send(request: Request) -> Response:
+        if runtime.phones is None:
+            return unavailable(request)
+        number = identifiers.phone_uri(request.path_params["number"], settings.country_code)
+        form = await request.form()
+        text = str(form.get("text", ""))[:MO_FIELD_MAX]
+        if number is None:
+            return see_other("/phone")
+        target = f"/phone/{quote(identifiers.shown(number))}"
+        try:
+            await run_in_threadpool(runtime.phones.send, number, settings.short_code, text)
+        except PhoneError as exc:
+            return see_other(f"{target}?error={quote(str(exc))}")
+        return see_other(f"{target}?sent={quote(text)}")
+
+    return [
+        Route("/phone", all_phones),
+        Route("/phone/{number}", one_phone),
+        Route("/phone/{number}/send", send, methods=["POST"]),
+    ]
