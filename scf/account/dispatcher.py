@@ -7,7 +7,7 @@ returns once the application has it or raises :class:`Unreachable`.
 For every assignment, one thread reads the ledger's event outbox after the assignment's cursor
 (``Ledger.events_after``), in sequence order, and delivers the events its criteria select.
 Delivery stops at the first event the application did not take; that assignment then waits
-``retry_min_s``, doubling up to ``retry_max_s``, and resumes with that same event, so each
+``retry_min_ms``, doubling up to ``retry_max_ms``, and resumes with that same event, so each
 application receives its events in ledger order -- per account and overall -- with no gap.
 The cursor is stored after every batch (and before a back-off), so a restart redelivers at most
 one batch: receivers de-duplicate on the event id (the ledger's sequence number). Other
@@ -36,11 +36,15 @@ from scf.account.notifications import Assignment, NotificationRegistry
 
 logger = logging.getLogger("micropay.account.notifications")
 
-NOTIFY_POLL_INTERVAL_S = 0.1  # how often the outbox is read when nothing is happening
-NOTIFY_RETRY_MIN_S = 0.5  # first wait after an application was unreachable
-NOTIFY_RETRY_MAX_S = 30.0  # the wait doubles up to this
+NOTIFY_POLL_INTERVAL_MS = 100  # how often the outbox is read when nothing is happening
+NOTIFY_RETRY_MIN_MS = 500  # first wait after an application was unreachable
+NOTIFY_RETRY_MAX_MS = 30_000  # the wait doubles up to this
 NOTIFY_BATCH_MAX = 100  # events read per assignment per round
-CURSOR_SAVE_INTERVAL_S = 1.0  # a cursor moved only past unselected events is saved this often
+CURSOR_SAVE_INTERVAL_MS = 1000  # a cursor moved only past unselected events is saved this often
+
+
+def monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
 
 
 class Unreachable(Exception):  # noqa: N818 -- a condition, not a bug
@@ -66,9 +70,9 @@ class Deliverer(Protocol):
 
 @dataclass
 class _State:
-    retry_at: float = 0.0
-    delay_s: float = 0.0
-    saved_at: float = 0.0
+    retry_at_ms: int = 0
+    delay_ms: int = 0
+    saved_at_ms: int = 0
 
 
 class NotificationDispatcher:
@@ -78,18 +82,18 @@ class NotificationDispatcher:
         registry: NotificationRegistry,
         deliverer: Deliverer,
         *,
-        poll_interval_s: float = NOTIFY_POLL_INTERVAL_S,
-        retry_min_s: float = NOTIFY_RETRY_MIN_S,
-        retry_max_s: float = NOTIFY_RETRY_MAX_S,
+        poll_interval_ms: int = NOTIFY_POLL_INTERVAL_MS,
+        retry_min_ms: int = NOTIFY_RETRY_MIN_MS,
+        retry_max_ms: int = NOTIFY_RETRY_MAX_MS,
         batch_max: int = NOTIFY_BATCH_MAX,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], int] = monotonic_ms,
     ) -> None:
         self.ledger = ledger
         self.registry = registry
         self.deliverer = deliverer
-        self.poll_interval_s = poll_interval_s
-        self.retry_min_s = retry_min_s
-        self.retry_max_s = retry_max_s
+        self.poll_interval_ms = poll_interval_ms
+        self.retry_min_ms = retry_min_ms
+        self.retry_max_ms = retry_max_ms
         self.batch_max = batch_max
         self._clock = clock
         self._states: dict[int, _State] = {}
@@ -120,7 +124,7 @@ class NotificationDispatcher:
                 logger.exception("notification round failed")
                 busy = False
             if not busy:
-                self.registry.wait_for_change(generation, self.poll_interval_s)
+                self.registry.wait_for_change(generation, self.poll_interval_ms)
 
     # -- one round -----------------------------------------------------------------------------
     def run_once(self) -> bool:
@@ -134,7 +138,7 @@ class NotificationDispatcher:
             if self._stop.is_set():
                 break
             state = self._states.setdefault(assignment.assignment_id, _State())
-            if state.retry_at > self._clock():
+            if state.retry_at_ms > self._clock():
                 continue
             busy |= self._serve(assignment, state)
         return busy
@@ -157,23 +161,23 @@ class NotificationDispatcher:
                 self.delivered += 1
             cursor = event.seq
         now = self._clock()
-        if delivered or now - state.saved_at >= CURSOR_SAVE_INTERVAL_S:
+        if delivered or now - state.saved_at_ms >= CURSOR_SAVE_INTERVAL_MS:
             self.registry.advance(assignment.assignment_id, cursor)
-            state.saved_at = now
-        state.delay_s = 0.0
+            state.saved_at_ms = now
+        state.delay_ms = 0
         return len(events) == self.batch_max
 
     def _back_off(self, assignment: Assignment, state: _State, cursor: int, exc: Exception) -> None:
         if cursor > assignment.cursor:
             self.registry.advance(assignment.assignment_id, cursor)
-        state.delay_s = min(max(state.delay_s * 2, self.retry_min_s), self.retry_max_s)
-        state.retry_at = self._clock() + state.delay_s
+        state.delay_ms = min(max(state.delay_ms * 2, self.retry_min_ms), self.retry_max_ms)
+        state.retry_at_ms = self._clock() + state.delay_ms
         logger.info(
-            "application %s unreachable for assignment %s (%s); retry in %.1fs",
+            "application %s unreachable for assignment %s (%s); retry in %d ms",
             assignment.app_id,
             assignment.assignment_id,
             exc,
-            state.delay_s,
+            state.delay_ms,
         )
 
     def _selects(self, assignment: Assignment, users: list[EndUser], event: ChargingEvent) -> bool:

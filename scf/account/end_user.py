@@ -28,7 +28,7 @@ from scf.common.address import ADDRESS_CHARS_MAX, parse_end_user
 
 ACCOUNT_SCHEME = "acct"
 END_USER_PART = "endUserIdentifier"
-DIRECTORY_TTL_S = 5.0  # how long a tel: URI's account is remembered
+DIRECTORY_TTL_MS = 5000  # how long a tel: URI's account is remembered
 DIRECTORY_MAX_ENTRIES = 100_000  # remembered end users at most (then forgotten at once)
 
 
@@ -80,7 +80,7 @@ class Directory:
     A charge needs the account number (the ledger's key) and, when the request names no
     currency, the account's currency. Both are read once and kept: an account's number and
     currency never change, so ``acct:`` answers are kept as long as there is room; a ``tel:``
-    answer is kept ``ttl_s`` seconds, because an MSISDN can move to a new account after its old
+    answer is kept ``ttl_ms`` milliseconds, because an MSISDN can move to a new account after its old
     one is closed (within that window a charge may then be refused as AccountClosed -- never
     booked to the wrong account). Closed accounts and unknown end users are never kept. The
     ledger still checks everything about the account inside the charge itself.
@@ -90,15 +90,15 @@ class Directory:
         self,
         ledger: Ledger,
         *,
-        ttl_s: float = DIRECTORY_TTL_S,
+        ttl_ms: int = DIRECTORY_TTL_MS,
         max_entries: int = DIRECTORY_MAX_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000,
     ) -> None:
         self.ledger = ledger
-        self.ttl_s = ttl_s
+        self.ttl_ms = ttl_ms
         self.max_entries = max_entries
         self._clock = clock
-        self._by_msisdn: dict[str, tuple[str, str, float]] = {}
+        self._by_msisdn: dict[str, tuple[str, str, int]] = {}
         self._currency: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -129,6 +129,6 @@ class Directory:
                 self._by_msisdn.clear()
             self._currency[account.number] = account.currency
             if msisdn is not None:
-                expires = self._clock() + self.ttl_s
+                expires = self._clock() + self.ttl_ms
                 self._by_msisdn[msisdn] = (account.number, account.currency, expires)
         return account.currency

@@ -115,10 +115,10 @@ class NotificationRegistry:
             self.generation += 1
             self._changed.notify_all()
 
-    def wait_for_change(self, generation: int, timeout_s: float) -> None:
-        """Block until a change after ``generation`` or ``timeout_s`` (the dispatcher's sleep)."""
+    def wait_for_change(self, generation: int, timeout_ms: int) -> None:
+        """Block until a change after ``generation`` or ``timeout_ms`` (the dispatcher's sleep)."""
         with self._changed:
-            self._changed.wait_for(lambda: self.generation != generation, timeout_s)
+            self._changed.wait_for(lambda: self.generation != generation, timeout_ms / 1000)
 
     # -- the application's operations -----------------------------------------------------------
     def create(self, app_id: str, callback: str, criteria: Criteria) -> int:

@@ -7,7 +7,7 @@ in the RootPOA. Never a production entry point: here anyone holding an IOR is th
 
     python -m scf.payment.direct LEDGER_URL READY_FILE [--apps test-app,other-app]
         [--pin-max-failures N] [--pin-lockout-s S] [--reservation-ttl-s S]
-        [--retry-min-s S] [--retry-max-s S] [--callback-timeout-ms MS]
+        [--retry-min-ms MS] [--retry-max-ms MS] [--callback-timeout-ms MS]
 
 Writes READY_FILE (JSON: ``{"apps": {APP: {"payment": IOR, "account": IOR}}, "pid": PID}``)
 once it accepts requests; stops cleanly on SIGTERM or SIGINT.
@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pin-max-failures", type=int, default=3)
     p.add_argument("--pin-lockout-s", type=int, default=900)
     p.add_argument("--reservation-ttl-s", type=int, default=900)
-    p.add_argument("--retry-min-s", type=float, default=0.5)
-    p.add_argument("--retry-max-s", type=float, default=30.0)
+    p.add_argument("--retry-min-ms", type=int, default=500)
+    p.add_argument("--retry-max-ms", type=int, default=30_000)
     p.add_argument("--callback-timeout-ms", type=int, default=5000)
     p.add_argument("--threads", type=int, default=32, help="omniORB maxServerThreadPoolSize")
     args = p.parse_args(argv)
@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         orb,
         registry,
         callback_timeout_ms=args.callback_timeout_ms,
-        retry_min_s=args.retry_min_s,
-        retry_max_s=args.retry_max_s,
+        retry_min_ms=args.retry_min_ms,
+        retry_max_ms=args.retry_max_ms,
     )
     apps: dict[str, dict[str, str]] = {}
     for app_id in args.apps.split(","):

@@ -13,7 +13,14 @@ from org.csapi.parlayx import common
 from tests.scf.account.app import ALL_EVENTS, CallbackApp, criteria
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
-GATEWAY_OPTIONS = ("--retry-min-s", "0.2", "--retry-max-s", "1", "--callback-timeout-ms", "3000")
+GATEWAY_OPTIONS = (
+    "--retry-min-ms",
+    "200",
+    "--retry-max-ms",
+    "1000",
+    "--callback-timeout-ms",
+    "3000",
+)
 
 
 @pytest.fixture

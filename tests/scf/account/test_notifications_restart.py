@@ -9,7 +9,7 @@ import signal
 from tests.scf.account.app import CallbackApp, criteria
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
-GATEWAY_OPTIONS = ("--retry-min-s", "0.2", "--retry-max-s", "1")
+GATEWAY_OPTIONS = ("--retry-min-ms", "200", "--retry-max-ms", "1000")
 
 
 def test_a_restarted_gateway_carries_on_from_each_cursor(gateway: DirectGateway, tmp_path) -> None:

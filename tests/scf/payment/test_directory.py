@@ -1,5 +1,5 @@
 """The Payment SCF remembers which account an end user is (scf.account.end_user.Directory):
-never the wrong account, and an MSISDN that moved to a new account is followed after ttl_s."""
+never the wrong account, and an MSISDN that moved to a new account is followed after ttl_ms."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from scf.account.end_user import Directory
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_000_000
 
-    def __call__(self) -> float:
+    def __call__(self) -> int:
         return self.now
 
 
@@ -28,7 +28,7 @@ def ledger(sqlite_url: str) -> Iterator[Ledger]:
 
 def test_a_moved_msisdn_is_followed_after_the_ttl(ledger: Ledger) -> None:
     clock = Clock()
-    directory = Directory(ledger, ttl_s=5, clock=clock)
+    directory = Directory(ledger, ttl_ms=5000, clock=clock)
     ledger.create_account("OLD", msisdn="tel:+821011112222", currency="KRW", balance_minor=100)
     assert directory.target("tel:+82-10-1111-2222") == ("OLD", "KRW")
     ledger.set_status("OLD", "closed")
@@ -37,7 +37,7 @@ def test_a_moved_msisdn_is_followed_after_the_ttl(ledger: Ledger) -> None:
     assert (number, currency) == ("OLD", "KRW")  # remembered: a charge is refused, not misbooked
     with pytest.raises(AccountClosed):
         ledger.charge("app", "r-1", number, 1, currency, "x")
-    clock.now += 5.1
+    clock.now += 5001
     assert directory.target("tel:+821011112222") == ("NEW", "USD")
     assert directory.target("tel:+821011112222", "KRW") == ("NEW", "KRW")  # the request's
 
