@@ -13,6 +13,7 @@ BENCHMARKS = [
     "ledger",
     "payment_corba",
     "sms",
+    "grpc_charge",
 ]
 
 
