@@ -8,7 +8,7 @@ context). Charging-event notifications: the assignments are the SCF's own
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from micropay.v1 import account_pb2 as pb
@@ -22,7 +22,7 @@ from shim.domain import Domain
 from shim.follow import follow
 from shim.streams_charging import ChargingEventReader, grpc_callback
 
-Context = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.aio.ServicerContext  # type: ignore[type-arg]
 
 STATES = {
     "active": pb.ACTIVE,
@@ -98,9 +98,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     # -- Parlay X AccountManagement -----------------------------------------------------------
     async def GetBalance(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             found = self.domain.account().get_balance(
-                _app(), request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, optional_text(request.end_user_pin)
             )
             return pb.GetBalanceResponse(
                 result=[
@@ -114,9 +116,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return await self._run(context, work)
 
     async def GetCreditExpiryDate(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             found = self.domain.account().get_credit_expiry_date(
-                _app(), request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, optional_text(request.end_user_pin)
             )
             return pb.GetCreditExpiryDateResponse(
                 result=[
@@ -130,6 +134,8 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return await self._run(context, work)
 
     async def BalanceUpdate(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             service = self.domain.account()
             amount, currency = decimal_of(request.amount)
@@ -137,7 +143,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             if currency != account.currency:
                 raise CurrencyMismatch(currency=currency, account_currency=account.currency)
             service.balance_update(
-                _app(),
+                app,
                 request.end_user_identifier,
                 optional_text(request.end_user_pin),
                 request.reference_code,
@@ -150,9 +156,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return await self._run(context, work, referenceCode=request.reference_code)
 
     async def VoucherUpdate(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.account().voucher_update(
-                _app(),
+                app,
                 request.end_user_identifier,
                 optional_text(request.end_user_pin),
                 request.reference_code,
@@ -169,9 +177,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         )
 
     async def GetHistory(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             found = self.domain.account().get_history(
-                _app(),
+                app,
                 request.end_user_identifier,
                 optional_text(request.end_user_pin),
                 moment_of(request.date) if request.HasField("date") else None,
@@ -190,9 +200,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return await self._run(context, work)
 
     async def GetBalanceTypes(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             found = self.domain.account().get_balance_types(
-                _app(), request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, optional_text(request.end_user_pin)
             )
             return pb.GetBalanceTypesResponse(result=list(found))
 
@@ -200,9 +212,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     # -- EXTENSION: account status ------------------------------------------------------------
     async def GetAccountStatus(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             found = self.domain.account().get_account_status(
-                _app(), request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, optional_text(request.end_user_pin)
             )
             return account_status(found)
 
@@ -210,11 +224,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
     # -- EXTENSION: charging-event notifications ----------------------------------------------
     async def CreateNotification(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             service = self.domain.account()
             criteria = request.charging_event_criteria
             assignment_id = service.create_notification(
-                _app(),
+                app,
                 grpc_callback(service.ledger.latest_event_seq()),
                 event_names(criteria),
                 list(criteria.users),
@@ -224,16 +240,20 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         return await self._run(context, work)
 
     async def ChangeNotification(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             criteria = request.event_criteria
             self.domain.account().change_notification(
-                _app(), request.assignment_id, event_names(criteria), list(criteria.users)
+                app, request.assignment_id, event_names(criteria), list(criteria.users)
             )
             return pb.ChangeNotificationResponse()
 
         return await self._run(context, work, assignmentId=request.assignment_id)
 
     async def GetNotification(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             return pb.GetNotificationResponse(
                 results=[
@@ -243,15 +263,17 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                         ),
                         assignment_id=a.assignment_id,
                     )
-                    for a in self.domain.account().get_notifications(_app())
+                    for a in self.domain.account().get_notifications(app)
                 ]
             )
 
         return await self._run(context, work)
 
     async def DestroyNotification(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
-            self.domain.account().destroy_notification(_app(), request.assignment_id)
+            self.domain.account().destroy_notification(app, request.assignment_id)
             return pb.DestroyNotificationResponse()
 
         return await self._run(context, work, assignmentId=request.assignment_id)

@@ -4,12 +4,15 @@ The domain services block (the ledger waits for its group commit to be durable; 
 commits), so each call runs on the shim's worker pool (``grpc.workers_max`` threads) while the
 event loop goes on serving. :meth:`Calls.run`:
 
-- refuses to start work whose deadline has already passed (DEADLINE_EXCEEDED), and stops
-  waiting when it passes meanwhile (the work itself completes: every money-moving request is
-  idempotent on its reference_code, so the client's retry returns the first outcome);
+- refuses to start work whose deadline has already passed (DEADLINE_EXCEEDED); when it passes
+  meanwhile, gRPC ends the call with DEADLINE_EXCEEDED and cancels the handler (the work itself
+  completes: every money-moving request is idempotent on its reference_code, so the client's
+  retry returns the first outcome);
 - turns whatever the call raised into a status with exactly one ErrorInfo (``shim.errors``).
 
 The caller's identity is :data:`CALLER`, set by the auth interceptor for the RPC's context.
+Handlers read it in their coroutine and hand it to the work: the pool's threads do not carry
+the RPC's contextvars (copying them per call is measurable).
 """
 
 from __future__ import annotations
@@ -60,15 +63,9 @@ class Calls:
         if remaining is not None and remaining <= 0:
             await abort(context, deadline_status())
         loop = asyncio.get_running_loop()
-        work = functools.partial(contextvars.copy_context().run, fn, *args)
-        future = loop.run_in_executor(self.executor, work)
         try:
-            if remaining is None:
-                return await future
-            return await asyncio.wait_for(future, remaining)
-        except TimeoutError:
-            await abort(context, deadline_status())
-        except asyncio.CancelledError:
+            return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
+        except asyncio.CancelledError:  # the deadline passed or the client went: gRPC ends it
             raise
         except Exception as exc:
             await abort(context, status_for(exc, fault_context))
@@ -76,8 +73,7 @@ class Calls:
     async def blocking(self, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)`` on the worker pool with no error translation (streams' reads)."""
         loop = asyncio.get_running_loop()
-        work = functools.partial(contextvars.copy_context().run, fn, *args)
-        return await loop.run_in_executor(self.executor, work)
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
 
 
 def caller() -> Any:

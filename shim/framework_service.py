@@ -8,7 +8,7 @@ IpServiceDiscovery reads, limited to the application's registered service types.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from micropay.v1 import framework_pb2 as pb
@@ -19,7 +19,7 @@ from shim.access import AccessGrant, GrpcAccess
 from shim.calls import Calls, caller
 from shim.convert import timestamp
 
-Context = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.aio.ServicerContext  # type: ignore[type-arg]
 
 
 def service_message(offer: ServiceOffer) -> pb.Service:
@@ -40,8 +40,7 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
         self.catalog = catalog
 
     @staticmethod
-    def _grant() -> AccessGrant:
-        grant: AccessGrant = caller()
+    def _use(grant: AccessGrant) -> AccessGrant:
         grant.session.use()  # P_ACCESS_DENIED once the session ended
         return grant
 
@@ -79,15 +78,21 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
 
     # -- discovery ----------------------------------------------------------------------------
     async def ListServiceTypes(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
-            names = self.catalog.type_names(self._grant().app.service_types)
+            names = self.catalog.type_names(self._use(grant).app.service_types)
             return pb.ListServiceTypesResponse(service_type_names=names)
 
         return await self.calls.run(context, work)
 
     async def DescribeServiceType(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
-            kind, available = self.catalog.describe(request.name, self._grant().app.service_types)
+            kind, available = self.catalog.describe(
+                request.name, self._use(grant).app.service_types
+            )
             return pb.DescribeServiceTypeResponse(
                 properties=[
                     pb.ServiceTypeProperty(
@@ -104,33 +109,41 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
         return await self.calls.run(context, work)
 
     async def DiscoverService(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
             desired = [(p.name, list(p.values)) for p in request.desired_properties]
             offers = self.catalog.discover(
-                request.service_type_name, desired, request.max, self._grant().app.service_types
+                request.service_type_name, desired, request.max, self._use(grant).app.service_types
             )
             return pb.DiscoverServiceResponse(services=[service_message(o) for o in offers])
 
         return await self.calls.run(context, work)
 
     async def ListSubscribedServices(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
-            offers = self.catalog.subscribed(self._grant().app.service_types)
+            offers = self.catalog.subscribed(self._use(grant).app.service_types)
             return pb.ListSubscribedServicesResponse(services=[service_message(o) for o in offers])
 
         return await self.calls.run(context, work)
 
     # -- service agreements -------------------------------------------------------------------
     async def SelectService(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
-            token = self.access.select(self._grant(), request.service_id)
+            token = self.access.select(self._use(grant), request.service_id)
             return pb.SelectServiceResponse(service_token=token)
 
         return await self.calls.run(context, work)
 
     async def InitiateSignServiceAgreement(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
-            text, algorithm = self.access.initiate_signing(self._grant(), request.service_token)
+            text, algorithm = self.access.initiate_signing(self._use(grant), request.service_token)
             return pb.InitiateSignServiceAgreementResponse(
                 agreement_text=text, signing_algorithm=algorithm
             )
@@ -138,9 +151,11 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
         return await self.calls.run(context, work)
 
     async def SignServiceAgreement(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
             signed = self.access.sign(
-                self._grant(),
+                self._use(grant),
                 request.service_token,
                 request.agreement_text,
                 request.signing_algorithm,
@@ -156,9 +171,11 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
         return await self.calls.run(context, work)
 
     async def TerminateServiceAgreement(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
             self.access.terminate_agreement(
-                self._grant(),
+                self._use(grant),
                 request.service_token,
                 request.termination_text,
                 request.digital_signature,
@@ -168,9 +185,11 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
         return await self.calls.run(context, work)
 
     async def TerminateAccess(self, request: Any, context: Context) -> Any:
+        grant = caller()
+
         def work() -> Any:
             self.access.terminate_access(
-                self._grant(), request.termination_text, request.digital_signature
+                self._use(grant), request.termination_text, request.digital_signature
             )
             return pb.TerminateAccessResponse()
 

@@ -8,7 +8,7 @@ both surfaces render the same fault for the same request.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from micropay.v1 import payment_pb2 as pb
@@ -19,7 +19,7 @@ from shim.calls import Calls, caller
 from shim.convert import charging_information, money, properties
 from shim.domain import Domain
 
-Context = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.aio.ServicerContext  # type: ignore[type-arg]
 
 
 def _app() -> str:
@@ -36,9 +36,11 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
 
     # -- AmountCharging -----------------------------------------------------------------------
     async def ChargeAmount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.payment().charge_amount(
-                _app(),
+                app,
                 request.end_user_identifier,
                 charging_information(request.charge),
                 request.reference_code,
@@ -48,9 +50,11 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         return await self._run(context, work, referenceCode=request.reference_code)
 
     async def RefundAmount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.payment().refund_amount(
-                _app(),
+                app,
                 request.end_user_identifier,
                 charging_information(request.charge),
                 request.reference_code,
@@ -60,10 +64,12 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         return await self._run(context, work, referenceCode=request.reference_code)
 
     async def ChargeSplitAmount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             shares = [(s.end_user_identifier, s.percentage) for s in request.end_user_identifiers]
             self.domain.payment().charge_split_amount(
-                _app(), shares, charging_information(request.charge), request.reference_code
+                app, shares, charging_information(request.charge), request.reference_code
             )
             return pb.ChargeSplitAmountResponse()
 
@@ -71,9 +77,11 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
 
     # -- VolumeCharging -----------------------------------------------------------------------
     async def ChargeVolume(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.payment().charge_volume(
-                _app(),
+                app,
                 request.end_user_identifier,
                 request.volume,
                 request.billing_text,
@@ -85,18 +93,22 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         return await self._run(context, work, referenceCode=request.reference_code)
 
     async def GetAmount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             price = self.domain.payment().get_amount(
-                _app(), request.end_user_identifier, request.volume, properties(request.parameters)
+                app, request.end_user_identifier, request.volume, properties(request.parameters)
             )
             return pb.GetAmountResponse(amount=money(price.amount_minor, price.currency))
 
         return await self._run(context, work)
 
     async def RefundVolume(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.payment().refund_volume(
-                _app(),
+                app,
                 request.end_user_identifier,
                 request.volume,
                 request.billing_text,
@@ -109,27 +121,33 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
 
     # -- reservations -------------------------------------------------------------------------
     async def ReserveAmount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             reservation = self.domain.payment().reserve_amount(
-                _app(), request.end_user_identifier, charging_information(request.charge)
+                app, request.end_user_identifier, charging_information(request.charge)
             )
             return pb.ReserveAmountResponse(reservation_identifier=reservation)
 
         return await self._run(context, work)
 
     async def ReserveAdditionalAmount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.payment().reserve_additional_amount(
-                _app(), request.reservation_identifier, charging_information(request.charge)
+                app, request.reservation_identifier, charging_information(request.charge)
             )
             return pb.ReserveAdditionalAmountResponse()
 
         return await self._run(context, work, reservationIdentifier=request.reservation_identifier)
 
     async def ReserveVolume(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             reservation = self.domain.payment().reserve_volume(
-                _app(),
+                app,
                 request.end_user_identifier,
                 request.volume,
                 request.billing_text,
@@ -140,9 +158,11 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         return await self._run(context, work)
 
     async def ReserveAdditionalVolume(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.payment().reserve_additional_volume(
-                _app(),
+                app,
                 request.reservation_identifier,
                 request.volume,
                 request.billing_text,
@@ -153,12 +173,14 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         return await self._run(context, work, reservationIdentifier=request.reservation_identifier)
 
     async def ChargeReservation(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             service = self.domain.payment()
             settlement = request.WhichOneof("settlement")
             if settlement == "charge":
                 service.charge_reservation(
-                    _app(),
+                    app,
                     request.reservation_identifier,
                     charging_information(request.charge),
                     request.reference_code,
@@ -166,7 +188,7 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
             elif settlement == "volume":
                 v = request.volume
                 service.charge_reservation_volume(
-                    _app(),
+                    app,
                     request.reservation_identifier,
                     v.volume,
                     v.billing_text,
@@ -185,8 +207,10 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
         )
 
     async def ReleaseReservation(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
-            self.domain.payment().release_reservation(_app(), request.reservation_identifier)
+            self.domain.payment().release_reservation(app, request.reservation_identifier)
             return pb.ReleaseReservationResponse()
 
         return await self._run(context, work, reservationIdentifier=request.reservation_identifier)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 from micropay.v1 import sms_pb2 as pb
@@ -32,7 +32,7 @@ from shim.streams_sms import (
     SmsEventReader,
 )
 
-Context = grpc.aio.ServicerContext
+Context: TypeAlias = grpc.aio.ServicerContext  # type: ignore[type-arg]
 
 
 def _app() -> str:
@@ -93,6 +93,8 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
         self.calls = calls
 
     async def SendSms(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             charging = None
             if request.HasField("charging"):
@@ -100,7 +102,7 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
                 charging = SmsCharging(c.description, c.currency, c.amount, c.code)
             receipt = request.receipt_correlator
             request_id = self.domain.sms().sendSms(
-                _app(),
+                app,
                 list(request.addresses),
                 optional_text(request.sender_name),
                 charging,
@@ -112,8 +114,10 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
         return await self.calls.run(context, work)
 
     async def GetSmsDeliveryStatus(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
-            found = self.domain.sms().getSmsDeliveryStatus(_app(), request.request_identifier)
+            found = self.domain.sms().getSmsDeliveryStatus(app, request.request_identifier)
             return pb.GetSmsDeliveryStatusResponse(
                 result=[
                     pb.DeliveryInformation(
@@ -128,8 +132,10 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
         )
 
     async def GetReceivedSms(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
-            found = self.domain.sms().getReceivedSms(_app(), request.registration_identifier)
+            found = self.domain.sms().getReceivedSms(app, request.registration_identifier)
             return pb.GetReceivedSmsResponse(
                 result=[
                     sms_message(
@@ -142,9 +148,11 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
         return await self.calls.run(context, work)
 
     async def StartSmsNotification(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
             self.domain.sms().startSmsNotification(
-                _app(),
+                app,
                 reference(request.correlator),
                 request.sms_service_activation_number,
                 optional_text(request.criteria),
@@ -154,8 +162,10 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
         return await self.calls.run(context, work, fault_context={"correlator": request.correlator})
 
     async def StopSmsNotification(self, request: Any, context: Context) -> Any:
+        app = _app()
+
         def work() -> Any:
-            self.domain.sms().stopSmsNotification(_app(), request.correlator)
+            self.domain.sms().stopSmsNotification(app, request.correlator)
             return pb.StopSmsNotificationResponse()
 
         return await self.calls.run(context, work, fault_context={"correlator": request.correlator})
