@@ -30,6 +30,7 @@ from omniORB import CORBA, PortableServer
 from apps.micropay import amounts
 from apps.micropay.events import Inbox
 from apps.micropay.ports import ChargingEvent, InboundSms
+from client.orb import UTF8_STRINGS
 
 logger = logging.getLogger("micropay.shop.callbacks")
 
@@ -146,8 +147,10 @@ class Callbacks:
 
 def start_callbacks(inbox: Inbox, data_dir: Path, host: str, port: int) -> Callbacks:
     """Start the application's ORB on ``host:port`` (before the client library makes its own:
-    it then shares this one) and activate both callback objects."""
-    orb = CORBA.ORB_init(["micropay-shop", "-ORBendPoint", f"giop:tcp:{host}:{port}"], CORBA.ORB_ID)
+    it then shares this one), carrying IDL strings as UTF-8 as the client library's does (SMS
+    text in Korean), and activate both callback objects."""
+    args = ["micropay-shop", "-ORBendPoint", f"giop:tcp:{host}:{port}", *UTF8_STRINGS]
+    orb = CORBA.ORB_init(args, CORBA.ORB_ID)
     root = orb.resolve_initial_references("RootPOA")
     manager = root._get_the_POAManager()
     try:

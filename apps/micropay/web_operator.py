@@ -157,7 +157,7 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
             request,
             "operator_account.html",
             number=number,
-            status=status,
+            acct=status,
             history=history,
             problem=problem,
             orders=runtime.store.orders(20, end_user=end_user),
@@ -185,7 +185,7 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
                 return back(number, done=f"Topped up {amounts.show(amount, status.currency)}.")
             if action in ("suspend", "resume") and ops.available:
                 await run_in_threadpool(getattr(ops, action), number)
-                return back(number, done=f"Account {number}: {action}d.")
+                return back(number, done=f"Account {number}: {action.rstrip('e')}ed.")
             if action == "limits" and ops.available:
                 await run_in_threadpool(
                     ops.set_limits,

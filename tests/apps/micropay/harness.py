@@ -1,0 +1,189 @@
+"""A real gateway and a real shop, as processes, for the application's end-to-end tests.
+
+``Deployment.start(base)`` starts the gateway (``micropay serve`` on free loopback ports, in a
+temporary data folder, embedded SMSC included), registers the shop's application with its own
+generated secret and Ed25519 key, and starts ``micropay shop --config shop.toml`` against it.
+``stop`` ends both (SIGTERM, SIGKILL after a bound), also when a test failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apps.micropay.credentials import ensure_credentials
+from charging.ledger import Ledger
+from framework.core.store import FrameworkStore
+from smsc.store import read_inbox
+from storage import open_database
+from tests.conftest import ROOT, free_port
+from tests.framework.gateway import Gateway
+
+APP_ID = "micropay-shop"
+SHORT_CODE = "tel:+821555"
+START_TIMEOUT_S = 30
+STOP_TIMEOUT_S = 15
+# `micropay serve` with the charging SCFs (added by the wrapper only while serve lacks them).
+GATEWAY_COMMAND = [sys.executable, "-m", "tests.apps.micropay.gateway_server"]
+
+
+def _clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("MICROPAY_")}
+
+
+def _wait_line(proc: subprocess.Popen, prefix: str, timeout_s: float) -> str:
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {prefix!r} line in {timeout_s}s") from None
+        if line is None:
+            raise AssertionError(f"the process exited with {proc.wait()} before {prefix!r}")
+        if line.startswith(prefix):
+            return line[len(prefix) :].strip()
+
+
+def stop_process(proc: subprocess.Popen) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(STOP_TIMEOUT_S)
+    return proc.returncode
+
+
+@dataclass
+class Deployment:
+    base: Path
+    gateway: Gateway
+    shop: subprocess.Popen
+    url: str
+    shop_dir: Path
+    ledger: Ledger
+    shop_log: Path
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, base: Path) -> Deployment:
+        (base / "gw").mkdir(parents=True, exist_ok=True)
+        gateway = Gateway.start(base / "gw", {"smsc": {"embedded": True}}, command=GATEWAY_COMMAND)
+        try:
+            shop_dir = base / "shop"
+            files = ensure_credentials(shop_dir)
+            store = FrameworkStore(open_database(f"sqlite:///{gateway.data_dir / 'ledger.db'}"))
+            store.register_application(
+                APP_ID,
+                files.secret.read_bytes().strip(),
+                files.public_key.read_text(),
+                ["P_OSA_HMAC_SHA256"],
+                ["P_PAYMENT", "P_ACCOUNT_MANAGEMENT", "P_SMS"],
+                datetime.now(UTC),
+            )
+            store.db.close()
+            web_port = free_port()
+            settings = base / "shop.toml"
+            settings.write_text(
+                "[gateway]\n"
+                f'endpoint = "{gateway.corbaloc}"\n'
+                f'app_id = "{APP_ID}"\n'
+                f'secret_file = "{files.secret}"\n'
+                f'private_key_file = "{files.private_key}"\n'
+                "[web]\n"
+                f"port = {web_port}\n"
+                "[callbacks]\n"
+                f"port = {free_port()}\n"
+                "[shop]\n"
+                f'data_dir = "{shop_dir}"\n'
+                f'short_code = "{SHORT_CODE}"\n'
+                "[operator]\n"
+                f'micropay_config = "{gateway.config_path}"\n'
+                "[phone]\n"
+                f'smsc_dir = "{gateway.data_dir / "smsc"}"\n'
+            )
+            ledger = Ledger.open(f"sqlite:///{gateway.data_dir / 'ledger.db'}")
+        except BaseException:
+            gateway.stop()
+            raise
+        shop_log = base / "shop.log"
+        shop = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "shop", "--config", str(settings)],
+            cwd=ROOT,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=shop_log.open("w"),
+            text=True,
+        )
+        deployment = cls(base, gateway, shop, "", shop_dir, ledger, shop_log)
+        try:
+            deployment.url = _wait_line(shop, "shop: ", START_TIMEOUT_S).rstrip("/")
+            deployment.wait_ready()
+        except BaseException:
+            deployment.stop()
+            raise
+        return deployment
+
+    def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        last: Any = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as response:
+                    return json.load(response)
+            except urllib.error.HTTPError as exc:
+                last = exc.read().decode()
+            except OSError as exc:
+                last = exc
+            time.sleep(0.1)
+        raise AssertionError(f"the shop did not get ready: {last}\n{self.shop_log.read_text()}")
+
+    def stop(self) -> None:
+        try:
+            stop_process(self.shop)
+        finally:
+            self.ledger.close()
+            self.gateway.stop()
+
+    # -- looking at the world -------------------------------------------------------------------
+    @property
+    def operator_password(self) -> str:
+        return (self.shop_dir / "operator-password").read_text().strip()
+
+    def inbox(self, tel: str) -> list[dict[str, Any]]:
+        """What the handset ``tel`` received (the files ``micropay sms inbox`` reads)."""
+        return read_inbox(self.gateway.data_dir / "smsc", tel)
+
+    def wait_inbox(self, tel: str, count: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            messages = self.inbox(tel)
+            if len(messages) >= count or time.monotonic() > deadline:
+                return messages
+            time.sleep(0.1)
+
+    def mo(self, sender: str, text: str) -> None:
+        result = self.gateway.cli("sms", "mo", sender, SHORT_CODE, text)
+        assert result.returncode == 0, result.stderr
