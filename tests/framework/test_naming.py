@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -38,6 +40,7 @@ def naming(tmp_path: Path) -> Iterator[str]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "omninames.log").open("w"),
+        start_new_session=True,  # .venv/bin/omniNames is a wrapper: stop its whole group
     )
     try:
         deadline = time.monotonic() + 15
@@ -51,8 +54,12 @@ def naming(tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.05)
         yield f"corbaloc::127.0.0.1:{port}/NameService"
     finally:
-        proc.terminate()
-        proc.wait(10)
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
 
 
 def test_ipinitial_is_registered_and_resolved_through_omninames(
