@@ -30,6 +30,7 @@ from gateway.config import Config
 from gateway.health import HealthServer
 from gateway.logs import log
 from gateway.orb import OrbRuntime, bind_name, start_orb, unbind_name
+from scf.payment.component import start_charging_scfs
 from scf.sms.component import start_embedded_smsc_component, start_sms_component
 from shim.component import start_grpc_component
 from storage import open_database
@@ -148,6 +149,7 @@ def start_framework_component(runtime: Runtime) -> Component:
 COMPONENTS: list[StartFunction] = [
     start_orb_component,
     start_framework_component,
+    start_charging_scfs,
     start_embedded_smsc_component,
     start_sms_component,
     start_grpc_component,
