@@ -37,6 +37,13 @@ setup_test_system() {
   if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     need_debian postgresql "PostgreSQL binaries for the ledger's PostgreSQL tests"
   fi
+  # The shop's browser tests drive Debian's headless Chromium through Playwright (no download).
+  if [ ! -x /usr/bin/chromium ]; then
+    need_debian chromium "headless browser for the shop's end-to-end tests (tests/apps/micropay)" || {
+      say "could not install chromium: the browser tests in tests/apps/micropay will FAIL;"
+      say "install it with: sudo apt-get install -y chromium"
+    }
+  fi
 }
 
 setup_venv() {

@@ -8,6 +8,7 @@ server, ends the access session with a signed terminateAccess and stops the call
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from collections.abc import Callable
 
@@ -23,6 +24,9 @@ logger = logging.getLogger("micropay.shop")
 def serve_shop(settings: ShopSettings, on_ready: Callable[[str], None] | None = None) -> None:
     runtime = ShopRuntime(settings)
     runtime.start()
+    # uvicorn handles SIGINT/SIGTERM while it runs, then raises the signal again for the
+    # handler it found: ours, which only notes it, so that the shop stops in order below.
+    previous = {sig: signal.signal(sig, _noted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         config = uvicorn.Config(
             create_app(runtime),
@@ -46,4 +50,10 @@ def serve_shop(settings: ShopSettings, on_ready: Callable[[str], None] | None = 
         server.run()
     finally:
         runtime.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         logger.info("shop stopped")
+
+
+def _noted(signum: int, frame: object) -> None:
+    logger.info("signal %s: stopping", signum)

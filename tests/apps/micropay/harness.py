@@ -12,13 +12,15 @@ import json
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -80,12 +82,12 @@ def stop_process(proc: subprocess.Popen) -> int:
 class Deployment:
     base: Path
     gateway: Gateway
-    shop: subprocess.Popen
+    shop: subprocess.Popen | None
     url: str
     shop_dir: Path
     ledger: Ledger
     shop_log: Path
-    extra: dict[str, Any] = field(default_factory=dict)
+    settings: Path
 
     @classmethod
     def start(cls, base: Path) -> Deployment:
@@ -128,23 +130,29 @@ class Deployment:
         except BaseException:
             gateway.stop()
             raise
-        shop_log = base / "shop.log"
-        shop = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "shop", "--config", str(settings)],
-            cwd=ROOT,
-            env=_clean_env(),
-            stdout=subprocess.PIPE,
-            stderr=shop_log.open("w"),
-            text=True,
-        )
-        deployment = cls(base, gateway, shop, "", shop_dir, ledger, shop_log)
+        deployment = cls(base, gateway, None, "", shop_dir, ledger, base / "shop.log", settings)
         try:
-            deployment.url = _wait_line(shop, "shop: ", START_TIMEOUT_S).rstrip("/")
-            deployment.wait_ready()
+            deployment.start_shop()
         except BaseException:
             deployment.stop()
             raise
         return deployment
+
+    def start_shop(self) -> None:
+        """Start ``micropay shop`` (again) and wait until it has its subscriptions."""
+        self.shop = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "shop", "--config", str(self.settings)],
+            cwd=ROOT,
+            env=_clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=self.shop_log.open("a"),
+            text=True,
+        )
+        self.url = _wait_line(self.shop, "shop: ", START_TIMEOUT_S).rstrip("/")
+        self.wait_ready()
+
+    def stop_shop(self) -> int | None:
+        return stop_process(self.shop) if self.shop is not None else None
 
     def wait_ready(self, timeout_s: float = START_TIMEOUT_S) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
@@ -162,7 +170,7 @@ class Deployment:
 
     def stop(self) -> None:
         try:
-            stop_process(self.shop)
+            self.stop_shop()
         finally:
             self.ledger.close()
             self.gateway.stop()
@@ -183,6 +191,24 @@ class Deployment:
             if len(messages) >= count or time.monotonic() > deadline:
                 return messages
             time.sleep(0.1)
+
+    def buy(self, product: str, quantity: int = 1) -> str:
+        """Order ``product`` through the shop's form (no browser); the order's URL."""
+        data = urllib.parse.urlencode({"product_id": product, "quantity": quantity}).encode()
+        with urllib.request.urlopen(f"{self.url}/orders", data=data, timeout=30) as response:
+            return response.geturl()
+
+    def pay(self, order_url: str, account: str, pin: str = "") -> str:
+        """Submit the pay form; the page the shop answers with (after its redirect)."""
+        data = urllib.parse.urlencode({"account": account, "pin": pin}).encode()
+        try:
+            with urllib.request.urlopen(f"{order_url}/pay", data=data, timeout=30) as response:
+                return response.read().decode()
+        except urllib.error.HTTPError as exc:  # a refusal is shown with 403/422
+            return exc.read().decode()
+
+    def shop_db(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.shop_dir / 'shop.db'}?mode=ro", uri=True)
 
     def mo(self, sender: str, text: str) -> None:
         result = self.gateway.cli("sms", "mo", sender, SHORT_CODE, text)
