@@ -37,8 +37,7 @@ APP_ID = "micropay-shop"
 SHORT_CODE = "tel:+821555"
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
-# `micropay serve` with the charging SCFs (added by the wrapper only while serve lacks them).
-GATEWAY_COMMAND = [sys.executable, "-m", "tests.apps.micropay.gateway_server"]
+GATEWAY_COMMAND = [sys.executable, "-m", "gateway.cli", "serve"]  # config: MICROPAY_CONFIG
 
 
 def _clean_env() -> dict[str, str]:
