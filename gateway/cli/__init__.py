@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "agreement",
     "framework",
     "sms",
+    "ledger",
     "interop",
 )
 
