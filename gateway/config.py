@@ -25,6 +25,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "group_commit_max_batch": 256,
         "pin_max_failures": 3,
         "pin_lockout_s": 900,
+        # who delivers charging events when several gateways share the database (docs/operations.md):
+        # auto = a PostgreSQL advisory lock on PostgreSQL, a lease row otherwise; or "lease"
+        "leader_election": "auto",
+        "leader_lease_ttl_s": 10,  # lease mode: a dead leader is replaced after this
     },
     "framework": {
         "url": "",  # empty: the ledger's database

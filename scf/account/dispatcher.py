@@ -14,9 +14,11 @@ one batch: receivers de-duplicate on the event id (the ledger's sequence number)
 assignments are not held up by one that is unreachable beyond the time one call may take
 (``callback_timeout_ms`` in the CORBA adapter).
 
-One dispatcher per database: with several gateway processes on one PostgreSQL, run it in one
-of them (``start_notifications(..., enabled=False)`` in the others), or events are delivered
-once per dispatcher.
+Several gateways on one database: every gateway runs a dispatcher, but only the one that holds
+the database-backed ``leadership`` (:class:`storage.leader.Leadership`: a PostgreSQL advisory
+lock, or a lease row) delivers; the others wait, trying to take the lead every
+``LEADER_RETRY_MS``, and one of them carries on from the stored cursors when the leader dies or
+stops. Without a ``leadership`` the dispatcher delivers as if it were alone.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from charging.errors import DomainError
 from charging.ledger import Ledger
@@ -87,7 +89,10 @@ class NotificationDispatcher:
         retry_max_ms: int = NOTIFY_RETRY_MAX_MS,
         batch_max: int = NOTIFY_BATCH_MAX,
         clock: Callable[[], int] = monotonic_ms,
+        leadership: Any = None,
     ) -> None:
+        """``leadership``: a :class:`storage.leader.Leadership` (``held()``, ``release()``,
+        ``retry_ms``) when other gateways share the database; None to deliver alone."""
         self.ledger = ledger
         self.registry = registry
         self.deliverer = deliverer
@@ -100,7 +105,8 @@ class NotificationDispatcher:
         self._charged: set[tuple[str, str]] = set()  # (app, account) pairs known to match
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.delivered = 0  # for health and tests
+        self.leadership = leadership
+        self.delivered = 0  # for health, metrics and tests
 
     # -- life cycle ----------------------------------------------------------------------------
     def start(self) -> NotificationDispatcher:
@@ -115,8 +121,24 @@ class NotificationDispatcher:
             self._thread.join()
             self._thread = None
 
+    @property
+    def leading(self) -> bool:
+        """Whether this dispatcher delivers now (always, without a leadership)."""
+        return self.leadership is None or bool(self.leadership.leading)
+
     def _run(self) -> None:
+        try:
+            self._rounds()
+        finally:
+            if self.leadership is not None:
+                self.leadership.release()
+
+    def _rounds(self) -> None:
         while not self._stop.is_set():
+            if self.leadership is not None and not self.leadership.held():
+                self._states.clear()  # a new leader starts from the stored cursors
+                self._stop.wait(self.leadership.retry_ms / 1000)
+                continue
             generation = self.registry.generation
             try:
                 busy = self.run_once()

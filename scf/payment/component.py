@@ -8,6 +8,11 @@ reads ``runtime.config``, registers ``P_PAYMENT`` and ``P_ACCOUNT_MANAGEMENT`` w
 component before it left in ``runtime.extras["ledger"]``; without one it opens the configured
 ledger itself (and closes it on stop), starts its reservation sweeper and leaves it there for
 components after it. Nothing here imports the gateway: the runtime is duck-typed.
+
+Every gateway runs the dispatcher, but with several gateways on one database only the holder of
+the ``charging-events`` leadership (``ledger.leader_election``; :mod:`storage.leader`) delivers,
+so each event reaches each application once; the dispatcher is left in
+``runtime.extras["charging_dispatcher"]`` (metrics, the gRPC shim's wiring).
 """
 
 from __future__ import annotations
@@ -25,8 +30,11 @@ from scf.account.service import AccountService
 from scf.payment.servant import register_payment
 from scf.payment.service import PaymentService
 from scf.payment.tariff import TariffStore
+from storage.leader import Leadership
 
 LEDGER_KEY = "ledger"
+DISPATCHER_KEY = "charging_dispatcher"
+LEADERSHIP_NAME = "charging-events"  # the job only one gateway of a database does at a time
 
 
 @dataclass
@@ -45,7 +53,7 @@ class ChargingScfs:
     def stop(self) -> None:
         for service_id in self.service_ids:
             self.registry.unregister(service_id)
-        self.dispatcher.stop()
+        self.dispatcher.stop()  # steps down, so another gateway takes over at once
         if self.owns_ledger:
             self.ledger.close()
 
@@ -66,11 +74,18 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
         notifications = NotificationRegistry(ledger)
         payment = PaymentService(ledger, TariffStore(ledger.db))
         account = AccountService(ledger, notifications)
+        leadership = Leadership(
+            ledger.db,
+            LEADERSHIP_NAME,
+            mode=str(config["ledger"]["leader_election"]),
+            ttl_ms=int(config["ledger"]["leader_lease_ttl_s"]) * 1000,
+        )
         dispatcher = start_notifications(
             ledger,
             runtime.orb.orb,
             notifications,
             callback_timeout_ms=int(config["framework"]["callback_timeout_ms"]),
+            leadership=leadership,
         )
     except BaseException:
         if owns:
@@ -82,5 +97,12 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
         register_payment(runtime.services, payment),
         register_account(runtime.services, account, runtime.orb.orb),
     ]
-    runtime.health.add_check("notifications", lambda: (True, f"delivered={dispatcher.delivered}"))
+    runtime.extras[DISPATCHER_KEY] = dispatcher
+    runtime.health.add_check(
+        "notifications",
+        lambda: (
+            True,
+            f"delivered={dispatcher.delivered} leader={'yes' if dispatcher.leading else 'no'}",
+        ),
+    )
     return started
