@@ -40,6 +40,7 @@ from micropay.v1 import account_pb2, account_pb2_grpc, common_pb2, payment_pb2, 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-grpc"
 START_TIMEOUT_S = 60
+WARM_UP_CLIENTS = 4
 
 
 def free_port() -> int:
@@ -196,7 +197,7 @@ async def measure(
             )
 
         for call in (check, balance, charge_one):  # warm up every path
-            await rate(call, 4, 0.5)
+            await rate(call, WARM_UP_CLIENTS, 0.5)
         for clients in levels:
             trivial = await rate(check, clients, seconds)
             read = await rate(balance, clients, seconds)
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-grpc-") as tmp:
         folder = Path(tmp)
         config_path, port = write_config(folder)
-        secret, pem = prepare(folder / "data", max(levels))
+        secret, pem = prepare(folder / "data", max(*levels, WARM_UP_CLIENTS))
         proc = start_gateway(config_path, folder / "server.log")
         try:
             ca = (folder / "data" / "grpc-tls" / "cert.pem").read_bytes()
