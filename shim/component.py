@@ -41,6 +41,7 @@ def start_grpc_component(runtime: Any) -> GrpcComponent:
     listeners = getattr(runtime.framework, "revocation_listeners", None)
     if listeners is not None:
         listeners.append(server.access.revoke_agreements)
+    server.domain.wire()
     server.start()
     runtime.endpoints["grpc"] = f"{section['host']}:{server.port}"
     runtime.health.add_check(

@@ -4,7 +4,12 @@
 - ``extras["payment"]`` / ``extras["account"]``: ``PaymentService`` / ``AccountService``. When a
   component left only ``extras["ledger"]``, the shim builds them from the SCFs' own classes on
   that ledger once (the same code, the same database; nothing of their logic is repeated here).
-- ``extras["sms"]``: the SMS runtime (``scf.sms.runtime.SmsRuntime``) or its ``SmsService``.
+- ``extras["sms"]``: the ``SmsService`` (or the whole ``scf.sms.runtime.SmsRuntime``).
+
+:meth:`Domain.wire` also tells the SCFs' notification dispatchers (``extras["sms_runtime"]``'s
+dispatcher, ``extras["charging_dispatcher"]``) to leave gRPC registrations to the streams: their
+resolver / deliverer is wrapped so ``grpc:`` endpoints count as delivered instead of being
+retried as unreachable CORBA references.
 
 A service that is not running answers UNAVAILABLE (SVC1000): a retry later is right.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from shim.streams_charging import grpc_aware_deliverer
 from shim.streams_sms import grpc_aware_resolver
 
 P_PAYMENT, P_ACCOUNT_MANAGEMENT, P_SMS = "P_PAYMENT", "P_ACCOUNT_MANAGEMENT", "P_SMS"
@@ -49,6 +55,7 @@ class Domain:
             return self._built["payment"]
 
     def account(self) -> Any:
+        self.wire()
         found = self.extras.get("account")
         if found is not None:
             return found
@@ -65,10 +72,18 @@ class Domain:
         found = self.extras.get("sms")
         if found is None:
             raise NotRunning("the SMS SCF is not running")
-        dispatcher = getattr(found, "dispatcher", None)
-        if dispatcher is not None and not getattr(dispatcher.resolver, "grpc_aware", False):
-            dispatcher.resolver = grpc_aware_resolver(dispatcher.resolver)
+        self.wire()
         return getattr(found, "service", found)
+
+    def wire(self) -> None:
+        """Wrap the SCFs' dispatchers for gRPC registrations (idempotent; cheap to repeat)."""
+        for holder in (self.extras.get("sms_runtime"), self.extras.get("sms")):
+            dispatcher = getattr(holder, "dispatcher", None)
+            if dispatcher is not None and not getattr(dispatcher.resolver, "grpc_aware", False):
+                dispatcher.resolver = grpc_aware_resolver(dispatcher.resolver)
+        charging = self.extras.get("charging_dispatcher")
+        if charging is not None and not getattr(charging.deliverer, "grpc_aware", False):
+            charging.deliverer = grpc_aware_deliverer(charging.deliverer)
 
     def serves(self, service_type: str) -> bool:
         """Whether a call of this service type would find its domain service now."""

@@ -10,9 +10,10 @@ which referenceCode the application may see) whether and what to send. Nothing o
 repeated here. The cursor is ``ce1.<seq>.<assignment id>``: an event that two assignments select
 is sent once for each, and a resume between the two loses neither.
 
-The CORBA dispatcher of the SCF also sees these assignments; it cannot call ``grpc:`` callbacks
-and backs off from them (only its log notices). A deployment wires
-:func:`grpc_aware_deliverer` around its deliverer to skip them quietly.
+The SCF's CORBA dispatcher also sees these assignments; :func:`grpc_aware_deliverer` (wired by
+``shim.domain.Domain.wire``) makes it take their events as delivered instead of retrying a
+callback it cannot call. The stream never reads the dispatcher's per-assignment cursor: it
+starts from the floor in the callback, so nothing the dispatcher does moves it.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def grpc_aware_deliverer(inner: Any) -> Any:
     outbox itself) and passes the others to ``inner``."""
 
     class StreamAware:
+        grpc_aware = True
+
         def deliver(self, notification: Notification) -> None:
             if floor_of(notification.callback) is None:
                 inner.deliver(notification)
