@@ -1,4 +1,6 @@
-"""Leadership: one process among several on one database does a job at a time.
+"""Coordination of several gateway processes on one database: leadership and exclusive sections.
+
+**Leadership**: one process among several on one database does a job at a time.
 
 Some work must run in exactly one gateway process at a time even when several share a database:
 the charging-event dispatcher, or every event would reach the applications once per gateway.
@@ -22,6 +24,12 @@ Two mechanisms behind one interface (``mode``):
 
 Either way delivery stays at-least-once across a change of leader (a leader may be cut off in
 the middle of a round); receivers de-duplicate, as they must anyway.
+
+**Exclusive sections**: :func:`exclusive` makes transactions that name the same section run one
+at a time across processes: it locks that section's row of ``cluster_locks`` (``SELECT ... FOR
+UPDATE``, portable to distributed SQL engines), and under READ COMMITTED every statement after it
+sees what the previous holder committed. SQLite needs nothing: its writers are serialized
+already. Take it first in the transaction, before any other row lock, so it cannot deadlock.
 """
 
 from __future__ import annotations
@@ -34,10 +42,10 @@ import uuid
 import zlib
 from typing import Any
 
-from storage.database import Database, Dialect
+from storage.database import Database, Dialect, Transaction
 from storage.migrations import Migration, migrate
 
-logger = logging.getLogger("micropay.leader")
+logger = logging.getLogger("micropay.cluster")
 
 AUTO, ADVISORY_LOCK, LEASE = "auto", "advisory_lock", "lease"
 MODES = (AUTO, ADVISORY_LOCK, LEASE)
@@ -55,13 +63,37 @@ CREATE TABLE cluster_leases (
     expires_at_ms BIGINT NOT NULL
 )
 """
-MIGRATIONS = [Migration(1, "leases of jobs one gateway runs at a time", _V1)]
+_V2 = """
+CREATE TABLE cluster_locks (
+    name TEXT PRIMARY KEY
+)
+"""
+MIGRATIONS = [
+    Migration(1, "leases of jobs one gateway runs at a time", _V1),
+    Migration(2, "rows that serialize sections across gateways", _V2),
+]
 
 # The database's clock in milliseconds since the epoch, per dialect.
 _DB_NOW_MS = {
     Dialect.POSTGRESQL: "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT",
     Dialect.SQLITE: "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
 }
+
+
+def prepare(db: Database) -> None:
+    """Create (or upgrade) the coordination tables; idempotent."""
+    migrate(db, "cluster", MIGRATIONS)
+
+
+def exclusive(tx: Transaction, section: str) -> None:
+    """Hold ``section`` until ``tx`` ends; other processes' transactions naming it wait here."""
+    if tx.dialect is Dialect.SQLITE:
+        return
+    sql = "SELECT name FROM cluster_locks WHERE name = ? FOR UPDATE"
+    if tx.one(sql, (section,)) is None:
+        tx.execute("INSERT INTO cluster_locks (name) VALUES (?) ON CONFLICT DO NOTHING", (section,))
+        row = tx.one(sql, (section,))
+        assert row is not None, "the lock row was just written"
 
 
 def advisory_key(name: str) -> int:
@@ -104,8 +136,7 @@ class Leadership:
         self._next_try_ms = 0
         self._checked_ms = 0
         self._valid_until_ms = 0  # lease: this process leads until then by its own clock
-        if mode == LEASE:
-            migrate(db, "cluster", MIGRATIONS)
+        prepare(db)
 
     # -- the interface -------------------------------------------------------------------------
     def held(self) -> bool:

@@ -15,7 +15,7 @@ assignments are not held up by one that is unreachable beyond the time one call 
 (``callback_timeout_ms`` in the CORBA adapter).
 
 Several gateways on one database: every gateway runs a dispatcher, but only the one that holds
-the database-backed ``leadership`` (:class:`storage.leader.Leadership`: a PostgreSQL advisory
+the database-backed ``leadership`` (:class:`storage.cluster.Leadership`: a PostgreSQL advisory
 lock, or a lease row) delivers; the others wait, trying to take the lead every
 ``LEADER_RETRY_MS``, and one of them carries on from the stored cursors when the leader dies or
 stops. Without a ``leadership`` the dispatcher delivers as if it were alone.
@@ -91,7 +91,7 @@ class NotificationDispatcher:
         clock: Callable[[], int] = monotonic_ms,
         leadership: Any = None,
     ) -> None:
-        """``leadership``: a :class:`storage.leader.Leadership` (``held()``, ``release()``,
+        """``leadership``: a :class:`storage.cluster.Leadership` (``held()``, ``release()``,
         ``retry_ms``) when other gateways share the database; None to deliver alone."""
         self.ledger = ledger
         self.registry = registry

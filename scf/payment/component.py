@@ -10,7 +10,7 @@ ledger itself (and closes it on stop), starts its reservation sweeper and leaves
 components after it. Nothing here imports the gateway: the runtime is duck-typed.
 
 Every gateway runs the dispatcher, but with several gateways on one database only the holder of
-the ``charging-events`` leadership (``ledger.leader_election``; :mod:`storage.leader`) delivers,
+the ``charging-events`` leadership (``ledger.leader_election``; :mod:`storage.cluster`) delivers,
 so each event reaches each application once; the dispatcher is left in
 ``runtime.extras["charging_dispatcher"]`` (metrics, the gRPC shim's wiring).
 """
@@ -30,7 +30,7 @@ from scf.account.service import AccountService
 from scf.payment.servant import register_payment
 from scf.payment.service import PaymentService
 from scf.payment.tariff import TariffStore
-from storage.leader import Leadership
+from storage.cluster import Leadership
 
 LEDGER_KEY = "ledger"
 DISPATCHER_KEY = "charging_dispatcher"

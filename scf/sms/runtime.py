@@ -21,6 +21,7 @@ from scf.sms.service import SmsService
 from scf.sms.templates import Templates
 from smsc.credentials import password_path, read_password, smsc_data_dir
 from storage import Database, open_database
+from storage.cluster import prepare
 
 
 def _no_listener(endpoint: str):  # noqa: ANN202 - raises by design
@@ -60,6 +61,7 @@ def start_sms(
     """Open (or share) the ledger's database, migrate the "sms" tables, start sender and dispatcher."""
     own_db = db is None
     database = db or open_database(config.ledger_url)
+    prepare(database)  # the sender's exclusive section (several gateways on one database)
     smsc = config["smsc"]
     pw_file = password_path(smsc["password_file"], smsc_data_dir(config.data_dir))
     dispatcher = NotificationDispatcher(database, resolver or _no_listener)

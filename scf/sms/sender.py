@@ -15,6 +15,13 @@ everything in arrival order, in batches (one commit for many responses: group co
   (the handset may see it twice); receipts of the lost copy match no part and are ignored.
 - deliver_sm (receipt or MO) is answered only after its effect is committed, so a crash makes
   the SMSC deliver it again rather than lose it.
+- Several gateways on one database: parts are claimed with ``FOR UPDATE SKIP LOCKED`` and a
+  lease, so no two senders submit the same part; the SMSC hands a receipt or an MO part to any
+  one of the bound senders, so each batch of outcomes runs in the ``sms-outbox`` exclusive
+  section (:func:`storage.cluster.exclusive`): an address whose parts' receipts reach two
+  gateways, a receipt that overtakes its submit_sm_resp on another gateway, and the parts of a
+  long MO message spread over gateways are each settled once, never lost between two
+  transactions that could not see each other.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from scf.sms.pdus import submit_sm, user_data
 from scf.sms.receipts import parse_receipt
 from scf.sms.smpp_client import BindRefused, Response, SmppSession
 from storage import Database
+from storage.cluster import exclusive
 
 logger = logging.getLogger("micropay.sms.sender")
 
@@ -52,6 +60,7 @@ SUBMIT_ATTEMPTS_MAX = 10  # temporary errors; connection losses and throttling n
 SUBMIT_LEASE_MS = 30_000  # > RESPONSE_TIMEOUT_MS: a dead sender's parts return after this
 POLL_INTERVAL_MS = 200  # picks up due retries and other processes' messages
 OPS_BATCH_MAX = 512
+OUTBOX_SECTION = "sms-outbox"  # outcome batches of all gateways' senders run one at a time
 
 _S = SmppCommandStatus
 THROTTLE_STATUSES = {_S.ESME_RTHROTTLED, _S.ESME_RMSGQFUL}
@@ -178,6 +187,7 @@ class SmppSender:
 
     def _apply(self, batch: list[tuple[Callable[..., Any], tuple, asyncio.Future]]) -> list[Any]:
         with self.db.transaction() as tx:
+            exclusive(tx, OUTBOX_SECTION)  # first: before any row lock of the batch
             return [fn(tx, *args) for fn, args, _ in batch]
 
     async def _committer(self) -> None:

@@ -1,4 +1,4 @@
-"""storage.leader: one holder at a time, takeover when the holder dies or steps down, on a real
+"""storage.cluster: one holder at a time, takeover when the holder dies or steps down, on a real
 PostgreSQL (advisory lock and lease row) and on SQLite (lease row)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from storage import Database, open_database
-from storage.leader import ADVISORY_LOCK, LEASE, Leadership
+from storage.cluster import ADVISORY_LOCK, LEASE, Leadership
 
 RETRY_MS = 50
 
