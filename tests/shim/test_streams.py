@@ -8,7 +8,7 @@ import threading
 
 import grpc
 import pytest
-from micropay.v1 import account_pb2, payment_pb2, sms_pb2
+from micropay.v1 import account_pb2, account_pb2_grpc, payment_pb2, sms_pb2
 from org.csapi.parlayx import common
 
 from tests.shim.harness import ShimGateway
@@ -162,3 +162,64 @@ def test_a_stream_ends_when_its_agreement_ends_and_at_its_deadline(shim: ShimGat
         session.terminate_agreement(token)
         reader.join(WAIT_S)
         assert outcome == [grpc.StatusCode.UNAUTHENTICATED]
+
+
+def test_charging_events_resume_across_a_gateway_restart(tmp_path) -> None:  # noqa: ANN001
+    """The outbox is durable and the cursor is the client's: after a restart (every token gone)
+    the application authenticates again and continues after its last cursor."""
+    first = ShimGateway.start(tmp_path)
+    try:
+        app = first.register("stream-restart")
+        _, msisdn = first.new_account(balance_minor=100_000)
+        with first.connect(app) as session:
+            account = session.obtain_service("P_ACCOUNT_MANAGEMENT")
+            payment = session.obtain_service("P_PAYMENT")
+            criteria = account_pb2.ChargingEventCriteria(
+                charging_events=[account_pb2.P_AM_CHARGING], users=[msisdn]
+            )
+            account.CreateNotification(
+                account_pb2.CreateNotificationRequest(charging_event_criteria=criteria)
+            )
+            for n in (1, 2):
+                payment.ChargeAmount(
+                    payment_pb2.ChargeAmountRequest(
+                        end_user_identifier=msisdn, charge=charge(n), reference_code=f"r{n}"
+                    )
+                )
+            (seen,) = take(
+                account.StreamChargingEvents(
+                    account_pb2.StreamChargingEventsRequest(), timeout=WAIT_S
+                ),
+                1,
+            )
+            old_token = account.token
+    finally:
+        first.stop()
+    second = ShimGateway.start(tmp_path)
+    try:
+        with second.connect(app) as session, second.channel() as channel:
+            with pytest.raises(grpc.RpcError) as caught:
+                account_pb2_grpc.AccountServiceStub(channel).GetBalance(
+                    account_pb2.GetBalanceRequest(end_user_identifier=msisdn),
+                    metadata=[("authorization", f"Bearer {old_token}")],
+                    timeout=WAIT_S,
+                )
+            assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+            account = session.obtain_service("P_ACCOUNT_MANAGEMENT")
+            payment = session.obtain_service("P_PAYMENT")
+            payment.ChargeAmount(
+                payment_pb2.ChargeAmountRequest(
+                    end_user_identifier=msisdn, charge=charge(3), reference_code="r3"
+                )
+            )
+            rest = take(
+                account.StreamChargingEvents(
+                    account_pb2.StreamChargingEventsRequest(after_cursor=seen.cursor),
+                    timeout=WAIT_S,
+                ),
+                2,
+            )
+        amounts = [e.charging_event_info.event_amount.amount_minor for e in rest]
+        assert (seen.charging_event_info.event_amount.amount_minor, amounts) == (1, [2, 3])
+    finally:
+        second.stop()
