@@ -17,7 +17,7 @@ import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,26 @@ class FrameworkSession:
             signature,
             manager,
         )
+        return manager
+
+    def reattach(self, agreement: ServiceAgreement) -> Any:
+        """The manager of an agreement signed in another session: on another gateway of the
+        same database (fail-over) or before a gateway restart. No new signature: the framework
+        finds the agreement in force by its token and text and answers with its stored
+        signature (P_ACCESS_DENIED once the agreement has ended)."""
+        if self.ended.is_set():
+            raise errors.AccessTerminated(self.termination_text)
+        with translated():
+            token = self.service_agreement.selectService(agreement.service_id)
+            result = self.service_agreement.signServiceAgreement(
+                token, agreement.agreement_text, agreement.signing_algorithm
+            )
+        signature = bytes(result.DigitalSignature)
+        if not self._verify(agreement.signing_algorithm, agreement.agreement_text, signature):
+            raise errors.P_INVALID_SIGNATURE("the framework's agreement signature")  # type: ignore[attr-defined]
+        manager = result.ServiceMgrInterface
+        omniORB.setClientCallTimeout(manager, int(self.timeout_s * 1000))
+        self.agreements[token] = replace(agreement, token=token, manager=manager)
         return manager
 
     def terminate_agreement(self, token: str, text: str | None = None) -> None:

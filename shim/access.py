@@ -15,6 +15,13 @@ lease:
   framework calls :meth:`GrpcAccess.revoke_agreements` from ``revoke_agreements``), from the CLI
   or another gateway (:meth:`sweep`), or when it expires.
 
+Several gateways on one database: a service access token works on every gateway
+(:mod:`shim.tokens` keeps its hash with its agreement; :meth:`GrpcAccess.adopt` honours a token
+another gateway issued while its agreement is in force and its application enabled). Access
+tokens (the handshake in progress, discovery, signing) stay with the gateway that issued them. A
+gateway that stops revokes its tokens in memory only: the agreements stay in force, so the
+tokens keep working on the other gateways.
+
 Transport-free: the servicer (``shim/framework_service.py``) converts messages and errors.
 """
 
@@ -48,7 +55,7 @@ from framework.core.lease import Lease
 from framework.core.services import ServiceOffer
 from framework.core.states import Agreement, AgreementEvent
 from framework.core.store import Application
-from shim import limits
+from shim import limits, tokens
 
 log = logging.getLogger("micropay.grpc.access")
 
@@ -135,6 +142,8 @@ class GrpcAccess:
         self._pending: dict[str, PendingAuthentication] = {}
         self._access: dict[str, AccessGrant] = {}
         self._services: dict[str, ServiceGrant] = {}
+        self._adopted = Lease("grpc tokens of other gateways")  # parent of adopted grants
+        tokens.prepare(framework.store.db)
 
     def now(self) -> datetime:
         return self.fw.clock()
@@ -308,6 +317,7 @@ class GrpcAccess:
             )
             previous = steps.in_force_id
             self.fw.store.add_agreement(record, supersedes=previous)
+            tokens.remember(self.fw.store.db, service.bearer, record.agreement_id, self.now())
             with self._lock:
                 self._services[service.bearer] = service
             grant.agreements[record.agreement_id] = service
@@ -325,6 +335,50 @@ class GrpcAccess:
             record.agreement_id,
         )
         return Signed(record.fw_signature, service)
+
+    def adopt(self, bearer: str) -> ServiceGrant | None:
+        """A service access token another gateway issued, honoured here while its agreement is
+        in force and its application enabled; None otherwise (blocking: database reads)."""
+        if not 0 < len(bearer) <= limits.authorization_chars_max:
+            return None
+        agreement_id = tokens.agreement_of(self.fw.store.db, bearer)
+        if agreement_id is None:
+            return None
+        record = self.fw.store.agreement(agreement_id)
+        now = self.now()
+        if record is None or self.fw.store.not_in_force([agreement_id], now):
+            return None
+        if self.fw.store.disabled_among([record.app_id]):
+            return None
+        with self._lock:
+            known = self._services.get(bearer)
+            if known is not None and known.alive:
+                return known
+            service = ServiceGrant(
+                bearer,
+                record.app_id,
+                record.service_id,
+                record.service_type,
+                record.agreement_id,
+                record.token,
+                record.valid_until,
+                self._adopted.child(f"adopted agreement {agreement_id}"),
+            )
+            if not service.alive:
+                return None  # the gateway is stopping
+            self._services[bearer] = service
+        service.lease.on_revoke(lambda: self._forget_adopted(service))
+        log.info(
+            "grpc service token of another gateway honoured app_id=%s agreement_id=%s",
+            record.app_id,
+            agreement_id,
+        )
+        return service
+
+    def _forget_adopted(self, service: ServiceGrant) -> None:
+        with self._lock:
+            if self._services.get(service.bearer) is service:
+                del self._services[service.bearer]
 
     def _forget_service(self, grant: AccessGrant, service: ServiceGrant) -> None:
         with self._lock:
@@ -399,9 +453,17 @@ class GrpcAccess:
         ids = [s.agreement_id for s in services if s.alive]
         gone = self.fw.store.not_in_force(ids, now) if ids else set()
         self.revoke_agreements(gone)
+        adopted_apps = {s.app_id for s in services if s.alive}
+        disabled_apps = self.fw.store.disabled_among(adopted_apps) if adopted_apps else set()
+        if disabled_apps:
+            self._revoke_where(lambda s: s.app_id in disabled_apps)
 
     def close(self) -> None:
+        """The gateway stops: every token it holds dies here; the agreements stay in force in
+        the database (the other gateways keep honouring their tokens)."""
         with self._lock:
             grants = list(self._access.values())
         for grant in grants:
-            self.end_access(grant, "the gateway stopped")
+            grant.session.end()
+            grant.lease.revoke()
+        self._adopted.revoke()

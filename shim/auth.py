@@ -7,13 +7,17 @@
 - The health service and reflection need none.
 
 A missing, unknown, expired or revoked token is UNAUTHENTICATED: revocation is immediate because
-each token is looked up in :class:`shim.access.GrpcAccess` on every call (a dictionary read). The
+each token is looked up in :class:`shim.access.GrpcAccess` on every call (a dictionary read; a
+service access token not found there is looked up once in the database, off the event loop, in
+case another gateway issued it). The
 grant found is put in :data:`shim.calls.CALLER` for the handler; then the application's rate
 limit is charged (:mod:`shim.ratelimit`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -30,6 +34,8 @@ from shim.errors import (
     token_status,
 )
 from shim.ratelimit import RateLimiter
+
+log = logging.getLogger("micropay.grpc.auth")
 
 FRAMEWORK = "micropay.v1.FrameworkService"
 PUBLIC_METHODS = frozenset(
@@ -76,6 +82,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self.access = access
         self.limiter = limiter
 
+    async def _adopt(self, token: str) -> Any:
+        """``GrpcAccess.adopt`` off the event loop (it reads the database); None on failure."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, self.access.adopt, token)
+        except Exception as exc:  # the database is away: the token cannot be checked now
+            log.warning("service token lookup failed: %s", type(exc).__name__)
+            return None
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -97,6 +111,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             what = "access token"
         else:
             grant = self.access.service_grant(token)
+            if grant is None:  # perhaps issued by another gateway of the database
+                grant = await self._adopt(token)
             what = "service access token"
         if grant is None:
             message = f"the {what} is unknown, expired or revoked"

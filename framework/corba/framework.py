@@ -114,11 +114,13 @@ class Framework:
         return ins_poa.id_to_reference(INITIAL_OBJECT_KEY)
 
     def stop(self) -> None:
+        """Revoke every object of this process; the agreements stay in force in the database
+        (other gateways honour them, and applications re-attach; docs/operations.md)."""
         self._stop.set()
         if self._watcher.is_alive():
             self._watcher.join(timeout=5)
         for handle in self.access_sessions():
-            self.end_access(handle, "the gateway stopped", notify=False)
+            self.end_access(handle, "the gateway stopped", notify=False, keep_agreements=True)
         self.callbacks.close()
 
     def stats(self) -> dict[str, int]:
@@ -168,14 +170,17 @@ class Framework:
         log(logging.INFO, "access granted", app_id=app.app_id, session=session_id)
         return self.sessions.activate(IpAccessServant(self, handle), lease)
 
-    def end_access(self, handle: AccessHandle, reason: str, notify: bool) -> None:
-        """End a session: its agreements end, every object it handed out is revoked."""
+    def end_access(
+        self, handle: AccessHandle, reason: str, notify: bool, keep_agreements: bool = False
+    ) -> None:
+        """End a session: its agreements end (unless the gateway is only stopping), every
+        object it handed out is revoked."""
         handle.session.end()
         with self._lock:
             if self._access.pop(handle.session.session_id, None) is None:
                 return
-        in_force = list(handle.agreement_leases)
-        self.store.end_agreements(in_force, self.clock(), reason)
+        if not keep_agreements:
+            self.store.end_agreements(list(handle.agreement_leases), self.clock(), reason)
         handle.lease.revoke()
         log(logging.INFO, "access ended", app_id=handle.session.app.app_id, reason=reason)
         if notify:

@@ -5,6 +5,12 @@ at once and the framework then calls the application's signServiceAgreement from
 pool, verifying the returned signature with the application's registered key; the
 application's own signServiceAgreement waits (at most ``callback_timeout_ms``) for that verdict,
 countersigns, stores both signatures and returns the SCF manager bound to the new agreement.
+
+Re-attaching: an agreement in force is honoured by every gateway on the database. In any access
+session of the same application, ``signServiceAgreement`` called after ``selectService`` but
+without ``initiateSignServiceAgreement``, with the text and algorithm of an agreement in force
+under that token, returns the stored framework signature and a manager of this gateway bound to
+that agreement (no new agreement is written).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from framework.corba.errors import servant_of
 from framework.core.agreements import AgreementSteps
 from framework.core.errors import AccessDenied, NoCallbackAddressSet, ResourcesUnavailable
 from framework.core.states import Agreement, AgreementEvent
+from framework.core.store import AgreementRecord
 from framework.logs import log
 
 if TYPE_CHECKING:
@@ -96,6 +103,16 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         steps = self.handle.steps.get(serviceToken)
         if steps is None:
             raise AccessDenied("call initiateSignServiceAgreement first")
+        if steps.state == Agreement.SELECTED:
+            stored = self.framework.store.in_force_signed(
+                self.app.app_id,
+                serviceToken,
+                agreementText,
+                signingAlgorithm,
+                self.framework.clock(),
+            )
+            if stored is not None:
+                return self._reattach(steps, stored)
         if steps.state == Agreement.SIGNING_BY_APP:
             steps.settled.wait(self.framework.settings.callback_timeout_ms / 1000 + 1)
         with session.lock:
@@ -125,6 +142,37 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         log(
             logging.INFO,
             "service agreement signed",
+            app_id=record.app_id,
+            service_id=record.service_id,
+            agreement_id=record.agreement_id,
+        )
+        return fw.TpSignatureAndServiceMgr(refs.octets(record.fw_signature), manager)
+
+    def _reattach(self, steps: AgreementSteps, record: AgreementRecord) -> Any:
+        """The manager of an agreement in force signed elsewhere, held by this session."""
+        session = self.handle.session
+        session.algorithm_for_signing()  # terminations need the session's algorithm
+        with session.lock:
+            if not steps.can(AgreementEvent.REATTACH):
+                raise AccessDenied("call initiateSignServiceAgreement first")
+            lease = self.handle.lease.child(f"agreement {record.agreement_id}")
+            try:
+                manager = self.framework.registry.issue(
+                    record.app_id, record.service_id, record.agreement_id, record.token, lease
+                )
+            except Exception:
+                lease.revoke()
+                raise
+            if manager is None:
+                lease.revoke()
+                raise ResourcesUnavailable("the service was withdrawn")
+            self.handle.agreement_leases[record.agreement_id] = lease
+            lease.on_revoke(lambda: self.handle.agreement_leases.pop(record.agreement_id, None))
+            steps.in_force_id = record.agreement_id
+            steps.move(AgreementEvent.REATTACH)
+        log(
+            logging.INFO,
+            "service agreement re-attached",
             app_id=record.app_id,
             service_id=record.service_id,
             agreement_id=record.agreement_id,

@@ -12,7 +12,8 @@ the table is illegal and the caller answers with the standard exception of the o
   algorithm, chosen by selectSigningAlgorithm.
 - ``agreement``: one service token inside one access session: the framework asks the
   application to sign (INITIATE, a callback), then countersigns (COUNTERSIGN, signServiceAgreement)
-  and hands out the SCF manager.
+  and hands out the SCF manager; or the application presents the text of an agreement already
+  in force, signed in another session or on another gateway (REATTACH), and gets its manager.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class AgreementEvent(enum.StrEnum):
     APP_SIGNED = "app_signed"
     APP_REFUSED = "app_refused"
     COUNTERSIGN = "signServiceAgreement"
+    REATTACH = "reattach"  # signServiceAgreement with the text of an agreement in force
     TERMINATE = "terminateServiceAgreement"
 
 
@@ -118,6 +120,7 @@ TRANSITIONS: dict[tuple[str, str, str], str] = {
     (_G, Agreement.SIGNING_BY_APP, AgreementEvent.APP_REFUSED): Agreement.REFUSED,
     (_G, Agreement.SIGNED_BY_APP, AgreementEvent.INITIATE): Agreement.SIGNING_BY_APP,
     (_G, Agreement.SIGNED_BY_APP, AgreementEvent.COUNTERSIGN): Agreement.IN_FORCE,
+    (_G, Agreement.SELECTED, AgreementEvent.REATTACH): Agreement.IN_FORCE,
     (_G, Agreement.REFUSED, AgreementEvent.INITIATE): Agreement.SIGNING_BY_APP,
     (_G, Agreement.IN_FORCE, AgreementEvent.INITIATE): Agreement.SIGNING_BY_APP,
     **{

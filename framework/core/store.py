@@ -288,6 +288,20 @@ class FrameworkStore:
             rows = tx.all(sql + " ORDER BY signed_at, agreement_id", params)
         return [agreement_from_row(r) for r in rows]
 
+    def in_force_signed(
+        self, app_id: str, token: str, text: str, algorithm: str, now: datetime
+    ) -> AgreementRecord | None:
+        """The agreement in force under ``token`` whose signed text and algorithm are these,
+        wherever it was signed (re-attaching it on another gateway); None if there is none."""
+        with self.db.transaction(write=False) as tx:
+            row = tx.one(
+                f"SELECT {AGREEMENT_COLUMNS} FROM fw_agreements WHERE token = ? AND app_id = ? "
+                "AND state = ? AND valid_until > ? AND agreement_text = ? "
+                "AND signing_algorithm = ?",
+                (token, app_id, IN_FORCE, to_text(now), text, algorithm),
+            )
+        return agreement_from_row(row) if row else None
+
     def not_in_force(self, agreement_ids: Iterable[str], now: datetime) -> set[str]:
         """Of ``agreement_ids``, those no longer in force (ended, terminated or expired)."""
         ids = sorted(set(agreement_ids))
