@@ -78,6 +78,11 @@ class PostgresServer:
                 "--no-sync",  # the cluster is thrown away; commits themselves stay durable
             ]
         )
+        self._spawn()
+        self._wait_ready()
+        return self
+
+    def _spawn(self) -> None:
         with open(self.log, "ab") as log:
             self._process = subprocess.Popen(
                 [
@@ -100,8 +105,6 @@ class PostgresServer:
                 user=self._as_user,
                 start_new_session=True,
             )
-        self._wait_ready()
-        return self
 
     def _run(self, argv: list[str]) -> None:
         result = subprocess.run(
@@ -125,6 +128,18 @@ class PostgresServer:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Crash the server (immediate shutdown: no checkpoint, crash recovery at the next start)
+        and start it again on the same port and data, ``down_s`` seconds later -- what a
+        PostgreSQL restart under load looks like to its clients."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGQUIT)
+            process.wait(timeout=STOP_TIMEOUT_S)
+        time.sleep(down_s)
+        self._spawn()
+        self._wait_ready()
 
     def stop(self) -> None:
         """Stop the server (immediate shutdown, then kill) and remove its folder."""
