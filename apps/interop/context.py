@@ -27,6 +27,7 @@ from apps.interop.refusals import Refusal
 from apps.interop.tracked import TrackedAccount, TrackedPayment, TrackedSms
 
 SERVICE_OF = {"pay": "P_PAYMENT", "am": "P_ACCOUNT_MANAGEMENT", "sms": "P_SMS"}
+SUITE_SERVICE = {"payment": "P_PAYMENT", "account": "P_ACCOUNT_MANAGEMENT", "sms": "P_SMS"}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Options:
     ca_file: str | None = None
     callback_host: str = "127.0.0.1"
     wait_s: float = 20.0  # how long to wait for a callback, a receipt or an MO message
+    suites: tuple[str, ...] = ("framework", "payment", "account", "sms")
 
 
 class Context:
@@ -159,6 +161,14 @@ class Context:
     @property
     def sms(self) -> Any:
         return self.face("P_SMS")
+
+    def service_types_under_test(self) -> list[str]:
+        """The SCF service types of the run's suites (all three when only the framework runs)."""
+        wanted = [SUITE_SERVICE[s] for s in self.options.suites if s in SUITE_SERVICE]
+        return wanted or list(SUITE_SERVICE.values())
+
+    def first_service_type(self) -> str:
+        return self.service_types_under_test()[0]
 
     def peer(self, short: str) -> Any:
         return self.face(SERVICE_OF[short], "peer")

@@ -68,12 +68,12 @@ class ClientAuth(ts_POA.IpClientAPILevelAuthentication):
     def challenge(self, challenge: Any) -> Any:
         packet = bytes(challenge)
         self.challenge_packet = packet
-        self.challenged.set()
         if self.mode == "reflect" and self.fw_auth is not None:
             try:
                 self.reflection = bytes(self.fw_auth.challenge(list(packet)))
             except Exception as exc:  # the expected refusal
                 self.reflection = exc
+        self.challenged.set()  # after the reflection attempt: purposes read its outcome
         if not self.mechanism_known.wait(WAIT_S):
             return []
         secret = self.secret if self.mode != "wrong" else b"not-" + self.secret

@@ -1,0 +1,361 @@
+"""Framework: IpAccess (TS 29.198-3 §6.3.1); over gRPC the access token and its refusals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import org.csapi.fw as fw
+
+from apps.interop import chap
+from apps.interop.catalogue.steps import (
+    SYSTEM_GONE,
+    TOKEN_GONE,
+    access,
+    nil,
+    probe_manager,
+    service_types,
+    terminate_access,
+)
+from apps.interop.corba_framework import ClientAccess
+from apps.interop.model import tp
+from apps.interop.refusals import Refusal, expect_refusal
+
+ACCESS = "TS 29.198-3 §6.3.1 IpAccess"
+DISCOVERY_REPO_ID = "IDL:org/csapi/fw/fw_application/discovery/IpServiceDiscovery:1.0"
+SAM_REPO_ID = "IDL:org/csapi/fw/fw_application/service_agreement/IpServiceAgreementManagement:1.0"
+
+
+def _fresh(ctx: Any) -> Any:
+    """A fresh access session where no signing algorithm is chosen yet (CORBA)."""
+    return access(ctx, prepare=False)
+
+
+@tp("FW/ACC/BV-01", "The framework picks the first signing algorithm of the list it supports",
+    clause=f"{ACCESS}.selectSigningAlgorithm",
+    pre="An access session",
+    stimulus="selectSigningAlgorithm('P_IOP_NO_SUCH_ALGORITHM,<what our key signs>'); gRPC: "
+             "CompleteAuthentication.signing_algorithms",
+    expected="The first of ours the framework supports",
+    covers=("IpAccess.selectSigningAlgorithm",))  # fmt: skip
+def signing_first_supported(ctx: Any) -> None:
+    ours = ctx.creds.signing_caps()
+    offered = f"P_IOP_NO_SUCH_ALGORITHM,{ours}"
+    if ctx.corba:
+        chosen = _fresh(ctx).access.selectSigningAlgorithm(offered)
+    else:
+        chosen = access(ctx, signing=offered).algorithm
+    assert chosen in ours.split(","), f"chose {chosen!r}, not one of {ours!r}"
+    ctx.note(f"the framework chose {chosen}")
+
+
+@tp("FW/ACC/BV-02", "obtainInterface gives the discovery interface",
+    clause=f"{ACCESS}.obtainInterface",
+    pre="An access session",
+    stimulus="obtainInterface('P_DISCOVERY')",
+    expected="An IpServiceDiscovery reference",
+    transports=("corba",), covers=("IpAccess.obtainInterface",))  # fmt: skip
+def obtain_discovery(ctx: Any) -> None:
+    ref = _fresh(ctx).access.obtainInterface("P_DISCOVERY")
+    assert ref is not None and ref._is_a(DISCOVERY_REPO_ID), "not an IpServiceDiscovery"
+
+
+@tp("FW/ACC/BV-03", "obtainInterfaceWithCallback gives service agreement management",
+    clause=f"{ACCESS}.obtainInterfaceWithCallback",
+    pre="An access session",
+    stimulus="obtainInterfaceWithCallback('P_SERVICE_AGREEMENT_MANAGEMENT', our "
+             "IpAppServiceAgreementManagement)",
+    expected="An IpServiceAgreementManagement reference",
+    transports=("corba",), covers=("IpAccess.obtainInterfaceWithCallback",))  # fmt: skip
+def obtain_sam(ctx: Any) -> None:
+    session = _fresh(ctx)
+    ref = session.access.obtainInterfaceWithCallback(
+        "P_SERVICE_AGREEMENT_MANAGEMENT", ctx.world.activate(session.sam_servant)
+    )
+    assert ref is not None and ref._is_a(SAM_REPO_ID), "not an IpServiceAgreementManagement"
+
+
+@tp("FW/ACC/BV-04", "listInterfaces names the framework interfaces",
+    clause=f"{ACCESS}.listInterfaces",
+    pre="An access session",
+    stimulus="listInterfaces()",
+    expected="A list that includes P_DISCOVERY and P_SERVICE_AGREEMENT_MANAGEMENT",
+    transports=("corba",), covers=("IpAccess.listInterfaces",))  # fmt: skip
+def list_interfaces(ctx: Any) -> None:
+    names = set(_fresh(ctx).access.listInterfaces())
+    missing = {"P_DISCOVERY", "P_SERVICE_AGREEMENT_MANAGEMENT"} - names
+    assert not missing, f"listInterfaces lacks {sorted(missing)} (got {sorted(names)})"
+
+
+@tp("FW/ACC/BV-05", "A signed terminateAccess ends the access session",
+    clause=f"{ACCESS}.terminateAccess",
+    pre="An access session with a signing algorithm",
+    stimulus="terminateAccess(text, our signature of it), then use the session",
+    expected="Accepted; afterwards the session's interfaces are gone (OBJECT_NOT_EXIST or "
+             "P_ACCESS_DENIED); gRPC: the access token is refused (UNAUTHENTICATED)",
+    covers=("IpAccess.terminateAccess",))  # fmt: skip
+def terminate_ends(ctx: Any) -> None:
+    session = access(ctx)
+    text = f"interop {ctx.run_id} ends this access"
+    terminate_access(ctx, session, text, bytes(session.sign(text)))
+    session.ended = True
+    expect_refusal(lambda: service_types(ctx, session), *SYSTEM_GONE, *TOKEN_GONE)
+
+
+@tp("FW/ACC/BV-06", "Ending the access session revokes its SCF managers",
+    clause=f"{ACCESS}.terminateAccess: 'all remaining service instances created by the framework "
+           "... shall be terminated'",
+    pre="An access session with a signed agreement (the first SCF of the run's suites)",
+    stimulus="terminateAccess(text, signature), then call the SCF manager",
+    expected="OBJECT_NOT_EXIST (gRPC: the service token is refused, UNAUTHENTICATED)",
+    covers=("IpAccess.terminateAccess",))  # fmt: skip
+def terminate_revokes(ctx: Any) -> None:
+    session = access(ctx)
+    agreement = session.agreement(ctx.first_service_type())
+    probe_manager(ctx, agreement)
+    text = f"interop {ctx.run_id} ends this access and its agreements"
+    terminate_access(ctx, session, text, bytes(session.sign(text)))
+    session.ended = True
+    expect_refusal(lambda: probe_manager(ctx, agreement), *SYSTEM_GONE, *TOKEN_GONE)
+
+
+@tp("FW/ACC/BV-07", "relinquishInterface with a good signature is accepted",
+    clause=f"{ACCESS}.relinquishInterface",
+    pre="An access session with a signing algorithm and the discovery interface",
+    stimulus="relinquishInterface('P_DISCOVERY', text, our signature of it)",
+    expected="Accepted",
+    transports=("corba",), covers=("IpAccess.relinquishInterface",))  # fmt: skip
+def relinquish(ctx: Any) -> None:
+    session = access(ctx)
+    text = f"interop {ctx.run_id} relinquishes discovery"
+    session.access.relinquishInterface("P_DISCOVERY", text, session.sign(text))
+
+
+@tp("FW/ACC/BV-08", "The deprecated endAccess ends the session",
+    clause=f"{ACCESS}.endAccess (deprecated in Rel-6)",
+    pre="An access session",
+    stimulus="endAccess([]), then listInterfaces()",
+    expected="Accepted; afterwards the session is gone (OBJECT_NOT_EXIST or P_ACCESS_DENIED)",
+    transports=("corba",), covers=("IpAccess.endAccess",))  # fmt: skip
+def end_access(ctx: Any) -> None:
+    session = _fresh(ctx)
+    session.access.endAccess([])
+    session.ended = True
+    expect_refusal(lambda: session.access.listInterfaces(), *SYSTEM_GONE)
+
+
+@tp("FW/ACC/BV-09", "The deprecated releaseInterface is accepted for a known interface",
+    clause=f"{ACCESS}.releaseInterface (deprecated in Rel-6)",
+    pre="An access session with the discovery interface",
+    stimulus="releaseInterface('P_DISCOVERY')",
+    expected="Accepted",
+    transports=("corba",), covers=("IpAccess.releaseInterface",))  # fmt: skip
+def release_interface(ctx: Any) -> None:
+    access(ctx).access.releaseInterface("P_DISCOVERY")
+
+
+@tp("FW/ACC/BI-01", "No acceptable signing algorithm is refused",
+    clause=f"{ACCESS}.selectSigningAlgorithm (P_NO_ACCEPTABLE_SIGNING_ALGORITHM)",
+    pre="An access session",
+    stimulus="selectSigningAlgorithm('P_IOP_NO_SUCH_ALGORITHM'); gRPC: CompleteAuthentication "
+             "with that list",
+    expected="P_NO_ACCEPTABLE_SIGNING_ALGORITHM",
+    covers=("P_NO_ACCEPTABLE_SIGNING_ALGORITHM",))  # fmt: skip
+def signing_none(ctx: Any) -> None:
+    if ctx.corba:
+        session = _fresh(ctx)
+        expect_refusal(
+            lambda: session.access.selectSigningAlgorithm("P_IOP_NO_SUCH_ALGORITHM"),
+            "P_NO_ACCEPTABLE_SIGNING_ALGORITHM",
+        )
+        return
+    started = ctx.fw.initiate(ctx.creds.app_id, ctx.creds.mechanisms)
+    response = chap.response_packet(started.mechanism, started.challenge, ctx.creds.secret)
+    expect_refusal(
+        lambda: ctx.fw.complete(
+            started, response, chap.challenge_packet()[2], "P_IOP_NO_SUCH_ALGORITHM"
+        ),
+        "P_NO_ACCEPTABLE_SIGNING_ALGORITHM",
+    )
+
+
+@tp("FW/ACC/BI-02", "An unknown interface name is refused",
+    clause=f"{ACCESS}.obtainInterface (P_INVALID_INTERFACE_NAME)",
+    pre="An access session",
+    stimulus="obtainInterface('P_IOP_NO_SUCH_INTERFACE')",
+    expected="P_INVALID_INTERFACE_NAME",
+    transports=("corba",), covers=("P_INVALID_INTERFACE_NAME",))  # fmt: skip
+def interface_name(ctx: Any) -> None:
+    session = _fresh(ctx)
+    expect_refusal(
+        lambda: session.access.obtainInterface("P_IOP_NO_SUCH_INTERFACE"),
+        "P_INVALID_INTERFACE_NAME",
+    )
+
+
+@tp("FW/ACC/BI-03", "A nil callback for agreement management is refused",
+    clause=f"{ACCESS}.obtainInterfaceWithCallback (P_INVALID_INTERFACE_TYPE)",
+    pre="An access session",
+    stimulus="obtainInterfaceWithCallback('P_SERVICE_AGREEMENT_MANAGEMENT', nil)",
+    expected="P_INVALID_INTERFACE_TYPE",
+    transports=("corba",), covers=("P_INVALID_INTERFACE_TYPE",))  # fmt: skip
+def callback_nil(ctx: Any) -> None:
+    session = _fresh(ctx)
+    expect_refusal(
+        lambda: session.access.obtainInterfaceWithCallback("P_SERVICE_AGREEMENT_MANAGEMENT", nil()),
+        "P_INVALID_INTERFACE_TYPE",
+    )
+
+
+@tp("FW/ACC/BI-04", "A callback of the wrong type is refused",
+    clause=f"{ACCESS}.obtainInterfaceWithCallback (P_INVALID_INTERFACE_TYPE)",
+    pre="An access session",
+    stimulus="obtainInterfaceWithCallback('P_SERVICE_AGREEMENT_MANAGEMENT', an IpClientAccess)",
+    expected="P_INVALID_INTERFACE_TYPE",
+    transports=("corba",), covers=("P_INVALID_INTERFACE_TYPE",))  # fmt: skip
+def callback_wrong_type(ctx: Any) -> None:
+    session = _fresh(ctx)
+    wrong = ctx.world.activate(ClientAccess())
+    expect_refusal(
+        lambda: session.access.obtainInterfaceWithCallback("P_SERVICE_AGREEMENT_MANAGEMENT", wrong),
+        "P_INVALID_INTERFACE_TYPE",
+    )
+
+
+@tp("FW/ACC/BI-05", "terminateAccess with a bad signature is refused and the session stays",
+    clause=f"{ACCESS}.terminateAccess (P_INVALID_SIGNATURE)",
+    pre="An access session with a signing algorithm",
+    stimulus="terminateAccess(text, a signature of another text), then use the session",
+    expected="P_INVALID_SIGNATURE; the session still works",
+    covers=("P_INVALID_SIGNATURE",))  # fmt: skip
+def terminate_bad_signature(ctx: Any) -> None:
+    session = access(ctx)
+    forged = bytes(session.sign("some other text"))
+    expect_refusal(
+        lambda: terminate_access(ctx, session, f"interop {ctx.run_id} ends", forged),
+        "P_INVALID_SIGNATURE",
+    )
+    service_types(ctx, session)
+
+
+@tp("FW/ACC/BI-06", "relinquishInterface with a bad signature is refused",
+    clause=f"{ACCESS}.relinquishInterface (P_INVALID_SIGNATURE)",
+    pre="An access session with a signing algorithm",
+    stimulus="relinquishInterface('P_DISCOVERY', text, a signature of another text)",
+    expected="P_INVALID_SIGNATURE",
+    transports=("corba",), covers=("P_INVALID_SIGNATURE",))  # fmt: skip
+def relinquish_bad_signature(ctx: Any) -> None:
+    session = access(ctx)
+    expect_refusal(
+        lambda: session.access.relinquishInterface(
+            "P_DISCOVERY", "interop relinquishes", session.sign("another text")
+        ),
+        "P_INVALID_SIGNATURE",
+    )
+
+
+@tp("FW/ACC/BI-07", "relinquishInterface of an unknown interface is refused",
+    clause=f"{ACCESS}.relinquishInterface (P_INVALID_INTERFACE_NAME)",
+    pre="An access session with a signing algorithm",
+    stimulus="relinquishInterface('P_IOP_NO_SUCH_INTERFACE', text, our signature)",
+    expected="P_INVALID_INTERFACE_NAME",
+    transports=("corba",), covers=("P_INVALID_INTERFACE_NAME",))  # fmt: skip
+def relinquish_unknown(ctx: Any) -> None:
+    session = access(ctx)
+    text = f"interop {ctx.run_id} relinquishes nothing"
+    expect_refusal(
+        lambda: session.access.relinquishInterface(
+            "P_IOP_NO_SUCH_INTERFACE", text, session.sign(text)
+        ),
+        "P_INVALID_INTERFACE_NAME",
+    )
+
+
+@tp("FW/ACC/BI-08", "releaseInterface of an unknown interface is refused",
+    clause=f"{ACCESS}.releaseInterface (P_INVALID_INTERFACE_NAME)",
+    pre="An access session",
+    stimulus="releaseInterface('P_IOP_NO_SUCH_INTERFACE')",
+    expected="P_INVALID_INTERFACE_NAME",
+    transports=("corba",), covers=("P_INVALID_INTERFACE_NAME",))  # fmt: skip
+def release_unknown(ctx: Any) -> None:
+    session = _fresh(ctx)
+    expect_refusal(
+        lambda: session.access.releaseInterface("P_IOP_NO_SUCH_INTERFACE"),
+        "P_INVALID_INTERFACE_NAME",
+    )
+
+
+@tp("FW/ACC/BI-09", "endAccess with an undefined property is refused",
+    clause=f"{ACCESS}.endAccess (P_INVALID_PROPERTY)",
+    pre="An access session",
+    stimulus="endAccess([{P_IOP_NO_SUCH_PROPERTY: x}])",
+    expected="P_INVALID_PROPERTY",
+    transports=("corba",), covers=("P_INVALID_PROPERTY",))  # fmt: skip
+def end_access_property(ctx: Any) -> None:
+    session = _fresh(ctx)
+    expect_refusal(
+        lambda: session.access.endAccess([fw.TpProperty("P_IOP_NO_SUCH_PROPERTY", "x")]),
+        "P_INVALID_PROPERTY",
+    )
+
+
+@tp("FW/ACC/BI-10", "A framework call without an access token is refused",
+    clause="docs/grpc-api.md (bearer tokens); AIP-193",
+    pre="None",
+    stimulus="ListServiceTypes without an authorization header",
+    expected="UNAUTHENTICATED, reason TOKEN_MISSING",
+    transports=("grpc",), covers=("TOKEN_MISSING",))  # fmt: skip
+def token_missing(ctx: Any) -> None:
+    from micropay.v1 import framework_pb2 as fpb
+
+    from apps.interop.grpc_framework import call
+
+    refusal = expect_refusal(
+        lambda: call(ctx.fw.stub, "ListServiceTypes", fpb.ListServiceTypesRequest()),
+        "TOKEN_MISSING",
+    )
+    assert refusal.grpc_code == "UNAUTHENTICATED", refusal.grpc_code
+
+
+@tp("FW/ACC/BI-11", "A made-up access token is refused",
+    clause="docs/grpc-api.md (bearer tokens); AIP-193",
+    pre="None",
+    stimulus="ListServiceTypes with 'authorization: Bearer <made up>'",
+    expected="UNAUTHENTICATED, reason TOKEN_INVALID",
+    transports=("grpc",), covers=("TOKEN_INVALID",))  # fmt: skip
+def token_invalid(ctx: Any) -> None:
+    from micropay.v1 import framework_pb2 as fpb
+
+    from apps.interop.grpc_framework import call
+
+    refusal = expect_refusal(
+        lambda: call(
+            ctx.fw.stub, "ListServiceTypes", fpb.ListServiceTypesRequest(), f"iop-{ctx.run_id}"
+        ),
+        "TOKEN_INVALID",
+    )
+    assert refusal.grpc_code == "UNAUTHENTICATED", refusal.grpc_code
+
+
+@tp("FW/ACC/BO-01", "Signing before a signing algorithm is chosen is refused",
+    clause=f"{ACCESS}.selectSigningAlgorithm ('for use in all cases where digital signatures are "
+           "required') and terminateAccess",
+    pre="An access session without selectSigningAlgorithm",
+    stimulus="terminateAccess(text, an RSA signature of it)",
+    expected="Refused (TpCommonExceptions P_INVALID_STATE, or P_INVALID_SIGNATURE); the session stays",
+    transports=("corba",), covers=("TpCommonExceptions",))  # fmt: skip
+def sign_too_early(ctx: Any) -> None:
+    session = _fresh(ctx)
+    text = f"interop {ctx.run_id} ends early"
+    algorithm = ctx.creds.signing_caps().split(",")[0]
+    signature = list(chap.sign(algorithm, ctx.creds.key, text))
+    refusal = expect_refusal(
+        lambda: session.access.terminateAccess(text, signature),
+        "TpCommonExceptions", "P_INVALID_SIGNATURE",
+    )  # fmt: skip
+    ctx.note(f"refused with {refusal.describe()}")
+    try:
+        session.access.listInterfaces()
+    except Refusal as exc:
+        raise AssertionError(
+            f"the session did not survive the refused terminateAccess: {exc}"
+        ) from None

@@ -1,0 +1,388 @@
+"""Framework: service agreements (TS 29.198-3 §7.3.2, flow §7.1.4); gRPC: the agreement RPCs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.interop import chap
+from apps.interop.catalogue.steps import (
+    SYSTEM_GONE,
+    TOKEN_GONE,
+    access,
+    discover,
+    probe_manager,
+    service_types,
+    sign_agreement,
+    terminate_agreement,
+)
+from apps.interop.corba_framework import MANAGERS, HandshakeError
+from apps.interop.model import Inconclusive, tp
+from apps.interop.refusals import Refusal, expect_refusal
+
+SAM = "TS 29.198-3 §7.3.2 IpServiceAgreementManagement"
+APP_SAM = "TS 29.198-3 §7.3.2 IpAppServiceAgreementManagement"
+FLOW = "TS 29.198-3 §7.1.4"
+
+
+def _other_algorithm(algorithm: str) -> str:
+    return "P_ED25519" if algorithm != "P_ED25519" else "P_SHA256_RSA_2048"
+
+
+def _selected(ctx: Any) -> tuple[Any, str, str]:
+    """(a fresh session, service id, token) for the first service type under test."""
+    session = access(ctx)
+    try:
+        service_id, token = session.select(ctx.first_service_type())
+    except HandshakeError as exc:
+        raise Inconclusive(str(exc)) from None
+    return session, service_id, token
+
+
+def _initiated(ctx: Any, mode: str = "sign") -> tuple[Any, str, str, str]:
+    """(session, token, agreement text, algorithm) once the framework offered the text."""
+    session, _, token = _selected(ctx)
+    if ctx.corba:
+        text, algorithm = session.initiate(token, mode)
+    else:
+        text, algorithm = session.initiate(token)
+    return session, token, text, algorithm
+
+
+@tp("FW/SAM/BV-01", "Selecting the same service twice gives the same token",
+    clause=f"{SAM}.selectService: 'the same serviceToken ... shall be returned'",
+    pre="An access session; a service of the first type under test is discovered",
+    stimulus="selectService(id) twice",
+    expected="Two equal, non-empty service tokens",
+    covers=("IpServiceAgreementManagement.selectService",))  # fmt: skip
+def select_twice(ctx: Any) -> None:
+    session, service_id, token = _selected(ctx)
+    again = session.select(ctx.first_service_type())[1]
+    assert token, "an empty service token"
+    assert again == token, f"the second selectService gave another token ({again!r} != {token!r})"
+
+
+@tp("FW/SAM/BV-02", "initiateSignServiceAgreement makes the framework ask the application to sign",
+    clause=f"{SAM}.initiateSignServiceAgreement; {APP_SAM}.signServiceAgreement; {FLOW} step 3",
+    pre="A service token",
+    stimulus="initiateSignServiceAgreement(token); gRPC: InitiateSignServiceAgreement(token)",
+    expected="The framework calls our signServiceAgreement(token, text, algorithm) with the "
+             "session's signing algorithm and a non-empty text (gRPC: returns them)",
+    covers=("IpServiceAgreementManagement.initiateSignServiceAgreement",
+            "IpAppServiceAgreementManagement.signServiceAgreement"))  # fmt: skip
+def initiate_asks(ctx: Any) -> None:
+    session, token, text, algorithm = _initiated(ctx)
+    assert text, "an empty agreement text"
+    assert algorithm == session.algorithm, (
+        f"the agreement is to be signed with {algorithm}, but the session chose {session.algorithm}"
+    )
+
+
+@tp("FW/SAM/BV-03", "signServiceAgreement returns the framework's signature and the SCF manager",
+    clause=f"{SAM}.signServiceAgreement; {FLOW} step 4",
+    pre="The framework asked us to sign and we signed",
+    stimulus="signServiceAgreement(token, the text, the algorithm) for each type under test",
+    expected="TpSignatureAndServiceMgr with a signature and a manager of the SCF's type "
+             "(gRPC: a service access token for the type)",
+    covers=("IpServiceAgreementManagement.signServiceAgreement",))  # fmt: skip
+def sign_gives_manager(ctx: Any) -> None:
+    session = access(ctx)
+    for service_type in ctx.service_types_under_test():
+        agreement = session.agreement(service_type)
+        assert agreement.fw_signature, f"{service_type}: the framework did not sign"
+        if ctx.corba:
+            assert agreement.manager is not None, f"{service_type}: no manager"
+            if service_type in MANAGERS:
+                assert agreement.manager._is_a(MANAGERS[service_type]._NP_RepositoryId), (
+                    service_type
+                )
+        else:
+            assert agreement.manager, f"{service_type}: no service access token"
+        probe_manager(ctx, agreement)
+
+
+@tp("FW/SAM/BV-04", "The framework's agreement signature verifies with its published key",
+    clause=f"{SAM}.signServiceAgreement (TpSignatureAndServiceMgr.DigitalSignature); DESIGN §5",
+    pre="The operator published the framework's public key (profile [framework] public_keys or "
+        "--framework-key)",
+    stimulus="Sign an agreement both ways",
+    expected="The framework's signature verifies over the UTF-8 agreement text",
+    covers=("IpServiceAgreementManagement.signServiceAgreement",))  # fmt: skip
+def framework_signature(ctx: Any) -> None:
+    keys = ctx.creds.framework_keys
+    if not keys:
+        raise Inconclusive("no framework public key given")
+    agreement = access(ctx).agreement(ctx.first_service_type())
+    ok = any(
+        chap.verify(agreement.algorithm, k, agreement.text, agreement.fw_signature) for k in keys
+    )
+    assert ok, f"the framework's {agreement.algorithm} signature does not verify with its key"
+
+
+@tp("FW/SAM/BV-05", "terminateServiceAgreement revokes the manager",
+    clause=f"{SAM}.terminateServiceAgreement",
+    pre="A signed agreement",
+    stimulus="terminateServiceAgreement(token, text, our signature), then call the manager",
+    expected="Accepted; the manager is gone (OBJECT_NOT_EXIST; gRPC: token refused)",
+    covers=("IpServiceAgreementManagement.terminateServiceAgreement",))  # fmt: skip
+def terminate_revokes(ctx: Any) -> None:
+    session = access(ctx)
+    agreement = session.agreement(ctx.first_service_type())
+    probe_manager(ctx, agreement)
+    text = f"interop {ctx.run_id} ends agreement {agreement.token}"
+    terminate_agreement(ctx, session, agreement.token, text, bytes(session.sign(text)))
+    expect_refusal(lambda: probe_manager(ctx, agreement), *SYSTEM_GONE, *TOKEN_GONE)
+
+
+@tp("FW/SAM/BV-06", "The SCF manager is an IpService that accepts setCallback",
+    clause="TS 29.198-3 / osa.idl IpService.setCallback, setCallbackWithSessionID",
+    pre="A signed agreement for each type under test",
+    stimulus="setCallback(nil) and setCallbackWithSessionID(nil, 1) on each manager",
+    expected="Accepted, or refused as P_INVALID_INTERFACE_TYPE (never an unknown operation)",
+    transports=("corba",),
+    covers=("IpService.setCallback", "IpService.setCallbackWithSessionID"))  # fmt: skip
+def set_callback(ctx: Any) -> None:
+    from apps.interop.catalogue.steps import nil
+    from apps.interop.corba_orb import Guarded
+
+    for service_type in ctx.service_types_under_test():
+        manager = Guarded(ctx.raw_face("main", service_type).raw)
+        for call in (lambda m=manager: m.setCallback(nil()),
+                     lambda m=manager: m.setCallbackWithSessionID(nil(), 1)):  # fmt: skip
+            try:
+                call()
+            except Refusal as refusal:
+                assert refusal.name == "P_INVALID_INTERFACE_TYPE", f"{service_type}: {refusal}"
+
+
+@tp("FW/SAM/BI-01", "selectService of an unknown service id is refused",
+    clause=f"{SAM}.selectService (P_INVALID_SERVICE_ID)",
+    pre="An access session",
+    stimulus="selectService('iop-no-such-service')",
+    expected="P_INVALID_SERVICE_ID",
+    covers=("P_INVALID_SERVICE_ID",))  # fmt: skip
+def select_unknown(ctx: Any) -> None:
+    session = ctx.session()
+    if ctx.corba:
+        expect_refusal(
+            lambda: session.sam.selectService("iop-no-such-service"), "P_INVALID_SERVICE_ID"
+        )
+        return
+    from micropay.v1 import framework_pb2 as fpb
+
+    expect_refusal(
+        lambda: session.call(
+            "SelectService", fpb.SelectServiceRequest(service_id="iop-no-such-service")
+        ),
+        "P_INVALID_SERVICE_ID",
+    )
+
+
+@tp("FW/SAM/BI-02", "initiateSignServiceAgreement with an unknown token is refused",
+    clause=f"{SAM}.initiateSignServiceAgreement (P_INVALID_SERVICE_TOKEN)",
+    pre="An access session",
+    stimulus="initiateSignServiceAgreement('iop-no-such-token')",
+    expected="P_INVALID_SERVICE_TOKEN",
+    covers=("P_INVALID_SERVICE_TOKEN",))  # fmt: skip
+def initiate_unknown(ctx: Any) -> None:
+    session = ctx.session()
+    if ctx.corba:
+        expect_refusal(
+            lambda: session.sam.initiateSignServiceAgreement("iop-no-such-token"),
+            "P_INVALID_SERVICE_TOKEN",
+        )
+        return
+    expect_refusal(lambda: session.initiate("iop-no-such-token"), "P_INVALID_SERVICE_TOKEN")
+
+
+@tp("FW/SAM/BI-03", "signServiceAgreement with an unknown token is refused",
+    clause=f"{SAM}.signServiceAgreement (P_INVALID_SERVICE_TOKEN)",
+    pre="An access session",
+    stimulus="signServiceAgreement('iop-no-such-token', text, the session's algorithm)",
+    expected="P_INVALID_SERVICE_TOKEN",
+    covers=("P_INVALID_SERVICE_TOKEN",))  # fmt: skip
+def sign_unknown(ctx: Any) -> None:
+    session = ctx.session()
+    expect_refusal(
+        lambda: sign_agreement(ctx, session, "iop-no-such-token", "text", session.algorithm),
+        "P_INVALID_SERVICE_TOKEN",
+    )
+
+
+@tp("FW/SAM/BI-04", "signServiceAgreement with another algorithm is refused",
+    clause=f"{SAM}.signServiceAgreement (P_INVALID_SIGNING_ALGORITHM); the algorithm 'shall be "
+           "identical to the one chosen by the framework'",
+    pre="The framework offered the agreement text",
+    stimulus="signServiceAgreement(token, text, an algorithm other than the session's)",
+    expected="P_INVALID_SIGNING_ALGORITHM",
+    covers=("P_INVALID_SIGNING_ALGORITHM",))  # fmt: skip
+def sign_other_algorithm(ctx: Any) -> None:
+    session, token, text, algorithm = _initiated(ctx)
+    other = _other_algorithm(algorithm)
+    if ctx.corba:
+        call = lambda: session.sam.signServiceAgreement(token, text, other)  # noqa: E731
+    else:
+        call = lambda: session.sign_agreement(token, text, other, b"\x00" * 64)  # noqa: E731
+    expect_refusal(call, "P_INVALID_SIGNING_ALGORITHM")
+
+
+@tp("FW/SAM/BI-05", "signServiceAgreement with another text is refused",
+    clause=f"{SAM}.signServiceAgreement (P_INVALID_AGREEMENT_TEXT)",
+    pre="The framework offered the agreement text",
+    stimulus="signServiceAgreement(token, a different text, the algorithm)",
+    expected="P_INVALID_AGREEMENT_TEXT",
+    covers=("P_INVALID_AGREEMENT_TEXT",))  # fmt: skip
+def sign_other_text(ctx: Any) -> None:
+    session, token, text, algorithm = _initiated(ctx)
+    expect_refusal(
+        lambda: sign_agreement(
+            ctx, session, token, text + " (amended by the application)", algorithm
+        ),
+        "P_INVALID_AGREEMENT_TEXT",
+    )
+
+
+@tp("FW/SAM/BI-06", "An agreement the application refused to sign gives no manager",
+    clause=f"{APP_SAM}.signServiceAgreement raises P_INVALID_AGREEMENT_TEXT; {FLOW}",
+    pre="A service token",
+    stimulus="initiateSignServiceAgreement; our signServiceAgreement callback refuses; then "
+             "signServiceAgreement(token, text, algorithm)",
+    expected="P_ACCESS_DENIED (no manager)",
+    transports=("corba",), covers=("P_ACCESS_DENIED",))  # fmt: skip
+def app_refuses(ctx: Any) -> None:
+    session, token, text, algorithm = _initiated(ctx, mode="refuse")
+    expect_refusal(
+        lambda: session.sam.signServiceAgreement(token, text, algorithm), "P_ACCESS_DENIED"
+    )
+
+
+@tp("FW/SAM/BI-07", "An agreement signed with the wrong key gives no manager",
+    clause=f"{SAM}.signServiceAgreement; the text is 'to be signed ... using the private key of "
+           "the client application'",
+    pre="A service token",
+    stimulus="We sign the agreement text with a key the operator did not register, then "
+             "signServiceAgreement",
+    expected="Refused: P_ACCESS_DENIED or P_INVALID_SIGNATURE",
+    covers=("P_INVALID_SIGNATURE", "P_ACCESS_DENIED"))  # fmt: skip
+def wrong_key(ctx: Any) -> None:
+    if ctx.corba:
+        session, token, text, algorithm = _initiated(ctx, mode="wrong-key")
+        call = lambda: session.sam.signServiceAgreement(token, text, algorithm)  # noqa: E731
+    else:
+        from apps.interop.corba_framework import _throwaway_key
+
+        session, token, text, algorithm = _initiated(ctx)
+        forged = chap.sign(algorithm, _throwaway_key(ctx.creds.key), text)
+        call = lambda: session.sign_agreement(token, text, algorithm, forged)  # noqa: E731
+    expect_refusal(call, "P_ACCESS_DENIED", "P_INVALID_SIGNATURE")
+
+
+@tp("FW/SAM/BI-08", "terminateServiceAgreement with a bad signature is refused",
+    clause=f"{SAM}.terminateServiceAgreement (P_INVALID_SIGNATURE)",
+    pre="A signed agreement",
+    stimulus="terminateServiceAgreement(token, text, a signature of another text), then use it",
+    expected="P_INVALID_SIGNATURE; the manager still works",
+    covers=("P_INVALID_SIGNATURE",))  # fmt: skip
+def terminate_bad_signature(ctx: Any) -> None:
+    session = access(ctx)
+    agreement = session.agreement(ctx.first_service_type())
+    forged = bytes(session.sign("another text"))
+    expect_refusal(
+        lambda: terminate_agreement(ctx, session, agreement.token, "interop ends", forged),
+        "P_INVALID_SIGNATURE",
+    )
+    probe_manager(ctx, agreement)
+
+
+@tp("FW/SAM/BI-09", "terminateServiceAgreement of an unknown token is refused",
+    clause=f"{SAM}.terminateServiceAgreement (P_INVALID_SERVICE_TOKEN)",
+    pre="An access session",
+    stimulus="terminateServiceAgreement('iop-no-such-token', text, our signature)",
+    expected="P_INVALID_SERVICE_TOKEN",
+    covers=("P_INVALID_SERVICE_TOKEN",))  # fmt: skip
+def terminate_unknown(ctx: Any) -> None:
+    session = ctx.session()
+    text = f"interop {ctx.run_id} ends nothing"
+    expect_refusal(
+        lambda: terminate_agreement(
+            ctx, session, "iop-no-such-token", text, bytes(session.sign(text))
+        ),
+        "P_INVALID_SERVICE_TOKEN",
+    )
+
+
+@tp("FW/SAM/BI-10", "selectService of a service outside the contract is refused",
+    clause=f"{SAM}.selectService (P_SERVICE_ACCESS_DENIED)",
+    pre="A peer application (profile [peer]) whose contract lacks a service type the main "
+        "application has",
+    stimulus="The peer calls selectService(id of that service)",
+    expected="P_SERVICE_ACCESS_DENIED",
+    covers=("P_SERVICE_ACCESS_DENIED",))  # fmt: skip
+def outside_contract(ctx: Any) -> None:
+    peer = access(ctx, ctx.peer_creds())
+    peer_types = set(service_types(ctx, peer))
+    outside = [
+        (name, found[0][0])
+        for name in service_types(ctx, ctx.session())
+        if name not in peer_types and (found := discover(ctx, ctx.session(), name))
+    ]
+    if outside:
+        name, service_id = outside[0]
+        if ctx.corba:
+            expect_refusal(lambda: peer.sam.selectService(service_id), "P_SERVICE_ACCESS_DENIED")
+        else:
+            from micropay.v1 import framework_pb2 as fpb
+
+            request = fpb.SelectServiceRequest(service_id=service_id)
+            expect_refusal(lambda: peer.call("SelectService", request), "P_SERVICE_ACCESS_DENIED")
+        ctx.note(f"the peer may not select {service_id} ({name})")
+        return
+    raise Inconclusive("the peer's contract has every service type the main application has")
+
+
+@tp("FW/SAM/BO-01", "Signing without a callback for agreement management is refused",
+    clause=f"{SAM}.initiateSignServiceAgreement; osa.idl TpCommonExceptions "
+           "P_NO_CALLBACK_ADDRESS_SET",
+    pre="An access session whose agreement management was obtained WITHOUT a callback",
+    stimulus="selectService, then initiateSignServiceAgreement(token)",
+    expected="TpCommonExceptions(P_NO_CALLBACK_ADDRESS_SET)",
+    transports=("corba",), covers=("TpCommonExceptions", "P_NO_CALLBACK_ADDRESS_SET"))  # fmt: skip
+def no_callback(ctx: Any) -> None:
+    session = access(ctx, prepare=False).prepare(with_sam_callback=False)
+    _, token = session.select(ctx.first_service_type())
+    expect_refusal(
+        lambda: session.sam.initiateSignServiceAgreement(token),
+        "TpCommonExceptions", exception_type="P_NO_CALLBACK_ADDRESS_SET",
+    )  # fmt: skip
+
+
+@tp("FW/SAM/BO-02", "signServiceAgreement before initiateSignServiceAgreement is refused",
+    clause=f"{SAM}.signServiceAgreement: 'After the framework has called signServiceAgreement() "
+           "on the application's IpAppServiceAgreementManagement ...'; {FLOW}",
+    pre="A service token, no initiateSignServiceAgreement",
+    stimulus="signServiceAgreement(token, a text, the session's algorithm)",
+    expected="Refused (P_ACCESS_DENIED, P_INVALID_AGREEMENT_TEXT or TpCommonExceptions); no manager",
+    covers=("P_ACCESS_DENIED",))  # fmt: skip
+def sign_too_early(ctx: Any) -> None:
+    session, _, token = _selected(ctx)
+    refusal = expect_refusal(
+        lambda: sign_agreement(ctx, session, token, "an agreement nobody offered", session.algorithm),
+        "P_ACCESS_DENIED", "P_INVALID_AGREEMENT_TEXT", "TpCommonExceptions",
+    )  # fmt: skip
+    ctx.note(f"refused with {refusal.describe()}")
+
+
+@tp("FW/SAM/BO-03", "A service access token is good for its own service only",
+    clause="docs/grpc-api.md (service access tokens); AIP-193",
+    pre="A signed agreement for P_PAYMENT",
+    stimulus="Send the P_PAYMENT service access token to AccountService.GetBalanceTypes",
+    expected="PERMISSION_DENIED, reason TOKEN_WRONG_SERVICE",
+    transports=("grpc",), covers=("TOKEN_WRONG_SERVICE",))  # fmt: skip
+def wrong_service(ctx: Any) -> None:
+    from apps.interop.grpc_scf import GrpcAccount
+
+    token = access(ctx).agreement("P_PAYMENT").manager
+    face = GrpcAccount(ctx.fw.channel, token)
+    refusal = expect_refusal(
+        lambda: face.getBalanceTypes("tel:+10000000000"), "TOKEN_WRONG_SERVICE"
+    )
+    assert refusal.grpc_code == "PERMISSION_DENIED", refusal.grpc_code
