@@ -27,6 +27,7 @@ from org.csapi.parlayx import sms as sms_idl
 
 import client
 from apps.micropay import amounts
+from apps.micropay.credentials import Credentials
 from apps.micropay.ports import GatewayFault, GatewayUnavailable, HistoryItem
 from apps.micropay.procedure import AccountStatus
 from client import errors as client_errors
@@ -36,15 +37,6 @@ logger = logging.getLogger("micropay.shop.corba")
 T = TypeVar("T")
 SERVICE_TYPES = ("P_PAYMENT", "P_ACCOUNT_MANAGEMENT", "P_SMS")
 CALL_TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True)
-class Credentials:
-    endpoint: str  # corbaloc::HOST:PORT/IpInitial, an IOR, or a file holding one
-    app_id: str
-    secret: bytes
-    private_key: Any  # a loaded cryptography key (client.crypto.load_private_key)
-    framework_public_keys: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

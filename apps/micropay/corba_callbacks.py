@@ -30,6 +30,7 @@ from omniORB import CORBA, PortableServer
 from apps.micropay import amounts
 from apps.micropay.events import Inbox
 from apps.micropay.ports import ChargingEvent, InboundSms
+from apps.micropay.subscriptions import Addresses
 from client.orb import UTF8_STRINGS
 
 logger = logging.getLogger("micropay.shop.callbacks")
@@ -137,6 +138,9 @@ class Callbacks:
     account_ref: Any  # the IpAppAccountManager reference for createNotification
     sms_ior: str  # the SmsNotification reference as text, for SimpleReference.endpoint
     account_ior: str
+
+    def addresses(self) -> Addresses:
+        return Addresses(self.account_ref, self.account_ior, self.sms_ior)
 
     def shutdown(self) -> None:
         try:

@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -18,6 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 SECRET_FILE = "secret"
 PRIVATE_KEY_FILE = "app-key.pem"
 PUBLIC_KEY_FILE = "app-key.pub.pem"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the shop authenticates with, loaded (the client library's ``connect`` arguments)."""
+
+    endpoint: str  # corbaloc::HOST:PORT/IpInitial, an IOR, or a file holding one
+    app_id: str
+    secret: bytes
+    private_key: Any  # a loaded cryptography key (client.crypto.load_private_key)
+    framework_public_keys: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,19 @@ from apps.micropay.refusals import Refusal
 class GatewayFault(Exception):
     """A Parlay X ServiceException or PolicyException from an SCF."""
 
-    def __init__(self, kind: str, message_id: str, text: str, variables: list[str]) -> None:
+    def __init__(
+        self,
+        kind: str,
+        message_id: str,
+        text: str,
+        variables: list[str],
+        named: dict[str, str] | None = None,
+    ) -> None:
         self.kind = kind  # "service" or "policy"
         self.message_id = message_id
-        self.text = text
-        self.variables = variables
+        self.text = text  # over CORBA the template with %1 ...; over gRPC the rendered text
+        self.variables = variables  # by position (CORBA)
+        self.named = named  # by name (gRPC ErrorInfo metadata)
         super().__init__(f"{message_id}: {self.rendered()}")
 
     def rendered(self) -> str:
@@ -35,6 +43,8 @@ class GatewayFault(Exception):
         return out
 
     def refusal(self) -> Refusal:
+        if self.named is not None:
+            return Refusal.from_named(self.message_id, self.named)
         return Refusal.from_fault(self.message_id, self.variables)
 
 

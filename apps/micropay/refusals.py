@@ -9,6 +9,7 @@ messageIds are those of docs/faults.md; variables are read by position, as Parla
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -80,6 +81,13 @@ class Refusal:
         reason = MESSAGE_IDS.get(message_id, Reason.ERROR)
         names = _FIGURES.get(message_id, ())
         return cls(reason, message_id, dict(zip(names, variables, strict=False)))
+
+    @classmethod
+    def from_named(cls, message_id: str, variables: dict[str, str]) -> Refusal:
+        """From variables by name (gRPC ErrorInfo metadata: ``validUntil`` ...)."""
+        reason = MESSAGE_IDS.get(message_id, Reason.ERROR)
+        figures = {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): v for k, v in variables.items()}
+        return cls(reason, message_id, figures)
 
     def _money(self, name: str, currency: str) -> str:
         value = self.figures.get(name)

@@ -1,9 +1,11 @@
 """The running shop: its parts wired together, started and stopped in order.
 
-Start: the callback ORB (fixed port, persistent references) -> the access session -> the two
-subscriptions -> the worker that acts on what the callbacks received. If the gateway is not
-reachable yet, the shop still starts and a background thread keeps trying (the operator view
-shows how far it got); payments answer "unavailable" meanwhile.
+Over CORBA (a corbaloc/IOR endpoint): the callback ORB (fixed port, persistent references) ->
+the access session -> the two subscriptions -> the worker that acts on what the callbacks
+received. Over gRPC (a ``grpc://``/``grpcs://`` endpoint): the access session -> the two
+subscriptions -> the stream followers -> the same worker. If the gateway is not reachable yet,
+the shop still starts and a background thread keeps trying (the operator view shows how far it
+got); payments answer "unavailable" meanwhile.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apps.micropay.checkout import Checkout
-from apps.micropay.corba import CorbaGateway, Credentials
+from apps.micropay.corba import CorbaGateway
 from apps.micropay.corba_callbacks import Callbacks, callback_port, start_callbacks
+from apps.micropay.credentials import Credentials
 from apps.micropay.events import Inbox
+from apps.micropay.grpc_streams import StreamFollower, follow_streams
+from apps.micropay.grpc_transport import GrpcGateway, TlsFiles
 from apps.micropay.notices import Notices
 from apps.micropay.operator import OperatorAuth, OperatorCommands
 from apps.micropay.phone import Phones
@@ -24,7 +29,7 @@ from apps.micropay.ports import GatewayFault, GatewayUnavailable
 from apps.micropay.settings import ShopSettings
 from apps.micropay.sms_commands import SmsCommands
 from apps.micropay.store import Store
-from apps.micropay.subscriptions import ensure_charging_events, ensure_sms_notification
+from apps.micropay.subscriptions import Addresses, ensure_charging_events, ensure_sms_notification
 from client import crypto
 
 logger = logging.getLogger("micropay.shop")
@@ -45,6 +50,17 @@ def load_credentials(settings: ShopSettings) -> Credentials:
     )
 
 
+def tls_files(settings: ShopSettings) -> TlsFiles:
+    def text(path: Path | None) -> str | None:
+        return str(path) if path is not None else None
+
+    return TlsFiles(
+        text(settings.tls_root_certificates),
+        text(settings.tls_certificate_chain),
+        text(settings.tls_private_key),
+    )
+
+
 @dataclass
 class Subscriptions:
     """How far the standing subscriptions got (shown on the operator view)."""
@@ -59,7 +75,12 @@ class ShopRuntime:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.database_path)
-        self.gateway = CorbaGateway(load_credentials(settings))
+        credentials = load_credentials(settings)
+        self.gateway: CorbaGateway | GrpcGateway
+        if settings.over_grpc:
+            self.gateway = GrpcGateway(credentials, tls_files(settings))
+        else:
+            self.gateway = CorbaGateway(credentials)
         self.notices = Notices(
             self.gateway, self.store, merchant=settings.merchant, lang=settings.sms_language
         )
@@ -73,29 +94,35 @@ class ShopRuntime:
         self.phones = Phones(settings.smsc_dir) if settings.smsc_dir else None
         self.subscriptions = Subscriptions()
         self.callbacks: Callbacks | None = None
+        self.streams: list[StreamFollower] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         s = self.settings
-        port = callback_port(s.data_dir, s.callback_host, s.callback_port)
-        self.callbacks = start_callbacks(self.inbox, s.data_dir, s.callback_host, port)
+        if not s.over_grpc:
+            port = callback_port(s.data_dir, s.callback_host, s.callback_port)
+            self.callbacks = start_callbacks(self.inbox, s.data_dir, s.callback_host, port)
         self.inbox.start()
         self._thread = threading.Thread(target=self._subscribe, name="shop-subscribe", daemon=True)
         self._thread.start()
 
     def _subscribe(self) -> None:
-        assert self.callbacks is not None
+        to = self.callbacks.addresses() if self.callbacks is not None else Addresses.streams()
         wait = SUBSCRIBE_RETRY_MIN_S
         sub = self.subscriptions
         while not self._stop.is_set():
             try:
-                assignment = ensure_charging_events(self.gateway, self.store, self.callbacks)
+                assignment = ensure_charging_events(self.gateway, self.store, to)
                 sub.charging_events = f"assignment {assignment}"
                 correlator = ensure_sms_notification(
-                    self.gateway, self.store, self.callbacks, self.settings.short_code
+                    self.gateway, self.store, to, self.settings.short_code
                 )
                 sub.sms = f"{self.settings.short_code} (correlator {correlator})"
+                if isinstance(self.gateway, GrpcGateway):
+                    self.streams = follow_streams(
+                        self.gateway, self.store, self.inbox, assignment, correlator
+                    )
                 sub.ready.set()
                 logger.info("subscribed: %s; %s", sub.charging_events, sub.sms)
                 return
@@ -111,6 +138,8 @@ class ShopRuntime:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(15)
+        for follower in self.streams:
+            follower.stop()
         self.inbox.stop()
         self.gateway.close()
         if self.callbacks is not None:

@@ -4,11 +4,15 @@ From a TOML file (``micropay shop --config shop.toml``; relative paths are relat
 file) or derived from the gateway's own configuration (``micropay demo``). Secrets are files::
 
     [gateway]
-    endpoint = "corbaloc::127.0.0.1:2809/IpInitial"   # or an IOR, or a file holding one
+    endpoint = "corbaloc::127.0.0.1:2809/IpInitial"   # or an IOR, a file holding one, or
+                                                       # grpc://HOST:PORT / grpcs://HOST:PORT
     app_id = "micropay-shop"
     secret_file = "shop/secret"                        # the shared CHAP secret
     private_key_file = "shop/app-key.pem"              # the signing key (Ed25519 or RSA)
     framework_public_key_files = []                    # verify the framework's signatures
+    tls_root_certificates = ""                         # grpcs:// endpoints: trust this CA
+    tls_certificate_chain = ""                         # grpcs:// with mutual TLS
+    tls_private_key = ""
 
     [web]
     host = "127.0.0.1"
@@ -48,6 +52,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "secret_file": "secret",
         "private_key_file": "app-key.pem",
         "framework_public_key_files": [],
+        "tls_root_certificates": "",
+        "tls_certificate_chain": "",
+        "tls_private_key": "",
     },
     "web": {"host": "127.0.0.1", "port": 8000},
     "callbacks": {"host": "127.0.0.1", "port": 0},
@@ -76,6 +83,9 @@ class ShopSettings:
     secret_file: Path
     private_key_file: Path
     framework_public_key_files: list[Path] = field(default_factory=list)
+    tls_root_certificates: Path | None = None
+    tls_certificate_chain: Path | None = None
+    tls_private_key: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     callback_host: str = "127.0.0.1"
@@ -89,6 +99,10 @@ class ShopSettings:
     micropay_config: Path | None = None  # lets the operator view run `micropay account ...`
     micropay_env: dict[str, str] = field(default_factory=dict)  # extra env for that command
     smsc_dir: Path | None = None
+
+    @property
+    def over_grpc(self) -> bool:
+        return self.endpoint.startswith(("grpc://", "grpcs://"))
 
     @property
     def password_path(self) -> Path:
@@ -125,7 +139,7 @@ def load_settings(path: str | Path) -> ShopSettings:
     data_dir = at(values["shop"]["data_dir"])
     g, shop = values["gateway"], values["shop"]
     endpoint = g["endpoint"]
-    if not endpoint.startswith(("IOR:", "corbaloc:", "corbaname:")):
+    if not endpoint.startswith(("IOR:", "corbaloc:", "corbaname:", "grpc://", "grpcs://")):
         endpoint = str(at(endpoint))
     return ShopSettings(
         data_dir=data_dir,
@@ -140,6 +154,9 @@ def load_settings(path: str | Path) -> ShopSettings:
             else data_dir / g["private_key_file"]
         ),
         framework_public_key_files=[at(p) for p in g["framework_public_key_files"]],
+        tls_root_certificates=optional(g["tls_root_certificates"]),
+        tls_certificate_chain=optional(g["tls_certificate_chain"]),
+        tls_private_key=optional(g["tls_private_key"]),
         host=values["web"]["host"],
         port=int(values["web"]["port"]),
         callback_host=values["callbacks"]["host"],

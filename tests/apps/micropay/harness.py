@@ -8,15 +8,18 @@ generated secret and Ed25519 key, and starts ``micropay shop --config shop.toml`
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import queue
+import re
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -89,7 +92,8 @@ class Deployment:
     settings: Path
 
     @classmethod
-    def start(cls, base: Path) -> Deployment:
+    def start(cls, base: Path, transport: str = "corba") -> Deployment:
+        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``."""
         (base / "gw").mkdir(parents=True, exist_ok=True)
         gateway = Gateway.start(base / "gw", {"smsc": {"embedded": True}}, command=GATEWAY_COMMAND)
         try:
@@ -106,10 +110,12 @@ class Deployment:
             )
             store.db.close()
             web_port = free_port()
+            grpc_port = tomllib.loads(gateway.config_path.read_text())["grpc"]["port"]
+            endpoint = gateway.corbaloc if transport == "corba" else f"grpc://127.0.0.1:{grpc_port}"
             settings = base / "shop.toml"
             settings.write_text(
                 "[gateway]\n"
-                f'endpoint = "{gateway.corbaloc}"\n'
+                f'endpoint = "{endpoint}"\n'
                 f'app_id = "{APP_ID}"\n'
                 f'secret_file = "{files.secret}"\n'
                 f'private_key_file = "{files.private_key}"\n'
@@ -198,13 +204,16 @@ class Deployment:
             return response.geturl()
 
     def pay(self, order_url: str, account: str, pin: str = "") -> str:
-        """Submit the pay form; the page the shop answers with (after its redirect)."""
+        """Submit the pay form; the text of the page the shop answers with (after its
+        redirect), tags stripped and white space collapsed."""
         data = urllib.parse.urlencode({"account": account, "pin": pin}).encode()
         try:
             with urllib.request.urlopen(f"{order_url}/pay", data=data, timeout=30) as response:
-                return response.read().decode()
+                page = response.read().decode()
         except urllib.error.HTTPError as exc:  # a refusal is shown with 403/422
-            return exc.read().decode()
+            page = exc.read().decode()
+        text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+        return re.sub(r"\s+", " ", text).replace(" .", ".")
 
     def shop_db(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.shop_dir / 'shop.db'}?mode=ro", uri=True)
