@@ -65,8 +65,8 @@ def ensure_credentials(folder: Path) -> CredentialFiles:
         _write_private(files.private_key, pem)
         files.public_key.unlink(missing_ok=True)
     if not files.public_key.exists():
-        key = serialization.load_pem_private_key(files.private_key.read_bytes(), None)
-        public = key.public_key().public_bytes(
+        loaded = serialization.load_pem_private_key(files.private_key.read_bytes(), None)
+        public = loaded.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         files.public_key.write_bytes(public)

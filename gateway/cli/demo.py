@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -131,7 +131,7 @@ def seed_accounts(config: Config, accounts: tuple[DemoAccount, ...] = DEMO_ACCOU
                 )  # fmt: skip
 
 
-def _create(ledger: Ledger, a: DemoAccount, valid_until: object = None) -> None:
+def _create(ledger: Ledger, a: DemoAccount, valid_until: date | None = None) -> None:
     try:
         ledger.get_account(a.number)
         return
