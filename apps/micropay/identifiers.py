@@ -49,6 +49,11 @@ def end_user(text: str, country_code: str) -> str | None:
     return f"acct:{t}" if _ACCOUNT.fullmatch(t) else None
 
 
+def is_account_number(text: str) -> bool:
+    """An account number as the ledger spells them (never an option-like ``-x``)."""
+    return bool(_ACCOUNT.fullmatch(text)) and not text.startswith("-")
+
+
 def is_phone(end_user_uri: str) -> bool:
     return end_user_uri.startswith("tel:")
 

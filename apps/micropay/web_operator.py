@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from apps.micropay import amounts
+from apps.micropay import amounts, identifiers
 from apps.micropay.chart import Bar, spend_chart
 from apps.micropay.operator import CommandFailed
 from apps.micropay.ports import GatewayFault, GatewayUnavailable
@@ -138,8 +138,15 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
             subscriptions=runtime.subscriptions,
         )
 
+    def not_found(request: Request) -> Response:
+        return pages.render(
+            request, "message.html", 404, title="Not found", message="No such account."
+        )
+
     async def account_page(request: Request) -> Response:
         number = request.path_params["number"]
+        if not identifiers.is_account_number(number):
+            return not_found(request)
         end_user = f"acct:{number}"
 
         def load() -> tuple[AccountStatus | None, list, str]:
@@ -172,6 +179,8 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
         number = request.path_params["number"]
         action = request.path_params["action"]
         ops = runtime.operator
+        if not identifiers.is_account_number(number):
+            return not_found(request)
         try:
             if action == "topup":
                 status = await run_in_threadpool(

@@ -321,3 +321,19 @@ def test_a_shipped_order_is_charged_on_shipment(deployment: Deployment, page: An
     assert sms["text"].startswith("[micropay] Paid 12,000 KRW to micropay shop")
     shopper.goto(order_url)
     assert "Paid" in shopper.inner_text("#outcome")
+
+
+def test_everything_works_without_javascript(deployment: Deployment, browser: Any) -> None:
+    tel = make_account(deployment.ledger, "2901", balance=10_000)
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        buy(page, deployment.url, "news-pass")
+        pay(page, "2901")
+        assert "Paid" in page.inner_text("#outcome")
+        for path in ("/", "/phone", "/operator/login"):
+            page.goto(f"{deployment.url}{path}")
+            assert page.locator("script").count() == 0
+        assert len(deployment.wait_inbox(tel, 1)) == 1
+    finally:
+        context.close()

@@ -199,6 +199,12 @@ def test_account_number_or_mobile_number(typed: str, end_user: str | None) -> No
     assert identifiers.end_user(typed, "82") == end_user
 
 
+def test_account_numbers_never_look_like_options() -> None:
+    assert identifiers.is_account_number("1001")
+    for bad in ("--help", "-1", "", "a b", "x" * 33):
+        assert not identifiers.is_account_number(bad)
+
+
 def test_sms_texts_mirror_the_gateways_templates() -> None:
     from scf.sms.templates import DEFAULT_TEMPLATES
 
