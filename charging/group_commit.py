@@ -21,6 +21,10 @@ Named limits and their answers when exceeded:
   is run again before its requests fail with ``StorageUnavailable``.
 - ``request_retries_max``: times one request is run again in the same batch when it asks to
   (:class:`RetryRequest`, e.g. it lost an idempotency-key race to another process).
+
+Metrics: :func:`observe_batches` registers a callable that every committer of the process calls
+after each durable commit with (requests in the batch, nanoseconds from the start of the batch's
+transaction to the end of its commit) -- the gateway's batch-size and flush-time histograms.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -65,6 +70,27 @@ class _Request(Generic[E]):
 
 
 _STOP = object()
+
+BatchObserver = Callable[[int, int], None]  # (requests, flush nanoseconds) per committed batch
+_observers: list[BatchObserver] = []
+
+
+def observe_batches(observer: BatchObserver) -> None:
+    """Have ``observer`` called after every committed batch of every committer in this process."""
+    _observers.append(observer)
+
+
+def stop_observing(observer: BatchObserver) -> None:
+    if observer in _observers:
+        _observers.remove(observer)
+
+
+def _report(requests: int, flush_ns: int) -> None:
+    for observer in list(_observers):
+        try:
+            observer(requests, flush_ns)
+        except Exception:  # metrics must never stop the writer
+            logger.exception("batch observer failed")
 
 
 class GroupCommitter(Generic[E]):
@@ -137,7 +163,9 @@ class GroupCommitter(Generic[E]):
 
     def _execute(self, batch: list[_Request[E]]) -> None:
         error: BaseException | None = None
+        flush_ns = 0
         for _attempt in range(CONFLICT_RETRIES_MAX + 1):
+            started_ns = time.perf_counter_ns()
             try:
                 self._attempt(batch)
             except TransactionConflict:
@@ -150,11 +178,14 @@ class GroupCommitter(Generic[E]):
                 error = None
                 self.batches_committed += 1
                 self.requests_committed += len(batch)
+                flush_ns = time.perf_counter_ns() - started_ns
             break
         for request in batch:
             if error is not None:
                 request.error, request.result = error, None
             request.done.set()
+        if error is None:
+            _report(len(batch), flush_ns)  # after the callers have their answers
 
     def _attempt(self, batch: list[_Request[E]]) -> None:
         with self._db.transaction() as tx:

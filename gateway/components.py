@@ -29,7 +29,11 @@ from framework.core.store import FrameworkStore
 from gateway.config import Config
 from gateway.health import HealthServer
 from gateway.logs import log
-from gateway.orb import OrbRuntime, bind_name, start_orb, unbind_name
+from gateway.metrics import start_metrics_component
+from gateway.naming import GATEWAYS_PATH, NAMING_PATH, instance_name
+from gateway.naming import register as naming_register
+from gateway.naming import withdraw as naming_withdraw
+from gateway.orb import OrbRuntime, start_orb
 from scf.payment.component import start_charging_scfs
 from scf.sms.component import start_embedded_smsc_component, start_sms_component
 from shim.component import start_grpc_component
@@ -37,7 +41,6 @@ from storage import open_database
 
 logger = logging.getLogger("micropay.serve")
 
-NAMING_PATH = "micropay/IpInitial"
 IOR_FILE = "ipinitial.ior"
 
 
@@ -127,9 +130,11 @@ def start_framework_component(runtime: Runtime) -> Component:
     runtime.endpoints["corba"] = runtime.orb.corbaloc("IpInitial")
     runtime.endpoints["ior"] = str(ior_path)
     naming = config["corba"]["naming"]
-    if naming:
-        bind_name(runtime.orb.orb, naming, NAMING_PATH, initial)
+    instance = instance_name(runtime.orb.host, runtime.orb.port)
+    if naming:  # several gateways register together (gateway/naming.py)
+        naming_register(runtime.orb.orb, naming, instance, initial)
         runtime.endpoints["naming"] = f"{NAMING_PATH} at {naming}"
+        runtime.endpoints["naming_instance"] = f"{GATEWAYS_PATH}/{instance}"
     runtime.health.add_check(
         "framework",
         lambda: (True, " ".join(f"{k}={v}" for k, v in framework.stats().items())),
@@ -137,7 +142,7 @@ def start_framework_component(runtime: Runtime) -> Component:
 
     def stop() -> None:
         if naming:
-            unbind_name(runtime.orb.orb, naming, NAMING_PATH)  # type: ignore[union-attr]
+            naming_withdraw(runtime.orb.orb, naming, instance, initial)  # type: ignore[union-attr]
         framework.stop()
         db.close()
         log(logger, logging.INFO, "framework stopped")
@@ -145,8 +150,10 @@ def start_framework_component(runtime: Runtime) -> Component:
     return Stopper("framework", stop)
 
 
-# The start order. SCFs, the gRPC shim and the embedded SMSC go after start_orb_component.
+# The start order. Metrics first (its CORBA interceptors must exist before the ORB); SCFs, the
+# gRPC shim and the embedded SMSC go after start_orb_component.
 COMPONENTS: list[StartFunction] = [
+    start_metrics_component,
     start_orb_component,
     start_framework_component,
     start_charging_scfs,

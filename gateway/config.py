@@ -70,9 +70,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "templates_file": "",  # empty: <data.dir>/sms-templates.toml (operator overrides)
         "billing_accounts": "",  # "APP_ID=ACCOUNT,...": the ledger account sendSms charges debit
     },
-    "health": {
+    "health": {  # also serves GET /metrics (Prometheus); docs/operations.md
         "host": "127.0.0.1",
         "port": 8780,
+    },
+    "log": {
+        "level": "INFO",
+        "calls": "all",  # one JSON line per SCF call: "all", "faults" (only failed calls), "none"
     },
     "shop": {
         "host": "127.0.0.1",

@@ -1,4 +1,5 @@
-"""The gateway's health endpoint: ``GET /healthz`` (liveness) and ``GET /readyz`` (readiness).
+"""The gateway's health endpoint: ``GET /healthz`` (liveness), ``GET /readyz`` (readiness) and
+``GET /metrics`` (Prometheus text format, when ``gateway.metrics`` set :attr:`HealthServer.metrics`).
 
 Each running component registers a check (a callable returning ``(ok, detail)``); readiness is
 the conjunction of all of them. Plain HTTP on loopback by default, served from its own thread so
@@ -18,12 +19,20 @@ Check = Callable[[], tuple[bool, str]]
 class HealthServer:
     def __init__(self, host: str, port: int) -> None:
         self.checks: dict[str, Check] = {}
+        self.metrics: Callable[[], tuple[bytes, str]] | None = None  # (body, content type)
         health = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's spelling)
                 if self.path == "/healthz":
                     self._send(200, {"status": "alive"})
+                elif self.path == "/metrics" and health.metrics is not None:
+                    body, content_type = health.metrics()
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
                 elif self.path == "/readyz":
                     ready, detail = health.readiness()
                     self._send(

@@ -1,6 +1,7 @@
 """The grpc.aio server of the shim, on its own event loop thread inside the gateway process.
 
-:class:`GrpcServer` registers the four ``micropay.v1`` servicers behind the auth interceptor,
+:class:`GrpcServer` registers the four ``micropay.v1`` servicers behind the call observer
+(``shim.observe``: metrics and logs) and the auth interceptor,
 the standard health service (``grpc.health.v1.Health``: "" and each service SERVING while up,
 NOT_SERVING once stopping) and server reflection, binds with TLS per ``shim.tls``, and runs a
 sweep every ``revocation_sweep_interval_s`` for what ended outside the shim. ``start()`` returns
@@ -37,6 +38,7 @@ from shim.auth import AuthInterceptor
 from shim.calls import Calls
 from shim.domain import Domain
 from shim.framework_service import FrameworkServicer
+from shim.observe import ObserveInterceptor
 from shim.payment_service import PaymentServicer
 from shim.ratelimit import RateLimiter
 from shim.sms_service import SmsServicer
@@ -109,7 +111,7 @@ class GrpcServer:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         server = grpc.aio.server(
-            interceptors=[AuthInterceptor(self.access, self.limiter)],
+            interceptors=[ObserveInterceptor(), AuthInterceptor(self.access, self.limiter)],
             options=[("grpc.so_reuseport", 0)],
         )
         framework_pb2_grpc.add_FrameworkServiceServicer_to_server(

@@ -40,7 +40,7 @@ def serve(config: Config, extra_components: Sequence[StartFunction] = ()) -> int
     """Run ``COMPONENTS`` (then ``extra_components``, e.g. a test-only service) until a signal."""
     from gateway.components import COMPONENTS, Runtime  # the ORB and every SCF: only when serving
 
-    setup_logging()
+    setup_logging(str(config["log"]["level"]).upper())
     config.ensure_data_dir()
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -20,6 +20,7 @@ from org__POA.csapi.parlayx import account_management as am__POA
 from charging.errors import InvalidInput
 from scf.account.service import AccountService, EligibilityStatus
 from scf.common.amounts import parse_decimal
+from scf.common.observe import observed
 from scf.common.optional import one_or_none, text_or_none
 from scf.payment.corba_edge import date_time_text, decimal_text, parlayx_faults
 from scf.payment.servant import ManagerContext
@@ -78,6 +79,7 @@ def criteria_struct(events: tuple, users: tuple) -> Any:
     return am.TpChargingEventCriteria([getattr(am, e.value) for e in events], list(users))
 
 
+@observed
 class AccountManager(am__POA.IpAccountManager):
     def __init__(self, service: AccountService, context: ManagerContext, orb: Any) -> None:
         self._service = service

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from org__POA.csapi.parlayx import payment as payment__POA
 
 from scf.common.amounts import text_from_minor
+from scf.common.observe import observed
 from scf.payment.corba_edge import charging_information, parlayx_faults, properties
 from scf.payment.service import PaymentService
 
@@ -37,6 +38,7 @@ class ManagerContext(Protocol):
         """A reference to a further object of this context, revoked together with it."""
 
 
+@observed
 class PaymentManager(payment__POA.IpPaymentManager):
     """One application's Payment manager (AmountCharging, VolumeCharging,
     ReserveAmountCharging, and the ReserveVolumeCharging object of the same context)."""
@@ -171,6 +173,7 @@ class PaymentManager(payment__POA.IpPaymentManager):
         return parlayx_faults(make)
 
 
+@observed
 class ReserveVolumeCharging(payment__POA.ReserveVolumeCharging):
     def __init__(self, service: PaymentService, app_id: str) -> None:
         self._service = service
