@@ -48,7 +48,7 @@ def grpc_aware_deliverer(inner: Any) -> Any:
     outbox itself) and passes the others to ``inner``."""
 
     class StreamAware:
-        grpc_aware = True
+        grpc_aware = stream_aware = True  # both markers in use: wrap once
 
         def deliver(self, notification: Notification) -> None:
             if floor_of(notification.callback) is None:

@@ -165,8 +165,9 @@ def test_a_stream_ends_when_its_agreement_ends_and_at_its_deadline(shim: ShimGat
 
 
 def test_charging_events_resume_across_a_gateway_restart(tmp_path) -> None:  # noqa: ANN001
-    """The outbox is durable and the cursor is the client's: after a restart (every token gone)
-    the application authenticates again and continues after its last cursor."""
+    """The outbox is durable and the cursor is the client's: the application ended its access
+    (its tokens with it), the gateway restarted, and after a new handshake the stream continues
+    after the last cursor the application processed."""
     first = ShimGateway.start(tmp_path)
     try:
         app = first.register("stream-restart")
