@@ -58,6 +58,7 @@ class Context:
         self._faces: dict[tuple[str, str], Any] = {}
         self._owned: list[Any] = []  # sessions and handshakes a purpose opened
         self._classified = False
+        self.redeemed: Any = None  # the voucher AM/VOU/BV-01 redeemed
         if self.corba:
             from apps.interop.corba_framework import CorbaFramework
             from apps.interop.corba_orb import world
@@ -226,6 +227,13 @@ class Context:
         found = self.raw_face("main", "P_ACCOUNT_MANAGEMENT").getBalance(account.address, "")
         assert found, f"getBalance({account.address}) returned no Balance"
         return found[0][1]
+
+    def try_balance(self, account: TestAccount) -> Decimal | None:
+        """The balance, or None when Account Management is not offered to the application."""
+        try:
+            return self.balance(account)
+        except Inconclusive:
+            return None
 
     def delta(self, account: TestAccount, action: Callable[[], Any]) -> Decimal:
         """How much ``action`` moved the account's reported balance."""

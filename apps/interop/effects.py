@@ -27,6 +27,7 @@ class Effects:
     )
     reservations: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # user, form
     seen: set[tuple[str, str, str]] = field(default_factory=set)  # (who, kind, referenceCode)
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)  # reservation -> end user
 
     def once(self, who: str, kind: str, ref: str) -> bool:
         key = (who, kind, ref)
@@ -44,6 +45,10 @@ class Effects:
 
     def reserved(self, who: str, reservation: str, user: str, form: str = "amount") -> None:
         self.reservations[(who, reservation)] = (user, form)
+        self.owners[(who, reservation)] = user
+
+    def owner(self, who: str, reservation: str) -> str:
+        return self.owners.get((who, reservation), "?")
 
     def empty(self) -> bool:
         return (

@@ -26,7 +26,7 @@ _ID = re.compile(r"^(FW|PAY|AM|SMS)/[A-Z]{3}/(BV|BI|BO)-\d{2}$")
 _SUITE_OF = {"FW": "framework", "PAY": "payment", "AM": "account", "SMS": "sms"}
 # The order groups run in (the test suite structure): a group not listed runs last.
 GROUPS = ("INI", "AUT", "ACC", "DIS", "SAM",  # framework
-          "STA", "BAL", "HIS", "REC", "VOU", "PIN", "NOT",  # account management
+          "STA", "BAL", "PIN", "HIS", "REC", "VOU", "NOT",  # account management
           "AMT", "SPL", "VOL", "RES", "RVL",  # payment
           "SND", "DLV", "NOT", "RCV")  # sms  # fmt: skip
 

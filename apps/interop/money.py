@@ -67,3 +67,8 @@ def unit(currency: str) -> Decimal:
 def other_currency(currency: str) -> str:
     """A real currency that is not ``currency`` (for currency-mismatch stimuli)."""
     return "EUR" if currency.upper() == "USD" else "USD"
+
+
+def finer(amount_text: str) -> str:
+    """The amount with one more decimal than written: "10" -> "10.5", "0.10" -> "0.105"."""
+    return amount_text + ("5" if "." in amount_text else ".5")

@@ -23,13 +23,13 @@ class _Tracked:
 
 
 class TrackedPayment(_Tracked):
-    def __init__(self, face: Any, effects: Effects, who: str) -> None:
-        super().__init__(face, effects, who)
-        self.owners: dict[str, tuple[str, str]] = {}  # reservation -> (user, currency)
-
     def _money(self, kind: str, ref: str, user: str, charge: Charge, sign: int) -> None:
-        if self.effects.once(self.who, kind, ref):
-            self.effects.money(self.who, user, charge.currency, sign * Decimal(charge.amount))
+        try:
+            amount = Decimal(charge.amount)
+        except ArithmeticError:  # accepted though not a decimal: nothing the harness can undo
+            return
+        if amount.is_finite() and self.effects.once(self.who, kind, ref):
+            self.effects.money(self.who, user, charge.currency, sign * amount)
 
     def chargeAmount(self, user: str, charge: Charge, ref: str) -> None:  # noqa: N802
         self.face.chargeAmount(user, charge, ref)
@@ -68,13 +68,13 @@ class TrackedPayment(_Tracked):
     def reserveAmount(self, user: str, charge: Charge) -> str:  # noqa: N802
         reservation = self.face.reserveAmount(user, charge)
         self.effects.reserved(self.who, reservation, user)
-        self.owners[reservation] = (user, charge.currency)
         return reservation
 
     def chargeReservation(self, reservation: str, charge: Charge, ref: str) -> None:  # noqa: N802
         self.face.chargeReservation(reservation, charge, ref)
-        user = self.owners.get(reservation, ("?", ""))[0]
-        self._money("charge-reservation", ref, user, charge, -1)
+        self._money(
+            "charge-reservation", ref, self.effects.owner(self.who, reservation), charge, -1
+        )
 
     def releaseReservation(self, reservation: str) -> None:  # noqa: N802
         self.face.releaseReservation(reservation)
@@ -83,15 +83,14 @@ class TrackedPayment(_Tracked):
     def reserveVolume(self, user: str, volume: int, text: str, params: dict[str, str]) -> str:  # noqa: N802
         reservation = self.face.reserveVolume(user, volume, text, params)
         self.effects.reserved(self.who, reservation, user, "volume")
-        self.owners[reservation] = (user, "")
         return reservation
 
     def chargeReservationVolume(  # noqa: N802
         self, reservation: str, volume: int, text: str, ref: str, params: dict[str, str]
     ) -> None:
         self.face.chargeReservationVolume(reservation, volume, text, ref, params)
-        user = self.owners.get(reservation, ("?", ""))[0]
         if self.effects.once(self.who, "charge-reservation", ref):
+            user = self.effects.owner(self.who, reservation)
             self.effects.volume(self.who, user, text, params, -volume)
 
     def rvReleaseReservation(self, reservation: str) -> None:  # noqa: N802
