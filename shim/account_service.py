@@ -21,6 +21,7 @@ from shim.convert import decimal_of, moment_of, money, optional_text, timestamp
 from shim.domain import Domain
 from shim.follow import follow
 from shim.streams_charging import ChargingEventReader, grpc_callback
+from shim.watermark import Watermark
 
 Context: TypeAlias = grpc.aio.ServicerContext  # type: ignore[type-arg]
 
@@ -60,7 +61,10 @@ def account_status(found: Any) -> Any:
 
 
 def event_names(criteria: Any) -> list[str]:
-    return [pb.ChargingEventName.Name(e) for e in criteria.charging_events]
+    """The events' names; a number the enum does not know (proto3 enums are open) is passed on
+    as its digits, which the domain refuses as an unknown event name (SVC0002)."""
+    known = {number: name for name, number in pb.ChargingEventName.items()}
+    return [known.get(e, str(e)) for e in criteria.charging_events]
 
 
 def criteria_message(events: tuple, users: tuple) -> Any:
@@ -92,6 +96,12 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
     def __init__(self, domain: Domain, calls: Calls) -> None:
         self.domain = domain
         self.calls = calls
+        self._newest_event: Watermark | None = None  # shared by every charging-event stream
+
+    def _watermark(self, ledger: Any) -> Watermark:
+        if self._newest_event is None:
+            self._newest_event = Watermark(ledger.latest_event_seq)
+        return self._newest_event
 
     async def _run(self, context: Context, work: Any, **fault_context: object) -> Any:
         return await self.calls.run(context, work, fault_context=fault_context)
@@ -283,9 +293,13 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         reader: list[ChargingEventReader] = []
 
         def start() -> None:
+            service = self.domain.account()
             reader.append(
                 ChargingEventReader(
-                    self.domain.account(), grant.app_id, frozenset(request.assignment_ids)
+                    service,
+                    grant.app_id,
+                    frozenset(request.assignment_ids),
+                    newest=self._watermark(service.ledger).newest,
                 )
             )
             reader[0].start(request.after_cursor)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from google.protobuf import timestamp_pb2
 from micropay.v1 import common_pb2
 
+from charging.errors import InvalidInput
 from charging.money import from_minor
 from scf.common.amounts import minor_from_money, money_from_minor
 from scf.common.charging_information import ChargingInformation
@@ -58,8 +59,13 @@ def timestamp(moment: datetime | date | None) -> timestamp_pb2.Timestamp | None:
     return stamp
 
 
-def moment_of(stamp: timestamp_pb2.Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
+def moment_of(stamp: timestamp_pb2.Timestamp, field: str = "date") -> datetime:
+    """The instant of a Timestamp; one outside Timestamp's range (nanos below 0 or past 10^9,
+    seconds beyond year 9999) is the client's mistake (SVC0002), not an unexpected error."""
+    try:
+        return stamp.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidInput(field=field, reason="not a valid timestamp") from None
 
 
 def properties(items: object) -> list[tuple[str, str]]:

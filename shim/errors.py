@@ -69,6 +69,20 @@ TOKEN_WRONG_SERVICE = "TOKEN_WRONG_SERVICE"
 RATE_LIMIT_EXCEEDED = "RATE_LIMIT_EXCEEDED"
 
 
+# The status travels in the trailers, which gRPC clients refuse beyond 8 KiB (the message
+# percent-encoded, the details base64): texts that echo a client's input are cut to these sizes.
+MESSAGE_BYTES_MAX = 1024
+METADATA_VALUE_BYTES_MAX = 256
+
+
+def clipped(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` of UTF-8 (ending in an ellipsis when cut)."""
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text
+    return data[: max_bytes - 3].decode(errors="ignore") + "\u2026"
+
+
 def make_status(
     code: str,
     message: str,
@@ -77,10 +91,11 @@ def make_status(
     retry_after_s: float | None = None,
 ) -> grpc.Status:
     """A status with exactly one ErrorInfo (and a RetryInfo when a retry time is known)."""
-    status = status_pb2.Status(code=grpc.StatusCode[code].value[0], message=message)
-    info = error_details_pb2.ErrorInfo(
-        reason=reason, domain=ERROR_DOMAIN, metadata=dict(metadata or {})
+    status = status_pb2.Status(
+        code=grpc.StatusCode[code].value[0], message=clipped(message, MESSAGE_BYTES_MAX)
     )
+    values = {k: clipped(v, METADATA_VALUE_BYTES_MAX) for k, v in (metadata or {}).items()}
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=values)
     status.details.add().Pack(info)
     if retry_after_s is not None:
         delay = duration_pb2.Duration()

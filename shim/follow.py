@@ -2,7 +2,9 @@
 
 The stream ends with UNAUTHENTICATED as soon as its token is revoked (checked before every read,
 so within ``stream_poll_interval_s``), and by the deadline the client set (gRPC ends the call;
-the loop never sleeps past it). Reads run on the worker pool; a failed read ends the stream
+the loop never sleeps past it). An idle stream costs no query of its own: readers first compare
+their position with the outbox's newest id (``shim.watermark``, one query per interval for all
+streams). Reads run on the worker pool; a failed read ends the stream
 with its fault, and the client resumes from the last cursor it processed.
 """
 

@@ -30,7 +30,9 @@ from shim.streams_sms import (
     RECEPTION,
     SmsEvent,
     SmsEventReader,
+    newest_event_id,
 )
+from shim.watermark import Watermark
 
 Context: TypeAlias = grpc.aio.ServicerContext  # type: ignore[type-arg]
 
@@ -91,6 +93,12 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
     def __init__(self, domain: Domain, calls: Calls) -> None:
         self.domain = domain
         self.calls = calls
+        self._newest_event: Watermark | None = None  # shared by every SMS stream
+
+    def _watermark(self, db: Any) -> Watermark:
+        if self._newest_event is None:
+            self._newest_event = Watermark(lambda: newest_event_id(db))
+        return self._newest_event
 
     async def SendSms(self, request: Any, context: Context) -> Any:
         app = _app()
@@ -176,6 +184,7 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
 
         def start() -> None:
             reader.db = self.domain.sms().db
+            reader.newest = self._watermark(reader.db).newest
             reader.start(request.after_cursor)
 
         async for item in follow(context, self.calls, grant, start, reader.read, make(reader)):

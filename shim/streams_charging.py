@@ -19,6 +19,7 @@ starts from the floor in the callback, so nothing the dispatcher does moves it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,7 @@ class ChargingEventReader:
     account: Any  # scf.account.service.AccountService
     app_id: str
     assignment_ids: frozenset[int]
+    newest: Callable[[], int] | None = None  # the ledger's newest event seq (a Watermark)
     seq: int = -1  # -1: not started ("" cursor -> from the assignments' floors)
     assignment_id: int = _PAST_ALL
     _selector: NotificationDispatcher | None = field(default=None, repr=False)
@@ -94,6 +96,9 @@ class ChargingEventReader:
         return sorted(mine, key=lambda pair: pair[0].assignment_id)
 
     def read(self) -> list[tuple[str, Notification]]:
+        caught_up = self.seq >= 0 and self.assignment_id == _PAST_ALL
+        if caught_up and self.newest is not None and self.newest() <= self.seq:
+            return []  # nothing new in the outbox: no query of this stream's own
         assignments = self._assignments()
         if not assignments:
             if self.seq < 0:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,13 @@ def grpc_aware_resolver(inner: Any) -> Any:
     return resolve
 
 
+def newest_event_id(db: Any) -> int:
+    """The highest id in the SMS event outbox (0 when empty)."""
+    with db.transaction(write=False) as tx:
+        row = tx.one("SELECT COALESCE(MAX(event_id), 0) FROM sms_event")
+    return int(row[0]) if row else 0
+
+
 @dataclass(frozen=True)
 class SmsEvent:
     event_id: int
@@ -66,14 +74,13 @@ class SmsEventReader:
     kind: str
     correlators: frozenset[str]
     position: int = 0
+    newest: Callable[[], int] | None = None  # the outbox's newest event id (a Watermark)
     _hole_since: tuple[int, float] | None = field(default=None, repr=False)
 
     def start(self, after_cursor: str) -> None:
         found = cursors.decode(CURSOR_KINDS[self.kind], after_cursor, 1)
         if found is not None:
-            with self.db.transaction(write=False) as tx:
-                row = tx.one("SELECT COALESCE(MAX(event_id), 0) FROM sms_event")
-            cursors.beyond(found[0], int(row[0]) if row else 0)
+            cursors.beyond(found[0], newest_event_id(self.db))
             self.position = found[0]
 
     def cursor(self, event: SmsEvent) -> str:
@@ -81,6 +88,8 @@ class SmsEventReader:
 
     def read(self) -> list[SmsEvent]:
         """The next items for this stream; the position moves past every id read."""
+        if self.newest is not None and self.newest() <= self.position:
+            return []  # nothing new in the outbox: no query of this stream's own
         with self.db.transaction(write=False) as tx:
             rows = tx.all(
                 "SELECT event_id, app_id, kind, endpoint, correlator, payload FROM sms_event"

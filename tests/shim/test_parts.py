@@ -19,6 +19,7 @@ from shim.convert import charging_information, decimal_of, money
 from shim.errors import FRAMEWORK_CODES, rate_limited_status, status_for, token_status
 from shim.ratelimit import RateLimiter
 from shim.tls import self_signed, tls_wanted
+from shim.watermark import Watermark
 from tests.shim.messages import charge
 
 
@@ -125,3 +126,16 @@ def test_money_is_exact_and_checked() -> None:
     assert str(charging_information(charge("12.50", "USD")).amount) == "12.50"
     with pytest.raises(InvalidAmount):  # scaled by the wrong power of ten
         charging_information(charge("12.5", "KRW"))
+
+
+def test_watermark_reads_the_outbox_once_per_interval() -> None:
+    clock, reads = Clock(), []
+
+    def read() -> int:
+        reads.append(clock.now)
+        return len(reads) * 10
+
+    mark = Watermark(read, max_age_s=0.2, clock=clock)
+    assert [mark.newest() for _ in range(5)] == [10] * 5
+    clock.now += 0.25
+    assert mark.newest() == 20 and len(reads) == 2
