@@ -34,7 +34,7 @@ from framework.core.records import (
 )
 from framework.core.schema import MIGRATIONS
 from framework.core.signing import load_public_key
-from storage import Database, migrate
+from storage import Database, UniqueViolation, migrate
 
 __all__ = [
     "ENDED",
@@ -189,9 +189,7 @@ class FrameworkStore:
                     "VALUES (?, ?, ?, ?)",
                     (token, app_id, service_id, to_text(now)),
                 )
-            except Exception as exc:
-                if "unique" not in str(exc).lower():
-                    raise
+            except UniqueViolation:  # another session or gateway made it first
                 tx.rollback_to("new_token")
                 row = tx.one(select, (app_id, service_id))
                 assert row is not None, "unique violation without a winning row"
