@@ -31,9 +31,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
 
 from framework.core import limits as fw_limits
 from framework.core.access import AccessSession
@@ -42,7 +40,6 @@ from framework.core.authentication import (
     ACCESS_TYPE,
     AUTH_TYPE,
     DOMAIN_CLIENT_APPLICATION,
-    AuthSession,
 )
 from framework.core.errors import (
     AccessDenied,
@@ -56,81 +53,18 @@ from framework.core.services import ServiceOffer
 from framework.core.states import Agreement, AgreementEvent
 from framework.core.store import Application
 from shim import limits, tokens
+from shim.grants import (
+    AccessGrant,
+    FrameworkParts,
+    PendingAuthentication,
+    ServiceGrant,
+    Signed,
+    new_bearer,
+)
+
+__all__ = ["AccessGrant", "FrameworkParts", "GrpcAccess", "ServiceGrant", "Signed"]
 
 log = logging.getLogger("micropay.grpc.access")
-
-
-class FrameworkParts(Protocol):
-    """What the gateway's framework (``framework.corba.framework.Framework``) shares with the
-    shim: its core objects and the one termination path."""
-
-    authenticator: Any  # framework.core.authentication.Authenticator
-    desk: Any  # framework.core.agreements.AgreementDesk
-    store: Any  # framework.core.store.FrameworkStore
-    registry: Any  # .catalog: framework.core.services.Catalog
-    used_signatures: Any
-    offered_algorithms: list[str]
-    clock: Callable[[], datetime]
-
-    def terminate_token(
-        self, app_id: str, token: str, text: str, signature: bytes, reason: str
-    ) -> None: ...
-
-
-@dataclass
-class PendingAuthentication:
-    session: AuthSession
-    expires: datetime
-
-
-@dataclass
-class ServiceGrant:
-    """What a service access token stands for: one application, one signed agreement."""
-
-    bearer: str
-    app_id: str
-    service_id: str
-    service_type: str
-    agreement_id: str
-    service_token: str
-    valid_until: datetime
-    lease: Lease
-
-    @property
-    def alive(self) -> bool:
-        return self.lease.alive
-
-
-@dataclass
-class AccessGrant:
-    """One access session and what was agreed in it."""
-
-    bearer: str
-    session: AccessSession
-    lease: Lease
-    expires: datetime
-    steps: dict[str, AgreementSteps] = field(default_factory=dict)
-    agreements: dict[str, ServiceGrant] = field(default_factory=dict)  # by agreement id
-
-    @property
-    def app(self) -> Application:
-        return self.session.app
-
-    @property
-    def alive(self) -> bool:
-        return self.lease.alive
-
-
-@dataclass(frozen=True)
-class Signed:
-    """SignServiceAgreement's answer."""
-
-    framework_signature: bytes
-    grant: ServiceGrant
-
-
-def _bearer() -> str:
-    return secrets.token_urlsafe(limits.token_bytes)
 
 
 class GrpcAccess:
@@ -172,7 +106,7 @@ class GrpcAccess:
                 session.abort()
             raise
         expires = session.created + timedelta(seconds=auth.policy.session_ttl_s)
-        authentication_id = _bearer()
+        authentication_id = new_bearer()
         with self._lock:
             self._pending[authentication_id] = PendingAuthentication(session, expires)
         return authentication_id, mechanism, challenge, expires
@@ -223,7 +157,7 @@ class GrpcAccess:
             now,
             self.fw.used_signatures,
         )
-        bearer = _bearer()
+        bearer = new_bearer()
         lease = Lease(f"grpc access {session.session_id}")
         grant = AccessGrant(
             bearer, session, lease, now + timedelta(seconds=limits.access_token_ttl_s)
@@ -306,7 +240,7 @@ class GrpcAccess:
             record = desk.countersign(steps)
             lease = grant.lease.child(f"agreement {record.agreement_id}")
             service = ServiceGrant(
-                _bearer(),
+                new_bearer(),
                 record.app_id,
                 record.service_id,
                 record.service_type,
