@@ -278,7 +278,9 @@ def _handshake(
             signing_algorithms=signing,
         ),
     )
-    if not crypto.chap_check(mechanism, identifier, value, done.client_challenge_response, secret):
-        raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")
     session.access_token = done.access_token
     session.signing_algorithm = done.signing_algorithm
+    if not crypto.chap_check(mechanism, identifier, value, done.client_challenge_response, secret):
+        with suppress(Exception):  # not the framework we meant: end what it opened, unused
+            session.terminate("the framework's CHAP answer is wrong")
+        raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")
