@@ -100,7 +100,11 @@ class Context:
         return Credentials(peer.app_id, peer.secret, key, framework_keys=self.creds.framework_keys)
 
     def open_access(self, creds: Credentials | None = None, **kw: Any) -> Any:
-        """A fresh access session of the purpose's own (ended with the purpose)."""
+        """A fresh access session of the purpose's own (ended with the purpose). When the main
+        application's handshake already failed, it is not tried again (each failure counts
+        toward the application's lock-out)."""
+        if creds is None and "main" in self._failed:
+            raise Inconclusive(self._failed["main"])
         return self.own(self.fw.open_access(creds or self.creds, **kw))
 
     def session(self, who: str = "main") -> Any:

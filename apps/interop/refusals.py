@@ -67,7 +67,7 @@ class Refusal(Exception):
             bits.append(f"[{self.grpc_code}]")
         if self.variables:
             bits.append(f"variables={self.variables}")
-        elif self.metadata:
+        elif self.metadata and not self.text:
             bits.append(f"metadata={self.metadata}")
         if self.text:
             bits.append(f"'{self.text}'")

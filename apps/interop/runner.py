@@ -52,7 +52,7 @@ def _balances(ctx: Context) -> dict[str, str]:
             balances = am.getBalance(account.address, "")
             found[account.address] = f"{balances[0][1]:f}" if balances else "?"
         except Refusal as refusal:
-            found[account.address] = refusal.name
+            found[account.address] = f"refused ({refusal.name})"
         except Exception as exc:  # keep the report going
             found[account.address] = type(exc).__name__
     return found

@@ -1,0 +1,86 @@
+"""``micropay interop``: the interop and conformance harness (apps/interop, docs/interop.md).
+
+    micropay interop --endpoint corbaloc::HOST:PORT/IpInitial | IOR-FILE | grpc://HOST:PORT
+                     --app-id ID --secret-file F --private-key PEM
+                     [--suite framework,payment,account,sms] [--junit FILE] [--html FILE]
+                     [--test-account ADDRESS[,pin=PIN][,role=ROLE]]... [--profile TOML]
+
+Runs the catalogue of test purposes against any implementation of the framework and its SCFs,
+through the IDL (CORBA) or the protos (gRPC) only. Exit code 0 only when every selected purpose
+passed; 1 otherwise (or on a bad setting, with one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from gateway.cli.output import CommandError
+from gateway.config import Config
+
+SUITES = "framework,payment,account,sms"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "interop",
+        help="run the interop and conformance test purposes against a framework and its SCFs",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    p.add_argument("--endpoint", help="corbaloc::HOST:PORT/IpInitial, an IOR file, IOR:..., "
+                   "grpc://HOST:PORT or grpcs://HOST:PORT")  # fmt: skip
+    p.add_argument("--app-id", help="the application registered for testing")
+    p.add_argument("--secret-file", help="file holding its shared CHAP secret")
+    p.add_argument("--private-key", help="PEM file of its signing private key")
+    p.add_argument("--suite", default=SUITES, help=f"comma-separated (default {SUITES})")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
+    p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report here")
+    p.add_argument("--test-account", action="append", default=[], metavar="ADDRESS[,pin=PIN][,role=ROLE]",
+                   help="an account destructive purposes may use (acct:NUMBER or tel:...); repeatable")  # fmt: skip
+    p.add_argument(
+        "--profile", metavar="TOML", help="test accounts, vouchers, SMS hooks, peer application"
+    )
+    p.add_argument("--framework-key", action="append", default=[], metavar="PEM",
+                   help="the framework's public key, to verify its signatures; repeatable")  # fmt: skip
+    p.add_argument("--ca-file", help="PEM of the CA that signs a grpcs:// endpoint's certificate")
+    p.add_argument(
+        "--auth-mechanisms", default="P_OSA_HMAC_SHA256", help="TpAuthMechanismList to offer"
+    )
+    p.add_argument(
+        "--signing-algorithms", default="", help="to offer (default: what the key signs)"
+    )
+    p.add_argument("--purpose", action="append", default=[], metavar="ID",
+                   help="only purposes whose id starts with this (e.g. PAY/RES); repeatable")  # fmt: skip
+    p.add_argument(
+        "--callback-host", default="127.0.0.1", help="address our callback objects listen on"
+    )
+    p.add_argument("--wait", type=float, default=20.0, metavar="SECONDS",
+                   help="how long to wait for a callback, receipt or message (default 20)")  # fmt: skip
+    p.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    p.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    from apps.interop.main import Settings, SettingsError, list_catalogue, main, parse_suites
+
+    as_json = bool(getattr(args, "json", False))
+    try:
+        suites = parse_suites(args.suite)
+        if args.list:
+            print(list_catalogue(suites, as_json))
+            return 0
+        missing = [f"--{n.replace('_', '-')}" for n in ("endpoint", "app_id", "secret_file", "private_key")
+                   if not getattr(args, n)]  # fmt: skip
+        if missing:
+            raise CommandError(f"missing {', '.join(missing)}")
+        settings = Settings(
+            args.endpoint, args.app_id, args.secret_file, args.private_key, suites,
+            args.junit, args.html, args.test_account, args.profile, args.framework_key,
+            args.ca_file, args.auth_mechanisms, args.signing_algorithms, tuple(args.purpose),
+            args.callback_host, args.wait, as_json,
+        )  # fmt: skip
+        return main(settings)
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
