@@ -227,6 +227,7 @@ SPECS: dict[str, FaultSpec] = {spec.code: spec for spec in FAULT_TABLE}
 assert len(SPECS) == len(FAULT_TABLE), "a code appears twice in FAULT_TABLE"
 
 _PLACEHOLDER = re.compile(r"%(\d+)")
+VARIABLE_CHARS_MAX = 128  # the longest identifier a request may carry (referenceCode)
 
 
 def _lookup(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str | None:
@@ -237,8 +238,21 @@ def _lookup(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str | None
     return None
 
 
+def _clipped(value: str) -> str:
+    """A variable as a client may see it: a value the client chose (an identifier, a currency
+    code) can be any size, but the fault must stay small -- gRPC refuses trailers over 8 KiB,
+    so an echoed megabyte would reach the client as RESOURCE_EXHAUSTED, not as the fault."""
+    if len(value) <= VARIABLE_CHARS_MAX:
+        return value
+    return value[: VARIABLE_CHARS_MAX - 1] + "\u2026"
+
+
 def _value(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str:
-    """The rendered value of ``var`` (see :class:`Variable`)."""
+    """The rendered value of ``var`` (see :class:`Variable`), at most ``VARIABLE_CHARS_MAX``."""
+    return _clipped(_raw_value(var, sources))
+
+
+def _raw_value(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str:
     value = _lookup(var, sources)
     if value is None:
         return var.default if var.default is not None else UNSPECIFIED
