@@ -105,7 +105,12 @@ class Context:
         toward the application's lock-out)."""
         if creds is None and "main" in self._failed:
             raise Inconclusive(self._failed["main"])
-        return self.own(self.fw.open_access(creds or self.creds, **kw))
+        try:
+            return self.own(self.fw.open_access(creds or self.creds, **kw))
+        except (Refusal, HandshakeError) as exc:
+            if creds is None and not kw:  # the plain handshake of the main application
+                self._failed["main"] = f"the handshake failed: {exc}"
+            raise
 
     def session(self, who: str = "main") -> Any:
         """The run's shared access session of the main (or peer) application."""

@@ -1,0 +1,158 @@
+"""CI: the whole catalogue against a real ``micropay serve``, over CORBA and over gRPC.
+
+``micropay interop`` runs as a subprocess, exactly as an operator runs it; its JUnit XML is
+read with ``xml.etree`` (a standard parser) and every purpose must have passed. The HTML report
+must be self-contained (nothing to fetch: no scripts, stylesheets, fonts or images by URL), and it
+is opened in headless Chromium for a screenshot in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apps.interop.model import catalogue, select
+from tests.apps.interop.deployment import APP_ID, MICROPAY, Deployment, clean_env
+from tests.conftest import ROOT
+
+RUN_TIMEOUT_S = 150
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    d = Deployment.start(tmp_path_factory.mktemp("interop-gateway"))
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+def run_interop(deployment: Deployment, endpoint: str, out: Path) -> subprocess.CompletedProcess:
+    keys = deployment.base / "keys"
+    profile = deployment.profile(out / "profile.toml")
+    return subprocess.run(
+        [
+            MICROPAY, "interop", "--endpoint", endpoint, "--app-id", APP_ID,
+            "--secret-file", str(keys / f"{APP_ID}.secret"),
+            "--private-key", str(keys / f"{APP_ID}.pem"),
+            "--suite", "framework,payment,account,sms",
+            "--profile", str(profile), "--test-account", "tel:+821077700002",
+            "--junit", str(out / "junit.xml"), "--html", str(out / "report.html"),
+        ],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+    )  # fmt: skip
+
+
+def assert_all_passed(junit: Path, transport: str) -> int:
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    expected = {p.id for p in select(catalogue(), transport)}
+    ran = {c.get("name", "").split(" ", 1)[0] for c in cases}
+    assert ran == expected, f"missing {sorted(expected - ran)}, unexpected {sorted(ran - expected)}"
+    not_passed = [
+        f"{c.get('name')}: {child.tag} {child.get('message')}"
+        for c in cases
+        for child in c
+        if child.tag in ("failure", "error", "skipped")
+    ]
+    assert not not_passed, "\n".join(not_passed)
+    assert int(root.get("failures", "-1")) == int(root.get("errors", "-1")) == 0
+    assert int(root.get("skipped", "-1")) == 0
+    assert int(root.get("tests", "0")) == len(expected)
+    return len(cases)
+
+
+def assert_self_contained(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    assert not re.search(r"https?://", text), "the report names a URL"
+    assert not re.search(r"<(script|link|img|iframe|object|embed)\b", text, re.I), (
+        "an external part"
+    )
+    assert not re.search(r"url\(|@import|\bsrc\s*=", text, re.I), "a resource to fetch"
+
+
+def screenshot(report: Path, name: str) -> Path | None:
+    if not CHROMIUM.exists():
+        return None
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / name
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            fetched: list[str] = []
+            page.on("request", lambda r: fetched.append(r.url))
+            page.goto(report.as_uri(), timeout=20_000)
+            assert page.locator("h1").inner_text().startswith("micropay interop report")
+            page.screenshot(path=str(target), full_page=False)
+            assert [u for u in fetched if not u.startswith("file:")] == [], fetched
+        finally:
+            browser.close()
+    return target
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("transport", ["corba", "grpc"])
+def test_the_whole_catalogue_passes(deployment: Deployment, tmp_path: Path, transport: str) -> None:
+    endpoint = (
+        deployment.endpoints["corba"]
+        if transport == "corba"
+        else f"grpc://{deployment.endpoints['grpc']}"
+    )
+    done = run_interop(deployment, endpoint, tmp_path)
+    summary = done.stdout + "\n" + done.stderr[-4000:]
+    assert done.returncode == 0, summary
+    assert "verdict: PASS" in done.stdout and "all left as found" in done.stdout, summary
+    count = assert_all_passed(tmp_path / "junit.xml", transport)
+    assert count > 150
+    assert_self_contained(tmp_path / "report.html")
+    screenshot(tmp_path / "report.html", f"interop-report-{transport}.png")
+
+
+def test_an_ior_file_endpoint_and_the_exit_code_of_a_failing_run(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """The IOR file works as an endpoint; a wrong secret makes the run fail (exit 1): the
+    handshake purposes fail and the SCF purposes are inconclusive, never passed."""
+    keys = deployment.base / "keys"
+    (tmp_path / "wrong.secret").write_text("not the secret of interop-app at all\n")
+    done = subprocess.run(
+        [
+            MICROPAY, "interop", "--endpoint", deployment.endpoints["ior"], "--app-id", APP_ID,
+            "--secret-file", str(tmp_path / "wrong.secret"),
+            "--private-key", str(keys / f"{APP_ID}.pem"),
+            "--purpose", "FW/AUT/BV-02", "--purpose", "PAY/AMT/BV-01",
+            "--test-account", "acct:IOP-FUNDED", "--junit", str(tmp_path / "junit.xml"),
+        ],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    root = ET.parse(tmp_path / "junit.xml").getroot()
+    verdicts = {
+        c.get("name", "").split(" ", 1)[0]: [child.tag for child in c if child.tag != "system-out"]
+        for c in root.iter("testcase")
+    }
+    assert verdicts == {"FW/AUT/BV-02": ["failure"], "PAY/AMT/BV-01": ["skipped"]}, verdicts
+    deployment.cli("app", "enable", APP_ID)  # clear the failure count the wrong secret left
+
+
+def test_list_shows_the_catalogue() -> None:
+    done = subprocess.run(
+        [MICROPAY, "interop", "--list", "--suite", "sms"],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "SMS/SND/BV-01" in done.stdout and "FW/INI" not in done.stdout
