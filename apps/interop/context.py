@@ -125,6 +125,14 @@ class Context:
                 raise Inconclusive(self._failed[who]) from None
         return self._sessions[who]
 
+    def reset_sessions(self) -> None:
+        """End the shared sessions (their managers go with them); they reopen on next use."""
+        for session in self._sessions.values():
+            with contextlib.suppress(Exception):
+                session.terminate()
+        self._sessions.clear()
+        self._faces.clear()
+
     def raw_face(self, who: str, service_type: str) -> Any:
         key = (who, service_type)
         if key in self._failed:

@@ -32,6 +32,7 @@ the operator names for testing, with ``--test-account ADDRESS[,pin=PIN][,role=RO
     [framework]
     public_keys = ["framework.pem"]      # to verify the framework's signatures
     md5 = true                            # the application is allowed P_OSA_MD5
+    access_sessions_max = 64              # the framework ends the oldest session past this
 
     [payment]
     volume_parameters = { tariff = "default" }
@@ -119,6 +120,7 @@ class Profile:
     peer: Peer | None = None
     framework_keys: list[bytes] = field(default_factory=list)
     md5_allowed: bool = False
+    access_sessions_max: int = 0  # the framework's per-application bound, when the operator says
     volume_parameters: dict[str, str] = field(default_factory=dict)
 
     def add_account(self, account: TestAccount) -> None:
@@ -222,6 +224,9 @@ def load_profile(path: str | Path, profile: Profile | None = None) -> Profile:
     framework = data.get("framework", {})
     profile.framework_keys += [_read(base, k) for k in framework.get("public_keys", [])]
     profile.md5_allowed = bool(framework.get("md5", profile.md5_allowed))
+    profile.access_sessions_max = int(
+        framework.get("access_sessions_max", profile.access_sessions_max)
+    )
     payment = data.get("payment", {})
     profile.volume_parameters.update(
         {str(k): str(v) for k, v in payment.get("volume_parameters", {}).items()}

@@ -17,7 +17,7 @@ from apps.interop.catalogue.steps import (
     terminate_access,
 )
 from apps.interop.corba_framework import ClientAccess
-from apps.interop.model import tp
+from apps.interop.model import Inconclusive, tp
 from apps.interop.refusals import Refusal, expect_refusal
 
 ACCESS = "TS 29.198-3 §6.3.1 IpAccess"
@@ -359,3 +359,33 @@ def sign_too_early(ctx: Any) -> None:
         raise AssertionError(
             f"the session did not survive the refused terminateAccess: {exc}"
         ) from None
+
+
+@tp("FW/ACC/BO-02", "The framework ends the oldest access session itself, signed",
+    clause="TS 29.198-3 §6.3.1 IpClientAccess.terminateAccess ('used by the framework to end the "
+           "client's access session')",
+    pre="The operator states the framework's access sessions per application (profile "
+        "[framework] access_sessions_max); the framework's public key for the signature",
+    stimulus="Open one access session more than that bound",
+    expected="The framework calls our IpClientAccess.terminateAccess(text, algorithm, signature) "
+             "on the oldest session; the signature verifies with the framework's key",
+    transports=("corba",), covers=("IpClientAccess.terminateAccess",), timeout_s=120)  # fmt: skip
+def framework_ends_oldest(ctx: Any) -> None:
+    bound = ctx.profile.access_sessions_max
+    if bound <= 0:
+        raise Inconclusive("the profile does not state [framework] access_sessions_max")
+    ctx.reset_sessions()  # the shared session must not be the one the framework ends
+    sessions = [access(ctx) for _ in range(bound + 1)]
+    oldest = sessions[0].client
+    assert oldest.terminated.wait(ctx.wait_s), (
+        f"after {bound + 1} sessions the framework did not call terminateAccess on the oldest"
+    )
+    text, algorithm, signature = oldest.calls[0]
+    ctx.note(f"terminateAccess({text!r}, {algorithm})")
+    keys = ctx.creds.framework_keys
+    if keys:
+        assert any(chap.verify(algorithm, k, text, signature) for k in keys), (
+            "the framework's termination signature does not verify with its key"
+        )
+    for session in sessions[1:]:
+        assert not session.client.terminated.is_set(), "a newer session was ended too"

@@ -199,7 +199,7 @@ class Deployment:
             + '[payment]\nvolume_parameters = { tariff = "default" }\n'
             + f'[peer]\napp_id = "{PEER_ID}"\nsecret_file = "{keys / (PEER_ID + ".secret")}"\n'
             + f'private_key = "{keys / (PEER_ID + ".pem")}"\n'
-            + f'[framework]\npublic_keys = ["{keys / "framework.pem"}"]\nmd5 = true\n'
+            + f'[framework]\npublic_keys = ["{keys / "framework.pem"}"]\nmd5 = true\naccess_sessions_max = 64\n'
         )
         return path
 
