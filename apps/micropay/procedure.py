@@ -140,7 +140,7 @@ def eligibility(status: AccountStatus, amount: Decimal, currency: str) -> Refusa
     if status.state == "Suspended":
         return Refusal.of(Reason.SUSPENDED)
     if status.state == "Expired":
-        return Refusal.of(Reason.EXPIRED, valid_until=_last_valid_day(status.valid_until))
+        return Refusal.of(Reason.EXPIRED, valid_until=last_valid_day(status.valid_until))
     if status.transaction_limit is not None and amount > status.transaction_limit:
         return Refusal.of(
             Reason.TRANSACTION_LIMIT,
@@ -165,7 +165,7 @@ def eligibility(status: AccountStatus, amount: Decimal, currency: str) -> Refusa
     return None
 
 
-def _last_valid_day(valid_until: str, zone: str = DISPLAY_TIMEZONE) -> str:
+def last_valid_day(valid_until: str, zone: str = DISPLAY_TIMEZONE) -> str:
     """getAccountStatus gives the first instant the account is no longer valid (UTC); people
     want the last valid day: the date, in the operator's zone, of the instant just before."""
     try:

@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from apps.micropay import amounts, identifiers
 from apps.micropay.catalog import CURRENCY, PRODUCTS
 from apps.micropay.checkout import CheckoutError
-from apps.micropay.procedure import PAYABLE, State
+from apps.micropay.procedure import PAYABLE, State, last_valid_day
 from apps.micropay.runtime import ShopRuntime
 
 HERE = Path(__file__).parent
@@ -46,6 +46,7 @@ def make_templates() -> Environment:
         amounts.parse(str(value)) if value not in (None, "") else None, currency
     )
     env.filters["who"] = identifiers.shown
+    env.filters["last_day"] = last_valid_day
     return env
 
 
