@@ -151,14 +151,14 @@ class Context:
         if self.corba:
             from apps.interop import corba_scf as scf
 
-            cls = {"P_PAYMENT": scf.CorbaPayment, "P_ACCOUNT_MANAGEMENT": scf.CorbaAccount,
-                   "P_SMS": scf.CorbaSms}[service_type]  # fmt: skip
-            return cls(self.world, manager)
+            corba: dict[str, Any] = {"P_PAYMENT": scf.CorbaPayment,
+                                     "P_ACCOUNT_MANAGEMENT": scf.CorbaAccount, "P_SMS": scf.CorbaSms}  # fmt: skip
+            return corba[service_type](self.world, manager)
         from apps.interop import grpc_scf as g
 
-        cls = {"P_PAYMENT": g.GrpcPayment, "P_ACCOUNT_MANAGEMENT": g.GrpcAccount,
-               "P_SMS": g.GrpcSms}[service_type]  # fmt: skip
-        return cls(self.fw.channel, manager)
+        grpc: dict[str, Any] = {"P_PAYMENT": g.GrpcPayment, "P_ACCOUNT_MANAGEMENT": g.GrpcAccount,
+                                "P_SMS": g.GrpcSms}  # fmt: skip
+        return grpc[service_type](self.fw.channel, manager)
 
     def face(self, service_type: str, who: str = "main") -> Any:
         raw = self.raw_face(who, service_type)

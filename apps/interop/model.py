@@ -125,7 +125,16 @@ def catalogue() -> list[Purpose]:
 
     suite = {s: i for i, s in enumerate(SUITES)}
     group = {g: i for i, g in enumerate(GROUPS)}
-    return sorted(CATALOGUE, key=lambda p: (suite[p.suite], group.get(p.group, len(GROUPS))))
+    category = {"BV": 0, "BI": 1, "BO": 2}
+    return sorted(
+        CATALOGUE,
+        key=lambda p: (
+            suite[p.suite],
+            group.get(p.group, len(GROUPS)),
+            category[p.id[-5:-3]],
+            p.id,
+        ),
+    )
 
 
 def select(

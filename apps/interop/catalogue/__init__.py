@@ -1,8 +1,9 @@
 """The catalogue of test purposes: importing this package registers every purpose.
 
-One module per part of the test suite structure (TSS); ``apps.interop.model.GROUPS`` orders the
-groups: the framework first (IpInitial, authentication, access, discovery, agreements), then
-Account Management (which also tells the test accounts apart), Payment and SMS.
+One module per part of the test suite structure (TSS); the catalogue is ordered by suite, group
+(``apps.interop.model.GROUPS``), category (BV, BI, BO) and number, whichever module declares a
+purpose: the framework first, then Account Management (which also tells the test accounts
+apart), Payment and SMS.
 """
 
 from apps.interop.catalogue import (  # noqa: F401
@@ -11,9 +12,16 @@ from apps.interop.catalogue import (  # noqa: F401
     am_recharge,
     fw_access,
     fw_agreement,
+    fw_agreement_refused,
     fw_authentication,
     fw_discovery,
+    fw_ending,
+    fw_initial,
     pay_amount,
+    pay_policy,
     pay_reserve,
-    sms,
+    pay_split,
+    pay_volume,
+    sms_notify,
+    sms_send,
 )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apps.interop.model import Inconclusive
+from apps.interop.refusals import expect_refusal
 
 PX1 = "TS 29.199-1 (ES 202 391-1)"
 PX4 = "TS 29.199-4 (ES 202 391-4) Short Messaging"
@@ -89,3 +90,16 @@ def sms_property(ctx: Any, name: str) -> str:
         if properties.get(name):
             return properties[name][0]
     return ""
+
+
+def refused_without_change(ctx: Any, account: Any, call: Any, *names: str) -> None:
+    """``call`` must be refused with ``names`` and leave the balance as it was (when readable)."""
+    before = ctx.try_balance(account)
+    expect_refusal(call, *names)
+    after = ctx.try_balance(account)
+    assert after == before, f"a refused request moved the balance from {before} to {after}"
+
+
+def unknown_reservation(ctx: Any) -> str:
+    """A reservation identifier no IUT handed out."""
+    return f"iop-{ctx.run_id}-no-such-reservation"

@@ -140,9 +140,12 @@ def probe_manager(ctx: Any, agreement: Any) -> None:
         return
     from apps.interop.grpc_scf import GrpcAccount, GrpcPayment, GrpcSms
 
-    face = {"P_PAYMENT": GrpcPayment, "P_ACCOUNT_MANAGEMENT": GrpcAccount, "P_SMS": GrpcSms}[
-        agreement.service_type
-    ](ctx.fw.channel, agreement.manager)
+    faces: dict[str, Any] = {
+        "P_PAYMENT": GrpcPayment,
+        "P_ACCOUNT_MANAGEMENT": GrpcAccount,
+        "P_SMS": GrpcSms,
+    }
+    face = faces[agreement.service_type](ctx.fw.channel, agreement.manager)
     try:
         if agreement.service_type == "P_PAYMENT":
             face.releaseReservation("iop-no-such-reservation")
@@ -153,3 +156,23 @@ def probe_manager(ctx: Any, agreement: Any) -> None:
     except Refusal as refusal:
         if refusal.kind in ("token", "system"):
             raise
+
+
+def selected(ctx: Any) -> tuple[Any, str, str]:
+    """(a fresh session, service id, token) for the first service type under test."""
+    session = access(ctx)
+    try:
+        service_id, token = session.select(ctx.first_service_type())
+    except HandshakeError as exc:
+        raise Inconclusive(str(exc)) from None
+    return session, service_id, token
+
+
+def initiated(ctx: Any, mode: str = "sign") -> tuple[Any, str, str, str]:
+    """(session, token, agreement text, algorithm) once the framework offered the text."""
+    session, _, token = selected(ctx)
+    if ctx.corba:
+        text, algorithm = session.initiate(token, mode)
+    else:
+        text, algorithm = session.initiate(token)
+    return session, token, text, algorithm
