@@ -1,5 +1,5 @@
 """Several real ``micropay serve`` processes on one real PostgreSQL, as docs/operations.md deploys
-them: one omniNames both register in, one SMSC (a standalone ``python -m smsc``) both bind to,
+them (its gateway configuration block is the configuration of each, addresses replaced): one omniNames both register in, one SMSC (a standalone ``python -m smsc``) both bind to,
 the same framework keys in each data folder, each with its own CORBA, gRPC and health ports.
 
 Every process the cluster starts is stopped by :meth:`Cluster.stop` (omniNames as a whole
@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import time
+import tomllib
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from tests.framework.keypool import public_pem
 
 MICROPAY = str(ROOT / ".venv/bin/micropay")
 OMNINAMES = str(ROOT / ".venv/bin/omniNames")
+DOCS = ROOT / "docs/operations.md"
+DOCS_MARKER = "<!-- gateway configuration"
 STOP_TIMEOUT_S = 20
 WAIT_S = 20
 
@@ -54,8 +57,25 @@ class GatewayProcess:
     name: str
     base: Path
     config_path: Path
+    values: dict[str, dict[str, Any]]
     proc: subprocess.Popen | None = None
     endpoints: dict[str, str] = field(default_factory=dict)
+
+    def write_config(self) -> None:
+        self.config_path.write_text(
+            "".join(
+                f"[{section}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in items.items())
+                for section, items in self.values.items()
+            )
+        )
+
+    def restart(self) -> GatewayProcess:
+        """Start again after a stop or a kill, on a new CORBA port: this test process's ORB may
+        still hold connections to the old process, and each would fail one call."""
+        self.stop()
+        self.values["corba"]["port"] = free_port()
+        self.write_config()
+        return self.start()
 
     @property
     def data_dir(self) -> Path:
@@ -120,6 +140,14 @@ class GatewayProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text()
+
+
+def documented_configuration() -> dict[str, dict[str, Any]]:
+    """The TOML block after the marker in docs/operations.md (the deployment these tests run)."""
+    text = DOCS.read_text()
+    after = text[text.index(DOCS_MARKER) :]
+    block = after.split("```toml\n", 1)[1].split("```", 1)[0]
+    return tomllib.loads(block)
 
 
 class Cluster:
@@ -193,31 +221,34 @@ class Cluster:
         self.naming = f"corbaloc::127.0.0.1:{port}/NameService"
 
     def _configure(self, name: str) -> GatewayProcess:
+        """docs/operations.md's gateway configuration, with this machine's addresses in it."""
         base = self.folder / name
         base.mkdir()
         assert self.smsc is not None
-        values: dict[str, dict[str, Any]] = {
-            "data": {"dir": str(base / "data")},
-            "ledger": {"url": self.url},
-            "corba": {"host": "127.0.0.1", "port": free_port(), "naming": self.naming},
-            "grpc": {"port": free_port()},
-            "health": {"port": free_port()},
-            "shop": {"port": free_port()},
-            "smsc": {
-                "embedded": False,
-                "host": self.smsc.host,
-                "port": self.smsc.port,
-                "password_file": str(password_path("", self.smsc_dir)),
-            },
+        values = documented_configuration()
+        here: dict[tuple[str, str], Any] = {
+            ("data", "dir"): str(base / "data"),
+            ("ledger", "url"): self.url,
+            ("corba", "host"): "127.0.0.1",
+            ("corba", "port"): free_port(),
+            ("corba", "naming"): self.naming,
+            ("grpc", "host"): "127.0.0.1",
+            ("grpc", "port"): free_port(),
+            ("smsc", "host"): self.smsc.host,
+            ("smsc", "port"): self.smsc.port,
+            ("smsc", "password_file"): str(password_path("", self.smsc_dir)),
+            ("health", "host"): "127.0.0.1",
+            ("health", "port"): free_port(),
         }
-        config_path = base / "micropay.toml"
-        config_path.write_text(
-            "".join(
-                f"[{section}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in items.items())
-                for section, items in values.items()
+        for (section, key), value in here.items():
+            assert key in values.get(section, {}), (
+                f"docs/operations.md no longer sets {section}.{key}"
             )
-        )
-        return GatewayProcess(name, base, config_path)
+            values[section][key] = value
+        config_path = base / "micropay.toml"
+        gateway = GatewayProcess(name, base, config_path, values)
+        gateway.write_config()
+        return gateway
 
     # -- data ----------------------------------------------------------------------------------
     def register(self, app_id: str, services: tuple[str, ...]) -> TestApp:

@@ -353,10 +353,46 @@ def test_every_gateway_exposes_the_named_metrics(cluster: Cluster) -> None:
         fault="TOKEN_INVALID",
     )
     # structured call logs: the application, the account and the reference code, never a PIN
+    app = cluster.register("pin-app", ("P_ACCOUNT_MANAGEMENT",))
+    cluster.new_account("PIN-1", "tel:+821070000009", 1_000)
+    cluster.ledger.set_pin("PIN-1", "918273")
+    with connect(cluster.gateways["a"].corbaloc, app) as session:
+        account = session.obtain_service("P_ACCOUNT_MANAGEMENT")._narrow(am.IpAccountManager)
+        assert account.getBalance("tel:+821070000009", "918273")[0].amount == "1000"
+        with pytest.raises(common.ServiceException):  # SVC0250: authentication failed
+            account.getBalance("tel:+821070000009", "864213")
     log = cluster.gateways["a"].log_text() + cluster.gateways["b"].log_text()
     line = next(line for line in log.splitlines() if '"reference_code": "att-1"' in line)
     assert '"app_id": "reattach-app"' in line and '"account": "tel:+821070000003"' in line
     assert '"operation": "chargeAmount"' in line and '"outcome": "ok"' in line
+    log = cluster.gateways["a"].log_text()
+    assert '"operation": "getBalance"' in log and '"app_id": "pin-app"' in log
+    assert "918273" not in log and "864213" not in log
+
+
+# -- a gateway going away -----------------------------------------------------------------------
+def test_a_gateway_that_stops_ends_no_agreement_and_hands_over_its_name(cluster: Cluster) -> None:
+    a, b = cluster.gateways["a"], cluster.gateways["b"]
+    app = cluster.register("restart-app", ("P_PAYMENT",))
+    msisdn = "tel:+821070000007"
+    cluster.new_account("RST-1", msisdn, 10_000)
+    root = client_orb().orb.string_to_object(cluster.naming)._narrow(CosNaming.NamingContext)
+    ip_initial = [CosNaming.NameComponent("micropay", ""), CosNaming.NameComponent("IpInitial", "")]
+    on_b = connect(b.corbaloc, app)
+    payment(on_b).chargeAmount(msisdn, krw(100), "rst-1")
+    (agreement,) = on_b.agreements.values()
+    assert root.resolve(ip_initial)._is_equivalent(client_orb().orb.string_to_object(b.corbaloc))
+    try:
+        assert b.stop() == 0  # SIGTERM: a clean stop
+        # the name now leads to the gateway that is still up
+        named = root.resolve(ip_initial)
+        assert named._is_equivalent(client_orb().orb.string_to_object(a.corbaloc))
+        assert [r.state for r in cluster.store.agreements("restart-app")] == ["in_force"]
+        with connect(a.corbaloc, app) as on_a:
+            on_a.reattach(agreement).chargeAmount(msisdn, krw(100), "rst-2")
+    finally:
+        b.restart()
+    assert cluster.ledger.get_account("RST-1").balance_minor == 9_800
 
 
 # -- fail-over (last: it kills a gateway, then starts it again) ----------------------------------
@@ -376,6 +412,14 @@ def test_when_the_leader_dies_the_other_gateway_delivers_the_events(cluster: Clu
         manager = payment(session)
         manager.chargeAmount(msisdn, krw(100), "fov-1")
         wait_until(lambda: len(callback.seen()) == 1, WAIT_EVENTS_S, "the first event")
+        # its cursor is stored (else the next leader would rightly deliver it again: at least once)
+        wait_until(
+            lambda: (
+                survivor.metric("micropay_charging_event_lag_events", app_id="failover-app") == 0
+            ),
+            WAIT_EVENTS_S,
+            "the stored cursor",
+        )
         leader.kill()
         wait_until(
             lambda: survivor.metric("micropay_leader", job="charging-events") == 1,
@@ -389,5 +433,5 @@ def test_when_the_leader_dies_the_other_gateway_delivers_the_events(cluster: Clu
     finally:
         session.terminate()
         client_orb().deactivate(callback.oid)
-        leader.start()  # the cluster is whole again for whatever runs after
+        leader.restart()  # the cluster is whole again for whatever runs after
     assert cluster.leader() is survivor  # the restarted gateway follows
