@@ -100,7 +100,7 @@ def test_a_reset_cut_resets_open_connections_and_refuses_new_ones(proxy: TcpProx
         with pytest.raises(ConnectionResetError):
             round_trip(sock, b"y")
     assert proxy.resets == 1 and proxy.connections == 0
-    with connect(proxy) as refused, pytest.raises((ConnectionResetError, BrokenPipeError)):
+    with pytest.raises((ConnectionResetError, BrokenPipeError)), connect(proxy) as refused:
         round_trip(refused, b"z")
     proxy.restore()
     with connect(proxy) as again:
