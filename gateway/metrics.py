@@ -58,15 +58,21 @@ def _corba_received(operation: str, service_contexts: Any) -> None:
     observe.begin("corba", operation)
 
 
+def _corba_call(operation: str) -> observe.Call:
+    """The record this thread opened for ``operation``; a new one if the request was refused
+    before it was received (an unknown object key, say)."""
+    call = observe.current()
+    if call is None or call.surface != "corba" or call.operation != operation:
+        call = observe.begin("corba", operation)
+    return call
+
+
 def _corba_replied(operation: str, service_contexts: Any) -> None:
-    observe.finish(observe.current())
+    observe.finish(_corba_call(operation))
 
 
 def _corba_raised(operation: str, service_contexts: Any, repository_id: str) -> None:
-    call = observe.current()
-    if call is None:  # refused before the upcall (an unknown object key, say)
-        call = observe.begin("corba", operation)
-    observe.finish(call, _corba_fault(repository_id))
+    observe.finish(_corba_call(operation), _corba_fault(repository_id))
 
 
 def install_corba_interceptors() -> None:

@@ -9,14 +9,11 @@ starts :class:`shim.server.GrpcServer` per the ``[grpc]`` section, adds the endp
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
 
-from shim.domain import NotRunning
 from shim.server import GrpcServer
-from shim.streams_charging import grpc_aware_deliverer
 
 log = logging.getLogger("micropay.grpc")
 
@@ -56,17 +53,8 @@ def start_grpc_component(runtime: Any) -> GrpcComponent:
         ),
     )
     runtime.extras["grpc"] = server
-    _leave_streams_to_streams(runtime.extras, server)
+    # The dispatchers take grpc: endpoints as delivered (their streams read the outboxes) from
+    # the start, not from this gateway's first gRPC call: with several gateways on one database,
+    # any gateway's dispatcher may meet an event of a stream opened on another.
+    server.domain.wire()
     return GrpcComponent(server, runtime.framework)
-
-
-def _leave_streams_to_streams(extras: dict[str, Any], server: GrpcServer) -> None:
-    """The dispatchers must take ``grpc:`` endpoints as delivered (their streams read the
-    outboxes themselves) from the start: with several gateways on one database, any gateway's
-    dispatcher may be the one that meets an event of a stream opened on another."""
-    dispatcher = extras.get("charging_dispatcher")
-    if dispatcher is not None and not getattr(dispatcher.deliverer, "stream_aware", False):
-        dispatcher.deliverer = grpc_aware_deliverer(dispatcher.deliverer)
-        dispatcher.deliverer.stream_aware = True
-    with contextlib.suppress(NotRunning):
-        server.domain.sms()  # wraps the SMS dispatcher's resolver (shim.domain)
