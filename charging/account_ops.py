@@ -231,4 +231,5 @@ def _status(account: Account, moment: Moment) -> AccountStatus:
         transaction_limit_minor=account.transaction_limit_minor,
         low_balance_minor=account.low_balance_minor,
         valid_until=account.valid_until,
+        pin_required=account.has_pin,
     )

@@ -140,6 +140,7 @@ class AccountStatus:
     transaction_limit_minor: int | None = None
     low_balance_minor: int | None = None
     valid_until: date | None = None
+    pin_required: bool = False  # the account has a PIN: applications must ask for it
 
 
 @dataclass(frozen=True)

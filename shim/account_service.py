@@ -57,6 +57,7 @@ def account_status(found: Any) -> Any:
         remaining_headroom=money(found.remaining_headroom_minor, cur),
         transaction_limit=money(s.transaction_limit_minor, cur),
         low_balance_threshold=money(s.low_balance_minor or None, cur),
+        pin_required=bool(s.pin_required),
     )
 
 

@@ -136,7 +136,7 @@ class Checkout:
         except GatewayUnavailable:
             return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
         amount = Decimal(order.amount)
-        refusal = eligibility(status, amount, order.currency)
+        refusal = eligibility(status, amount, order.currency, pin_given=bool(pin))
         if refusal is not None:
             if refusal.reason is Reason.UNREGISTERED and identifiers.is_phone(end_user):
                 self.notices.unregistered(end_user)

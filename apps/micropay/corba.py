@@ -144,6 +144,7 @@ class CorbaGateway:
             remaining_headroom=amounts.parse(s.remainingHeadroom),
             transaction_limit=amounts.parse(s.transactionLimit),
             low_balance_threshold=amounts.parse(s.lowBalanceThreshold),
+            pin_required=bool(s.pinRequired),
         )
 
     def balance_update(

@@ -183,6 +183,7 @@ class GrpcGateway:
             remaining_headroom=decimal_of(s, "remaining_headroom"),
             transaction_limit=decimal_of(s, "transaction_limit"),
             low_balance_threshold=decimal_of(s, "low_balance_threshold"),
+            pin_required=s.pin_required,
         )
 
     def balance_update(

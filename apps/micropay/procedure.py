@@ -115,6 +115,7 @@ class AccountStatus:
     remaining_headroom: Decimal | None = None
     transaction_limit: Decimal | None = None
     low_balance_threshold: Decimal | None = None
+    pin_required: bool = False
 
     @property
     def monthly_headroom(self) -> Decimal | None:
@@ -124,9 +125,12 @@ class AccountStatus:
         return max(Decimal(0), self.monthly_limit - (self.month_to_date_spend or Decimal(0)))
 
 
-def eligibility(status: AccountStatus, amount: Decimal, currency: str) -> Refusal | None:
+def eligibility(
+    status: AccountStatus, amount: Decimal, currency: str, *, pin_given: bool = True
+) -> Refusal | None:
     """The procedure's check before any money moves, in the ledger's order of checks
-    (docs/ledger.md): registered, currency, closed, suspended, expired, per-transaction limit,
+    (docs/ledger.md): registered, currency, closed, suspended, expired, PIN asked for where the
+    account has one, per-transaction limit,
     monthly limit, balance. None when the account may pay ``amount``.
 
     The gateway checks all of it again, atomically, when it charges: this check gives the user
@@ -141,6 +145,8 @@ def eligibility(status: AccountStatus, amount: Decimal, currency: str) -> Refusa
         return Refusal.of(Reason.SUSPENDED)
     if status.state == "Expired":
         return Refusal.of(Reason.EXPIRED, valid_until=last_valid_day(status.valid_until))
+    if status.pin_required and not pin_given:
+        return Refusal.of(Reason.PIN_REQUIRED)
     if status.transaction_limit is not None and amount > status.transaction_limit:
         return Refusal.of(
             Reason.TRANSACTION_LIMIT,

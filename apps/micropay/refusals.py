@@ -28,6 +28,7 @@ class Reason(enum.StrEnum):
     INSUFFICIENT_BALANCE = "insufficient_balance"
     WRONG_PIN = "wrong_pin"
     PIN_LOCKED = "pin_locked"
+    PIN_REQUIRED = "pin_required"
     INVALID_ACCOUNT = "invalid_account"
     RESERVATION_GONE = "reservation_gone"
     UNAVAILABLE = "unavailable"
@@ -138,6 +139,8 @@ class Refusal:
             )
         if r is Reason.WRONG_PIN:
             return "The PIN is wrong."
+        if r is Reason.PIN_REQUIRED:
+            return "This account has a PIN: please enter it."
         if r is Reason.PIN_LOCKED:
             until = self.figures.get("locked_until", "")
             return f"Too many wrong PINs: the PIN is locked{' until ' + until if until else ''}."

@@ -57,7 +57,7 @@ def account_status(found: EligibilityStatus) -> Any:
     s = found.status
     if not s.registered:
         return am.AccountStatus(
-            found.end_user, False, am.Unregistered, "", "", "", "", "", "", "", ""
+            found.end_user, False, am.Unregistered, "", "", "", "", "", "", "", "", False
         )
     cur = s.currency
     return am.AccountStatus(
@@ -72,6 +72,7 @@ def account_status(found: EligibilityStatus) -> Any:
         remainingHeadroom=decimal_text(found.remaining_headroom_minor, cur),
         transactionLimit=decimal_text(s.transaction_limit_minor, cur),
         lowBalanceThreshold=decimal_text(s.low_balance_minor or None, cur),
+        pinRequired=bool(s.pin_required),
     )
 
 

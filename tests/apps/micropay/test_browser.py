@@ -93,6 +93,7 @@ REFUSALS = [
     ("transaction_limit", "2104", "", "concert", "₩60,000 is over this account's limit of ₩50,000"),
     ("insufficient_balance", "2105", "", "game-coins", "Not enough balance: ₩4,000 available"),
     ("wrong_pin", "2106", "9999", "song", "The PIN is wrong."),
+    ("pin_required", "2106", "", "song", "This account has a PIN: please enter it."),
     ("unregistered", "2999", "", "song", "not registered for micro-payments"),
 ]
 

@@ -128,6 +128,16 @@ def test_eligibility_refuses_in_the_ledgers_order(
     assert refusal is not None and refusal.reason is reason
 
 
+def test_an_account_with_a_pin_is_refused_without_one() -> None:
+    """Parlay X Payment carries no PIN: the application must ask for it where the account has
+    one, or a lost card number alone would pay."""
+    locked = with_(pin_required=True)
+    refusal = eligibility(locked, D(1), "KRW", pin_given=False)
+    assert refusal is not None and refusal.reason is Reason.PIN_REQUIRED
+    assert eligibility(locked, D(1), "KRW", pin_given=True) is None
+    assert eligibility(ACTIVE, D(1), "KRW", pin_given=False) is None
+
+
 def test_eligible_at_exactly_each_limit() -> None:
     assert eligibility(ACTIVE, D(5000), "KRW") is None
     assert eligibility(with_(balance=D(5000), month_to_date_spend=D(0)), D(5000), "KRW") is None
