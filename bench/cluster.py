@@ -90,14 +90,21 @@ class Cluster:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def key_path(self) -> Path:
+        """The application's private key (PEM), for client processes that run handshakes."""
+        return self.folder / "app-key.pem"
+
     # -- set-up --------------------------------------------------------------------------------
     def _prepare(self) -> None:
         from charging.ledger import Ledger
         from framework.core.store import FrameworkStore
         from storage import open_database
-        from tests.framework.keypool import public_pem
+        from tests.framework.keypool import private_pem, public_pem
 
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.key_path.write_bytes(private_pem(KEY_KIND))  # for client processes: same key
+        self.key_path.chmod(0o600)
         db = open_database(self.ledger_url)
         try:
             FrameworkStore(db).register_application(

@@ -25,8 +25,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Run {results['started']} ({results['mode']}, {results.get('seconds', '?')} s), "
         f"{results['machine']}; clients, gateways, PostgreSQL and the SMSC share the machine, "
-        f"on loopback. {plan['seconds']:g} s per load measurement; every client in its own "
-        "process group of at most 8 processes; a charge counts once it is durable.",
+        f"on loopback. {plan['seconds']:g} s per load measurement; the clients spread over at most 8 "
+        "client processes; a charge counts once it is durable (fsync on).",
         "",
         "## Baselines of this run",
         "",
