@@ -179,6 +179,7 @@ class CorbaAccount:
             transaction_limit=_dec(s.transactionLimit),
             low_balance_threshold=_dec(s.lowBalanceThreshold),
             valid_until=s.validUntil,
+            pin_required=getattr(s, "pinRequired", None),
         )
 
     @staticmethod

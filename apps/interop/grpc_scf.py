@@ -220,6 +220,7 @@ class GrpcAccount:
             transaction_limit=amount("transaction_limit"),
             low_balance_threshold=amount("low_balance_threshold"),
             valid_until=_time(s.valid_until) if s.HasField("valid_until") else "",
+            pin_required=s.pin_required,
         )
 
     @staticmethod

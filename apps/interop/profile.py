@@ -79,6 +79,7 @@ class AccountStatus:
     transaction_limit: Decimal | None = None
     low_balance_threshold: Decimal | None = None
     valid_until: str = ""
+    pin_required: bool | None = None  # None: the IUT does not say
 
 
 @dataclass

@@ -45,7 +45,7 @@ th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line);
 th { background:#eef1f6; font-weight:600; font-size:13px; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 .badge { display:inline-block; min-width:86px; text-align:center; border-radius:10px; padding:1px 8px;
-  color:#fff; font-size:12px; font-weight:600; text-transform:uppercase; }
+  color:#fff; font-size:12px; font-weight:600; text-transform:uppercase; white-space:nowrap; }
 .badge.pass { background:var(--pass); } .badge.fail { background:var(--fail); }
 .badge.inconc { background:var(--inconc); } .badge.error { background:var(--error); }
 code, .id { font-family:ui-monospace,SFMono-Regular,Menlo,monospace; font-size:12.5px; }

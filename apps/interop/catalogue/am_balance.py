@@ -88,6 +88,20 @@ def status_states(ctx: Any) -> None:
         raise Inconclusive("the profile declares no suspended, expired or closed account")
 
 
+@tp("AM/STA/BV-05", "getAccountStatus says when the end user's PIN is needed",
+    clause=f"{AM_EXT}: AccountStatus.pinRequired",
+    pre="A test account with a PIN (profile pin=...)",
+    stimulus="getAccountStatus(account, '')",
+    expected="pinRequired TRUE (the application must ask for the PIN before charging)",
+    covers=("getAccountStatus",))  # fmt: skip
+def status_pin(ctx: Any) -> None:
+    account = ctx.account("pinned")
+    required = ctx.status(account).pin_required
+    if required is None:
+        raise Inconclusive("the IUT's AccountStatus has no pinRequired")
+    assert required, f"{account.address} has a PIN but pinRequired is FALSE"
+
+
 @tp("AM/STA/BI-01", "getAccountStatus of a malformed address is refused",
     clause=f"{PX1} §5.1 addresses; SVC0002",
     pre="None",
