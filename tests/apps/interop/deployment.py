@@ -66,6 +66,15 @@ class Deployment:
     def data(self) -> Path:
         return self.base / "data"
 
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"grpcs://{self.endpoints['grpc']}"
+
+    @property
+    def grpc_ca(self) -> Path:
+        """The gateway's self-signed certificate, which clients pin."""
+        return self.data / "grpc-tls" / "cert.pem"
+
     def cli(self, *args: str) -> str:
         done = subprocess.run(
             [MICROPAY, "--config", str(self.config), *args],
@@ -77,11 +86,13 @@ class Deployment:
     @classmethod
     def start(cls, base: Path) -> Deployment:
         data = base / "data"
-        ports = {s: free_port() for s in ("corba", "grpc", "smsc", "health", "shop")}
+        ports = {s: free_port() for s in ("corba", "smsc", "health", "shop")}
+        grpc_port = free_port()
         config = base / "micropay.toml"
         config.write_text(
             f'[data]\ndir = "{data}"\n'
             + "".join(f"[{s}]\nport = {p}\n" for s, p in ports.items())
+            + f'[grpc]\nport = {grpc_port}\ntls = "on"\n'  # self-signed, in <data>/grpc-tls/
             + f'[sms]\nbilling_accounts = "{APP_ID}=B-INTEROP"\n'
         )
         proc = subprocess.Popen(

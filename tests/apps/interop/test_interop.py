@@ -1,4 +1,5 @@
-"""CI: the whole catalogue against a real ``micropay serve``, over CORBA and over gRPC.
+"""CI: the whole catalogue against a real ``micropay serve``, over CORBA and over gRPC (TLS, the
+client pinning the gateway's self-signed certificate with ``--ca-file``).
 
 ``micropay interop`` runs as a subprocess, exactly as an operator runs it; its JUnit XML is
 read with ``xml.etree`` (a standard parser) and every purpose must have passed. The HTML report
@@ -38,6 +39,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
 def run_interop(deployment: Deployment, endpoint: str, out: Path) -> subprocess.CompletedProcess:
     keys = deployment.base / "keys"
     profile = deployment.profile(out / "profile.toml")
+    tls = ["--ca-file", str(deployment.grpc_ca)] if endpoint.startswith("grpcs://") else []
     return subprocess.run(
         [
             MICROPAY, "interop", "--endpoint", endpoint, "--app-id", APP_ID,
@@ -45,7 +47,7 @@ def run_interop(deployment: Deployment, endpoint: str, out: Path) -> subprocess.
             "--private-key", str(keys / f"{APP_ID}.pem"),
             "--suite", "framework,payment,account,sms",
             "--profile", str(profile), "--test-account", "tel:+821077700002",
-            "--junit", str(out / "junit.xml"), "--html", str(out / "report.html"),
+            "--junit", str(out / "junit.xml"), "--html", str(out / "report.html"), *tls,
         ],
         cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
     )  # fmt: skip
@@ -107,11 +109,7 @@ def screenshot(report: Path, name: str) -> Path | None:
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("transport", ["corba", "grpc"])
 def test_the_whole_catalogue_passes(deployment: Deployment, tmp_path: Path, transport: str) -> None:
-    endpoint = (
-        deployment.endpoints["corba"]
-        if transport == "corba"
-        else f"grpc://{deployment.endpoints['grpc']}"
-    )
+    endpoint = deployment.endpoints["corba"] if transport == "corba" else deployment.grpc_endpoint
     done = run_interop(deployment, endpoint, tmp_path)
     summary = done.stdout + "\n" + done.stderr[-4000:]
     assert done.returncode == 0, summary
