@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from bench.pgserver import PostgresServer
+from scf.sms.sender import SUBMIT_LEASE_MS
 from tests.faults.harness import Rig
 from tests.faults.proxy import TcpProxy
 from tests.faults.traffic import Traffic
@@ -32,6 +33,10 @@ LOAD_BEFORE_S = 1.5
 CUT_S = 3.0
 RECOVERY_WAIT_S = 30
 LOAD_AFTER_S = 1.5
+# An SMS whose bookkeeping failed with the connection (its part claimed, or its receipt refused
+# and left to the SMSC to deliver again) is finished once the claim's lease runs out: late by up
+# to the lease, never lost.
+SMS_WAIT_S = SUBMIT_LEASE_MS / 1000 + 20
 GRACE_S = 0.5  # answers already on their way when the cut began (a loaded CI host is slow)
 TRANSIENT = {
     "SVC1000",
@@ -77,7 +82,7 @@ def test_network_cut_between_gateway_and_database(
                 time.sleep(0.1)
             time.sleep(LOAD_AFTER_S)
             assert rig.alive(), "the gateway died of the network cut"
-            outcome = traffic.finish(ledger_url=direct_url)
+            outcome = traffic.finish(ledger_url=direct_url, sms_timeout_s=SMS_WAIT_S)
             assert acknowledged_in_cut == 0, "a charge was acknowledged without its database"
             assert set(outcome.book.failures) <= TRANSIENT, outcome.book.failures
             if mode == "reset":
