@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 import tomllib
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,7 +105,15 @@ class GatewayProcess:
             text=True,
         )
         self.endpoints = _read_endpoints(self.proc, ("health", "corba", "grpc", "naming"))
+        wait_until(self.ready, WAIT_S, f"gateway {self.name} ready")  # step 7 of the docs
         return self
+
+    def ready(self) -> bool:
+        try:
+            self._get("/readyz")
+        except urllib.error.HTTPError:  # 503 until every check passes
+            return False
+        return True
 
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         proc, self.proc = self.proc, None
