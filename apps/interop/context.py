@@ -70,6 +70,22 @@ class Context:
 
             self.fw = GrpcFramework(options.endpoint, options.ca_file)
 
+    def check_reachable(self, timeout_s: float = 10.0) -> str:
+        """ "" when the IUT's entry point answers, else why not (before any purpose runs)."""
+        if self.corba:
+            try:
+                self.fw.initial()
+                return ""
+            except Exception as exc:  # an unreadable file, a dead endpoint, not an IpInitial
+                return f"cannot reach IpInitial at {self.options.endpoint}: {exc}"
+        import grpc
+
+        try:
+            grpc.channel_ready_future(self.fw.channel).result(timeout=timeout_s)
+        except grpc.FutureTimeoutError:
+            return f"cannot reach the gRPC endpoint {self.options.endpoint} in {timeout_s:.0f} s"
+        return ""
+
     @property
     def corba(self) -> bool:
         return self.transport == "corba"

@@ -111,6 +111,10 @@ def execute(settings: Settings) -> Run:
         ctx = Context(opts)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+    problem = ctx.check_reachable()
+    if problem:
+        ctx.close()
+        raise SettingsError(problem)
     progress = Progress(len(purposes), opts.transport)
     try:
         return run(ctx, purposes, progress.start, progress.done)

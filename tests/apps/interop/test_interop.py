@@ -19,7 +19,7 @@ import pytest
 
 from apps.interop.model import catalogue, select
 from tests.apps.interop.deployment import APP_ID, MICROPAY, Deployment, clean_env
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 RUN_TIMEOUT_S = 150
 CHROMIUM = Path("/usr/bin/chromium")
@@ -154,3 +154,22 @@ def test_list_shows_the_catalogue() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "SMS/SND/BV-01" in done.stdout and "FW/INI" not in done.stdout
+
+
+def test_an_unreachable_endpoint_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    (tmp_path / "k.pem").write_bytes(key)
+    (tmp_path / "s").write_text("a secret of sixteen bytes or more\n")
+    done = subprocess.run(
+        [MICROPAY, "interop", "--endpoint", f"corbaloc::127.0.0.1:{free_port()}/IpInitial",
+         "--app-id", "nobody", "--secret-file", str(tmp_path / "s"), "--private-key", str(tmp_path / "k.pem")],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("micropay: error: cannot reach IpInitial"), done.stderr
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
