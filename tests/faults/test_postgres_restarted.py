@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.pgserver import PostgresServer
+from scf.sms.sender import SUBMIT_LEASE_MS
 from tests.faults.harness import Rig
 from tests.faults.traffic import Traffic
 
@@ -24,6 +25,9 @@ LOAD_BEFORE_S = 2.0
 DOWN_S = 1.0
 RECOVERY_WAIT_S = 20
 LOAD_AFTER_S = 2.0
+# An SMS whose outcome write failed with the database is submitted again once the claim's lease
+# runs out: late by up to the lease, never lost.
+SMS_WAIT_S = SUBMIT_LEASE_MS / 1000 + 20
 
 
 def wait_for_more(traffic: Traffic, than: int, timeout_s: float) -> None:
@@ -51,7 +55,7 @@ def test_postgres_restarted_under_load(tmp_path: Path) -> None:
             wait_for_more(traffic, back, RECOVERY_WAIT_S)
             time.sleep(LOAD_AFTER_S)
             assert rig.alive(), "the gateway died with its database"
-            outcome = traffic.finish()
+            outcome = traffic.finish(sms_timeout_s=SMS_WAIT_S)
             assert outcome.book.failures, "the restart hit no call: the test proved nothing"
             assert set(outcome.book.failures) <= {
                 "SVC1000",
