@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +51,24 @@ OPERATIONS = {  # weight of each operation in the mix
 }
 
 
-def sample(pid: int) -> dict[str, float]:
+def sample(pid: int, health_port: int) -> dict[str, float]:
+    """The gateway's memory, descriptors and threads, and the framework's live objects (access
+    sessions and the CORBA objects they hold: these must come and go with the handshakes)."""
     status = Path(f"/proc/{pid}/status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    return {
+    found = {
         "rss_mb": int(fields["VmRSS"].split()[0]) / 1024,
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
         "threads": int(fields["Threads"]),
     }
+    try:
+        url = f"http://127.0.0.1:{health_port}/readyz"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            detail = json.load(response)["checks"]["framework"]["detail"]
+        found.update({k: int(v) for k, v in (item.split("=") for item in detail.split())})
+    except (OSError, KeyError, ValueError):
+        pass  # the figures above still count
+    return found
 
 
 # -- a client process ----------------------------------------------------------------------------
@@ -198,15 +209,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     flush=True,
                 )
                 while time.time() < end_at:
-                    s = {"t_s": round(time.monotonic() - started, 1), **sample(gw.pid)}
+                    s = {
+                        "t_s": round(time.monotonic() - started, 1),
+                        **sample(gw.pid, gw.health_port),
+                    }
                     samples.append(s)
                     print(
-                        f"  t={s['t_s']:>6.0f}s  rss {s['rss_mb']:7.1f} MB  fds {s['fds']:4d}  threads {s['threads']:4d}",
+                        f"  t={s['t_s']:>6.0f}s  rss {s['rss_mb']:7.1f} MB  fds {s['fds']:4d}  "
+                        f"threads {s['threads']:4d}  access sessions "
+                        f"{s.get('access_sessions', '?')}  framework objects {s.get('objects', '?')}",
                         flush=True,
                     )
                     time.sleep(min(args.sample_s, max(0.0, end_at - time.time())))
                 results = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
-                samples.append({"t_s": round(time.monotonic() - started, 1), **sample(gw.pid)})
+                samples.append(
+                    {"t_s": round(time.monotonic() - started, 1), **sample(gw.pid, gw.health_port)}
+                )
                 print("  traffic over; waiting for every SMS to be final", flush=True)
                 sms = drain_sms(url)
             with Ledger.open(url) as ledger:

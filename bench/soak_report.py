@@ -29,6 +29,13 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         "SMS at the end: " + ", ".join(f"{k} {n:,}" for k, n in sorted(r["sms"].items())),
         "",
+        "Framework at the end, every client's sessions ended: "
+        + ", ".join(
+            f"{k.replace('_', ' ')} {r['samples'][-1][k]}"
+            for k in ("handshakes", "access_sessions", "objects", "managers")
+            if k in r["samples"][-1]
+        ),
+        "",
         r["reconcile"]["summary"][0].upper() + r["reconcile"]["summary"][1:] + ".",
         "",
         "| gateway process, after warm-up | first window | last window | verdict |",
@@ -57,6 +64,10 @@ def chart(r: dict[str, Any], path: Path) -> None:
     rss_ax.set_ylim(bottom=0)
     fd_ax.plot(t, [s["fds"] for s in r["samples"]], color="tab:orange", label="open fds")
     fd_ax.plot(t, [s["threads"] for s in r["samples"]], color="tab:green", label="threads")
+    if all("objects" in s for s in r["samples"]):
+        fd_ax.plot(
+            t, [s["objects"] for s in r["samples"]], color="tab:red", label="framework objects"
+        )
     fd_ax.set_ylabel("count")
     fd_ax.set_ylim(bottom=0)
     fd_ax.set_xlabel("seconds")
