@@ -122,6 +122,17 @@ class World:
             self.orb.destroy()
 
 
+def shutdown_world() -> None:
+    """Stop the process's ORB, if one was made, before the interpreter exits: an IUT's call
+    still arriving at a callback servant (abortAuthentication after a refused handshake, say)
+    must not meet a half torn-down interpreter, which aborts the process."""
+    global _world
+    with _lock:
+        if _world is not None:
+            _world.shutdown()
+            _world = None
+
+
 def world(host: str = "127.0.0.1") -> World:
     """The process's ORB (created on first use)."""
     global _world

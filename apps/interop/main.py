@@ -123,7 +123,11 @@ def execute(settings: Settings) -> Run:
 
 
 def main(settings: Settings) -> int:
-    result = execute(settings)
+    try:
+        result = execute(settings)
+    finally:
+        if "apps.interop.corba_orb" in sys.modules:
+            sys.modules["apps.interop.corba_orb"].shutdown_world()
     if settings.junit:
         report_junit.write(result, settings.junit)
     if settings.html:
