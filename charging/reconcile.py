@@ -23,29 +23,22 @@ vouchers_credited           every redeemed voucher was credited once, for its am
 event_counter               the event sequence counter is not behind the events it numbered
 ==========================  =====================================================================
 
-A *note* is a state the rules allow but an operator may want to see: ``over_monthly_limit`` (an
-operator lowered a limit below what was already spent or reserved -- the ledger refuses new
-spending then but undoes nothing, see ``charging.admin.set_limits``). Notes do not make a report
-unclean.
+The checks themselves live in ``charging.invariants``. A *note* is a state the rules allow but
+an operator may want to see: ``over_monthly_limit`` (an operator lowered a limit below what was
+already spent or reserved -- the ledger refuses new spending then but undoes nothing, see
+``charging.admin.set_limits``). Notes do not make a report unclean.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from charging import clock
-from charging.entries import DEBITS
-from charging.model import EntryKind
+from charging import invariants
 from storage import Database, Dialect
-from storage.database import Transaction
 
 FINDINGS_MAX = 1000  # findings kept per report; the count goes on past it
-
-_DEBIT_KINDS = tuple(k.value for k in DEBITS)
 
 
 @dataclass(frozen=True)
@@ -78,6 +71,9 @@ class Report:
         if len(self.problems) < FINDINGS_MAX:
             self.problems.append(Finding(check, account, detail))
 
+    def note(self, check: str, account: str | None, detail: str) -> None:
+        self.notes.append(Finding(check, account, detail))
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["clean"] = self.clean
@@ -103,246 +99,5 @@ def reconcile_database(db: Database, tz: ZoneInfo) -> Report:
     with db.transaction(write=False) as tx:
         if tx.dialect is Dialect.POSTGRESQL:
             tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one snapshot
-        accounts = _accounts(tx)
-        report.accounts = len(accounts)
-        _check_accounts(tx, accounts, report)
-        _check_entries(tx, accounts, report)
-        _check_reservations(tx, accounts, report)
-        _check_month_spend(tx, accounts, tz, report)
-        _check_requests(tx, report)
-        _check_vouchers(tx, report)
-        _check_events(tx, report)
+        invariants.check_all(tx, tz, report)
     return report
-
-
-@dataclass(frozen=True)
-class _Account:
-    number: str
-    kind: str
-    currency: str
-    ledger_balance_minor: int
-    reserved_minor: int
-    month_key: str
-    month_spent_minor: int
-    monthly_limit_minor: int | None
-
-
-def _accounts(tx: Transaction) -> dict[str, _Account]:
-    rows = tx.all(
-        "SELECT number, kind, currency, ledger_balance_minor, reserved_minor, month_key, "
-        "month_spent_minor, monthly_limit_minor FROM ledger_accounts"
-    )
-    return {
-        r[0]: _Account(
-            r[0],
-            r[1],
-            r[2],
-            int(r[3]),
-            int(r[4]),
-            r[5],
-            int(r[6]),
-            None if r[7] is None else int(r[7]),
-        )
-        for r in rows
-    }
-
-
-def _check_accounts(tx: Transaction, accounts: dict[str, _Account], report: Report) -> None:
-    sums = {
-        r[0]: (int(r[1]), int(r[2]))
-        for r in tx.all(
-            "SELECT account_number, COALESCE(SUM(amount_minor), 0), COUNT(*) FROM ledger_entries "
-            "GROUP BY account_number"
-        )
-    }
-    totals: dict[str, int] = defaultdict(int)
-    for number, a in accounts.items():
-        total, count = sums.get(number, (0, 0))
-        report.entries += count
-        totals[a.currency] += a.ledger_balance_minor
-        if total != a.ledger_balance_minor:
-            report.problem(
-                "balance_is_history",
-                number,
-                f"ledger balance {a.ledger_balance_minor} but its entries sum to {total}",
-            )
-        if a.kind == "prepaid" and a.ledger_balance_minor - a.reserved_minor < 0:
-            report.problem(
-                "prepaid_not_overdrawn",
-                number,
-                f"balance {a.ledger_balance_minor} less reserved {a.reserved_minor} is negative",
-            )
-        if a.monthly_limit_minor is not None and (
-            a.month_spent_minor + a.reserved_minor > a.monthly_limit_minor
-        ):
-            report.notes.append(
-                Finding(
-                    "over_monthly_limit",
-                    number,
-                    f"spent {a.month_spent_minor} + reserved {a.reserved_minor} in {a.month_key} "
-                    f"above the limit {a.monthly_limit_minor} (lowered after spending?)",
-                )
-            )
-    for number in sums.keys() - accounts.keys():
-        report.problem("balance_is_history", number, "entries of an account that does not exist")
-    report.balance_by_currency_minor = dict(sorted(totals.items()))
-
-
-def _check_entries(tx: Transaction, accounts: dict[str, _Account], report: Report) -> None:
-    broken = tx.all(
-        "SELECT account_number, id, amount_minor, after_minor, before_minor FROM ("
-        " SELECT account_number, id, amount_minor, ledger_balance_after_minor AS after_minor,"
-        " COALESCE(LAG(ledger_balance_after_minor) OVER"
-        " (PARTITION BY account_number ORDER BY id), 0) AS before_minor FROM ledger_entries"
-        ") AS chain WHERE before_minor + amount_minor <> after_minor ORDER BY id"
-    )
-    for number, entry_id, amount, after, before in broken:
-        report.problem(
-            "running_balance",
-            number,
-            f"entry {entry_id}: {before} + {amount} recorded as {after}",
-        )
-    debits = ", ".join("?" for _ in _DEBIT_KINDS)
-    for number, entry_id, kind, amount in tx.all(
-        "SELECT account_number, id, kind, amount_minor FROM ledger_entries WHERE "
-        f"(kind IN ({debits}) AND amount_minor >= 0) OR "
-        f"(kind NOT IN ({debits}) AND amount_minor <= 0) ORDER BY id",
-        (*_DEBIT_KINDS, *_DEBIT_KINDS),
-    ):
-        report.problem("entry_sign", number, f"entry {entry_id}: {kind} of {amount}")
-    for number, entry_id, currency in tx.all(
-        "SELECT e.account_number, e.id, e.currency FROM ledger_entries e "
-        "JOIN ledger_accounts a ON a.number = e.account_number WHERE e.currency <> a.currency"
-    ):
-        wanted = accounts[number].currency if number in accounts else "?"
-        report.problem("entry_currency", number, f"entry {entry_id} in {currency}, not {wanted}")
-
-
-def _check_reservations(tx: Transaction, accounts: dict[str, _Account], report: Report) -> None:
-    held: dict[str, int] = defaultdict(int)
-    for number, reserved, count in tx.all(
-        "SELECT account_number, SUM(reserved_minor), COUNT(*) FROM ledger_reservations "
-        "WHERE state = 'open' GROUP BY account_number"
-    ):
-        held[number] = int(reserved)
-        report.open_reservations += int(count)
-    for number, a in accounts.items():
-        if a.reserved_minor != held.get(number, 0):
-            report.problem(
-                "reserved_is_reservations",
-                number,
-                f"account holds {a.reserved_minor}, open reservations {held.get(number, 0)}",
-            )
-    charged = {
-        r[0]: -int(r[1])
-        for r in tx.all(
-            "SELECT reservation_id, SUM(amount_minor) FROM ledger_entries "
-            "WHERE kind = ? AND reservation_id IS NOT NULL GROUP BY reservation_id",
-            (EntryKind.RESERVATION_CHARGE.value,),
-        )
-    }
-    for rid, number, state, reserved, charged_minor in tx.all(
-        "SELECT id, account_number, state, reserved_minor, charged_minor FROM ledger_reservations"
-    ):
-        if int(charged_minor) != charged.get(rid, 0):
-            report.problem(
-                "reservation_charged",
-                number,
-                f"reservation {rid[:8]}…: charged {charged_minor}, entries {charged.get(rid, 0)}",
-            )
-        if state != "open" and int(reserved) != 0:
-            report.problem(
-                "reservation_closed_empty",
-                number,
-                f"{state} reservation {rid[:8]}… holds {reserved}",
-            )
-
-
-def _month_bounds(month: str, tz: ZoneInfo) -> tuple[str, str]:
-    """The UTC text range [start, end) of calendar month ``YYYY-MM`` in ``tz``."""
-    year, mon = (int(p) for p in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=tz)
-    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
-    return clock.to_text(start), clock.to_text(end)
-
-
-def _check_month_spend(
-    tx: Transaction, accounts: dict[str, _Account], tz: ZoneInfo, report: Report
-) -> None:
-    """Replay each account's stored month as ``charging.entries.moved`` does: debits add to the
-    spend, refunds take from it but never below zero, everything else leaves it."""
-    by_month: dict[str, list[str]] = defaultdict(list)
-    for number, a in accounts.items():
-        by_month[a.month_key].append(number)
-    for month, numbers in by_month.items():
-        start, end = _month_bounds(month, tz)
-        spent: dict[str, int] = defaultdict(int)
-        for number, kind, amount in tx.all(
-            "SELECT account_number, kind, amount_minor FROM ledger_entries "
-            "WHERE created_at >= ? AND created_at < ? AND kind IN (?, ?, ?) ORDER BY id",
-            (start, end, *_DEBIT_KINDS, EntryKind.REFUND.value),
-        ):
-            if kind == EntryKind.REFUND.value:
-                spent[number] = max(0, spent[number] - int(amount))
-            else:
-                spent[number] += -int(amount)
-        for number in numbers:
-            stored = accounts[number].month_spent_minor
-            if stored != spent.get(number, 0):
-                report.problem(
-                    "month_spend_is_history",
-                    number,
-                    f"{month}: spend {stored}, its entries replay to {spent.get(number, 0)}",
-                )
-
-
-def _check_requests(tx: Transaction, report: Report) -> None:
-    report.requests = int(tx.one("SELECT COUNT(*) FROM ledger_requests")[0])  # type: ignore[index]
-    for app_id, reference_code, number, count in tx.all(
-        "SELECT app_id, reference_code, account_number, COUNT(*) FROM ledger_entries "
-        "WHERE reference_code IS NOT NULL GROUP BY app_id, reference_code, account_number "
-        "HAVING COUNT(*) > 1"
-    ):
-        report.problem(
-            "one_entry_per_request",
-            number,
-            f"{app_id}/{reference_code} moved the account {count} times",
-        )
-    for app_id, reference_code, number in tx.all(
-        "SELECT e.app_id, e.reference_code, e.account_number FROM ledger_entries e "
-        "LEFT JOIN ledger_requests r ON r.app_id = e.app_id AND r.reference_code = e.reference_code "
-        "WHERE e.reference_code IS NOT NULL AND r.app_id IS NULL"
-    ):
-        report.problem("request_recorded", number, f"{app_id}/{reference_code} has no record")
-
-
-def _check_vouchers(tx: Transaction, report: Report) -> None:
-    redeemed = tx.one(
-        "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM ledger_vouchers "
-        "WHERE state = 'redeemed'"
-    )
-    credited = tx.one(
-        "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE kind = ?",
-        (EntryKind.VOUCHER.value,),
-    )
-    assert redeemed is not None and credited is not None
-    if (int(redeemed[0]), int(redeemed[1])) != (int(credited[0]), int(credited[1])):
-        report.problem(
-            "vouchers_credited",
-            None,
-            f"{redeemed[0]} vouchers redeemed for {redeemed[1]}, "
-            f"{credited[0]} voucher credits for {credited[1]}",
-        )
-
-
-def _check_events(tx: Transaction, report: Report) -> None:
-    row = tx.one("SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM ledger_events")
-    counter = tx.one("SELECT value FROM ledger_counters WHERE name = 'event_seq'")
-    assert row is not None
-    report.events = int(row[0])
-    if counter is None or int(counter[0]) < int(row[1]):
-        report.problem(
-            "event_counter",
-            None,
-            f"counter {None if counter is None else counter[0]} behind event {row[1]}",
-        )
