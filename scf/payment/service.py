@@ -13,7 +13,7 @@ account's; volumes are priced by the operator's tariffs (:mod:`scf.payment.tarif
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from charging.errors import InvalidAmount, InvalidInput, TooManyAddresses
@@ -211,18 +211,10 @@ class PaymentService:
         reference_code: str,
         parameters: Parameters,
     ) -> TransactionResult:
-        number, currency = self._target(end_user_identifier)
-        price = self._price(currency, volume, parameters)
-        return self.ledger.charge(
-            app_id,
-            reference_code,
-            number,
-            price.amount_minor,
-            price.currency,
-            billing_text,
-            price.tariff,
-            request_content=_volume_content(volume, billing_text, price.tariff),
-        )
+        return self._move_volume(
+            self.ledger.charge, app_id, end_user_identifier, volume, billing_text,
+            reference_code, parameters,
+        )  # fmt: skip
 
     def refund_volume(
         self,
@@ -233,9 +225,26 @@ class PaymentService:
         reference_code: str,
         parameters: Parameters,
     ) -> TransactionResult:
+        return self._move_volume(
+            self.ledger.refund, app_id, end_user_identifier, volume, billing_text,
+            reference_code, parameters,
+        )  # fmt: skip
+
+    def _move_volume(
+        self,
+        move: Callable[..., TransactionResult],
+        app_id: str,
+        end_user_identifier: str,
+        volume: int,
+        billing_text: str,
+        reference_code: str,
+        parameters: Parameters,
+    ) -> TransactionResult:
+        """Price ``volume`` by the tariff, then charge or refund it; the idempotency hash covers
+        the volume and tariff, so a retry after a tariff change returns the first outcome."""
         number, currency = self._target(end_user_identifier)
         price = self._price(currency, volume, parameters)
-        return self.ledger.refund(
+        return move(
             app_id,
             reference_code,
             number,
