@@ -124,4 +124,5 @@ def test_the_sweeper_thread_releases_expired_reservations(ledger_url):
         while ledger.status("1001").reserved_minor and time.monotonic() < deadline:
             time.sleep(0.1)
         assert ledger.status("1001").reserved_minor == 0
+        sweeper.stop()  # the count is kept after the sweep's commit: join before reading it
         assert sweeper.swept == 1
