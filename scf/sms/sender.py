@@ -46,7 +46,7 @@ from scf.sms.encoding import EncodedPart, decode_text
 from scf.sms.pdus import submit_sm, user_data
 from scf.sms.receipts import parse_receipt
 from scf.sms.smpp_client import BindRefused, Response, SmppSession
-from storage import Database
+from storage import Database, StorageUnavailable, TransactionConflict
 from storage.cluster import exclusive
 
 logger = logging.getLogger("micropay.sms.sender")
@@ -297,7 +297,14 @@ class SmppSender:
                 await self._wait(self._slot_ev, session.closed, timeout_ms=POLL_INTERVAL_MS)
                 continue
             self._wake_ev.clear()
-            parts = await self._db(outbox.claim_due, self.owner, free, self.lease_ms)
+            try:
+                parts = await self._db(outbox.claim_due, self.owner, free, self.lease_ms)
+            except (StorageUnavailable, TransactionConflict) as exc:
+                # The database is out of reach: keep the session and ask again, never let the
+                # sender thread die (it would stop every SMS of this gateway for good).
+                logger.warning("cannot claim SMS parts (%s); retry in %d ms", exc, POLL_INTERVAL_MS)
+                await self._wait(session.closed, timeout_ms=POLL_INTERVAL_MS)
+                continue
             if not parts:
                 await self._wait(self._wake_ev, session.closed, timeout_ms=POLL_INTERVAL_MS)
                 continue
