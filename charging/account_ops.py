@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from charging import accounts, admin, clock, entries, events, pins, validate
+from charging import accounts, admin, clock, entries, events, grants, movements, pins, validate
+from charging.batch import BatchState, Command
 from charging.clock import Moment
 from charging.engine import LedgerEngine
 from charging.errors import InvalidInput, PinLocked, UnregisteredAccount, WrongPin
@@ -51,7 +52,12 @@ class AccountOperations(LedgerEngine):
             pin is not None,
         )
         pin_hash = None if pin is None else pins.hash_pin(validate.pin(pin))
-        return self._write(lambda tx, m: admin.create(tx, m, account, pin_hash))
+        command = Command(
+            admin.create, "create_account", args=(account, pin_hash),
+            accounts=(account.number, movements.funding(account.currency)),
+            transfers=1, isolated=True,
+        )  # fmt: skip
+        return self._submit(command)
 
     def get_account(self, number: str) -> Account:
         number = validate.account_number(number)
@@ -74,6 +80,57 @@ class AccountOperations(LedgerEngine):
         month = self._moment().month
         return self._read(lambda tx: accounts.list_all(tx, month))
 
+    # -- grants: what an application may do beyond payments (charging.grants) -------------------
+    def grant(
+        self,
+        app_id: str,
+        operation: str,
+        currency: str | None = None,
+        *,
+        cap_minor: int | None = None,
+        daily_cap_minor: int | None = None,
+    ) -> grants.Grant:
+        """Let ``app_id`` ``recharge`` (in ``currency``, within the caps) or redeem vouchers
+        (``voucher``); granting again changes the caps and keeps today's use."""
+        app = validate.app_id(app_id)
+        if operation not in grants.OPERATIONS:
+            raise InvalidInput(field="operation", reason=" or ".join(grants.OPERATIONS))
+        if operation == "recharge":
+            cur = validate.currency(currency)
+            cap = validate.limit_minor(cap_minor, "cap")
+            daily = validate.limit_minor(daily_cap_minor, "daily_cap")
+            if cap == 0 or daily == 0:
+                raise InvalidInput(field="cap", reason="a cap is greater than zero (or none)")
+        elif currency is not None or cap_minor is not None or daily_cap_minor is not None:
+            raise InvalidInput(field="operation", reason="vouchers take no currency or caps")
+        else:
+            cur, cap, daily = grants.ANY_CURRENCY, None, None
+
+        def put(state: BatchState, _c: Command) -> grants.Grant:
+            grants.put(state.tx, app, operation, cur, cap, daily, state.at_text)
+            return next(
+                g
+                for g in grants.list_all(state.tx, app)
+                if (g.operation, g.currency) == (operation, cur)
+            )
+
+        return self._submit(Command(put, "grant", isolated=True))
+
+    def revoke(self, app_id: str, operation: str, currency: str | None = None) -> int:
+        """Take a grant back (in ``currency``, or in every currency); returns how many."""
+        app = validate.app_id(app_id)
+        cur = None if currency is None else validate.currency(currency)
+        if operation not in grants.OPERATIONS:
+            raise InvalidInput(field="operation", reason=" or ".join(grants.OPERATIONS))
+        command = Command(
+            lambda state, _c: grants.remove(state.tx, app, operation, cur), "revoke", isolated=True
+        )
+        return self._submit(command)
+
+    def list_grants(self, app_id: str | None = None) -> list[grants.Grant]:
+        app = None if app_id is None else validate.app_id(app_id)
+        return self._read(lambda tx: grants.list_all(tx, app))
+
     def set_status(self, number: str, status: Status | str) -> Account:
         """Suspend, resume or close (closing is final and releases open reservations)."""
         number = validate.account_number(number)
@@ -81,7 +138,7 @@ class AccountOperations(LedgerEngine):
             status = Status(status)
         except ValueError:
             raise InvalidInput(field="status", reason="active, suspended or closed") from None
-        return self._write(lambda tx, m: admin.set_status(tx, m, number, status))
+        return self._admin(admin.set_status, number, status)
 
     def set_limits(
         self,
@@ -108,13 +165,18 @@ class AccountOperations(LedgerEngine):
         if valid_until is not UNSET:
             today = self._moment().today
             changes["valid_until"] = validate.future_date(valid_until, "valid_until", today)
-        return self._write(lambda tx, m: admin.set_limits(tx, m, number, changes))
+        return self._admin(admin.set_limits, number, changes)
 
     def set_pin(self, number: str, pin: str | None) -> None:
         """Set or change the PIN (``None`` removes it); clears a lockout."""
         number = validate.account_number(number)
         pin_hash = None if pin is None else pins.hash_pin(validate.pin(pin))
-        self._write(lambda tx, m: admin.set_pin(tx, m, number, pin_hash))
+        self._admin(admin.set_pin, number, pin_hash)
+
+    def _admin(self, run: Any, number: str, args: Any) -> Any:
+        command = Command(run, run.__name__, account=number, args=args, accounts=(number,),
+                          isolated=True)  # fmt: skip
+        return self._submit(command)
 
     def verify_pin(self, account: str, pin: str) -> None:
         """Return if ``pin`` is the account's PIN; else raise WrongPin -- or PinLocked once
@@ -130,19 +192,18 @@ class AccountOperations(LedgerEngine):
             raise PinLocked(account=number, locked_until=clock.to_text(state.locked_until))
         matched = pins.matches(state.pin_hash, pin)  # slow on purpose: not on the writer thread
 
-        def record(tx: Any, m: Moment) -> tuple[pins.Verdict, list]:
-            verdict = pins.record_attempt(
-                tx,
-                m,
+        def record(batch: BatchState, _command: Command) -> pins.Verdict:
+            return pins.record_attempt(
+                batch.tx,
+                batch.moment,
                 number,
                 state.pin_hash,
                 matched,
                 max_failures=self.pin_max_failures,
                 lockout_s=self.pin_lockout_s,
             )
-            return verdict, []
 
-        verdict = self._write(record)
+        verdict = self._submit(Command(record, "pin_attempt", isolated=True))
         if verdict is pins.Verdict.LOCKED:
             raise PinLocked(account=number)
         if verdict is pins.Verdict.WRONG:

@@ -1,13 +1,12 @@
-"""Reading and writing account rows.
+"""Reading subscribers' account rows, opening one, and their PINs.
 
 An account row keeps the month-to-date spend together with the month it belongs to
 (``month_key``); a row whose month is not the current one is read as having spent nothing yet, and
 the next write stores the new month. No job has to run at midnight on the first of the month.
 
-Writers read the row with ``lock=True``: on PostgreSQL that is ``SELECT ... FOR UPDATE``, so a
-second gateway process charging the same account waits for this transaction to end and then sees
-its result; on SQLite the writing transaction already holds the database's write lock
-(``BEGIN IMMEDIATE``).
+Writers do not come here for money: the batch reads and locks the rows it touches and writes them
+back set-based (``charging.batch``, ``charging.bulk``). The rows of the operator's system
+accounts (``charging.movements``) share the table; these reads never return them.
 """
 
 from __future__ import annotations
@@ -25,6 +24,9 @@ _COLUMNS = (
     "month_spent_minor, monthly_limit_minor, transaction_limit_minor, low_balance_minor, "
     "valid_until, status, pin_hash IS NOT NULL, created_at"
 )
+
+
+_SUBSCRIBERS = "kind IN ('prepaid', 'postpaid')"
 
 
 def _account(row: tuple, month: str) -> Account:
@@ -48,18 +50,17 @@ def _account(row: tuple, month: str) -> Account:
     )
 
 
-def load(tx: Transaction, number: str, month: str, *, lock: bool = False) -> Account | None:
-    sql = f"SELECT {_COLUMNS} FROM ledger_accounts WHERE number = ?"
-    if lock and tx.dialect is Dialect.POSTGRESQL:
-        sql += " FOR UPDATE"
-    row = tx.one(sql, (number,))
+def load(tx: Transaction, number: str, month: str) -> Account | None:
+    row = tx.one(
+        f"SELECT {_COLUMNS} FROM ledger_accounts WHERE number = ? AND {_SUBSCRIBERS}", (number,)
+    )
     return None if row is None else _account(row, month)
 
 
 def by_msisdn(tx: Transaction, msisdn: str, month: str) -> Account | None:
     """The open account of an MSISDN, else its most recently closed one."""
     row = tx.one(
-        f"SELECT {_COLUMNS} FROM ledger_accounts WHERE msisdn = ? "
+        f"SELECT {_COLUMNS} FROM ledger_accounts WHERE msisdn = ? AND {_SUBSCRIBERS} "
         "ORDER BY status = 'closed', created_at DESC LIMIT 1",
         (msisdn,),
     )
@@ -67,23 +68,23 @@ def by_msisdn(tx: Transaction, msisdn: str, month: str) -> Account | None:
 
 
 def list_all(tx: Transaction, month: str) -> list[Account]:
-    rows = tx.all(f"SELECT {_COLUMNS} FROM ledger_accounts ORDER BY number")
+    rows = tx.all(f"SELECT {_COLUMNS} FROM ledger_accounts WHERE {_SUBSCRIBERS} ORDER BY number")
     return [_account(r, month) for r in rows]
 
 
 def insert(tx: Transaction, account: Account, pin_hash: str | None, month: str) -> None:
+    """The row of a new account, empty: its opening balance is paid in by a transfer."""
     now = clock.to_text(account.created_at)
     tx.execute(
         "INSERT INTO ledger_accounts (number, msisdn, kind, currency, ledger_balance_minor, "
         "reserved_minor, month_key, month_spent_minor, monthly_limit_minor, "
         "transaction_limit_minor, low_balance_minor, valid_until, status, pin_hash, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "updated_at) VALUES (?, ?, ?, ?, 0, 0, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             account.number,
             account.msisdn,
             account.kind.value,
             account.currency,
-            account.ledger_balance_minor,
             month,
             account.monthly_limit_minor,
             account.transaction_limit_minor,
@@ -94,47 +95,6 @@ def insert(tx: Transaction, account: Account, pin_hash: str | None, month: str) 
             now,
             now,
         ),
-    )
-
-
-def save_money(tx: Transaction, account: Account, month: str, now: datetime) -> None:
-    """Store the money figures of ``account`` (balance, reserved, month-to-date spend)."""
-    tx.execute(
-        "UPDATE ledger_accounts SET ledger_balance_minor = ?, reserved_minor = ?, month_key = ?, "
-        "month_spent_minor = ?, updated_at = ? WHERE number = ?",
-        (
-            account.ledger_balance_minor,
-            account.reserved_minor,
-            month,
-            account.month_spent_minor,
-            clock.to_text(now),
-            account.number,
-        ),
-    )
-
-
-def save_settings(tx: Transaction, account: Account, now: datetime) -> None:
-    """Store what an operator may change: status, limits, threshold, validity."""
-    tx.execute(
-        "UPDATE ledger_accounts SET status = ?, monthly_limit_minor = ?, "
-        "transaction_limit_minor = ?, low_balance_minor = ?, valid_until = ?, updated_at = ? "
-        "WHERE number = ?",
-        (
-            account.status.value,
-            account.monthly_limit_minor,
-            account.transaction_limit_minor,
-            account.low_balance_minor,
-            None if account.valid_until is None else account.valid_until.isoformat(),
-            clock.to_text(now),
-            account.number,
-        ),
-    )
-
-
-def save_validity(tx: Transaction, number: str, valid_until: date | None) -> None:
-    tx.execute(
-        "UPDATE ledger_accounts SET valid_until = ? WHERE number = ?",
-        (None if valid_until is None else valid_until.isoformat(), number),
     )
 
 

@@ -1,21 +1,21 @@
 """Account administration: opening accounts, suspending, resuming and closing them, and changing
-their limits -- what the operator's command line does. Units of work for the ledger's writer.
+their limits -- what the operator's command line does. Isolated commands of the batch
+(``charging.batch``): the account's figures change in its book, other rows directly.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from charging import accounts, entries, events, reservations
+from charging import accounts, movements, reservations
+from charging.batch import BatchState, Book, Command
 from charging.clock import Moment
 from charging.errors import AccountClosed, InvalidInput, UnregisteredAccount
-from charging.events import PendingEvent
-from charging.model import Account, Kind, Status
+from charging.model import Account, EntryKind, Kind, Status
+from charging.movements import SUBSCRIBER_KINDS
 from charging.schema import MSISDN_KEY
 from storage import UniqueViolation
-from storage.database import Transaction
 
 # The moves set_status allows: from -> to. A closed account stays closed (its number and history
 # remain, so that disputes can still be answered).
@@ -26,70 +26,77 @@ STATUS_MOVES: dict[Status, frozenset[Status]] = {
 }
 
 
-def create(
-    tx: Transaction, moment: Moment, account: Account, pin_hash: str | None
-) -> tuple[Account, list[PendingEvent]]:
+def create(state: BatchState, c: Command) -> Account:
+    """Open the account ``c.args`` = (Account, pin_hash): its row, then its opening balance
+    paid in from funding."""
+    account, pin_hash = c.args
     try:
-        accounts.insert(tx, account, pin_hash, moment.month)
+        accounts.insert(state.tx, account, pin_hash, state.month)
     except UniqueViolation as exc:
         if exc.constraint == MSISDN_KEY:
             raise InvalidInput(
                 msisdn=account.msisdn, reason="the MSISDN has an open account"
             ) from exc
         raise InvalidInput(account=account.number, reason="account already registered") from exc
-    entries.open_account(tx, account)
-    return account, []
-
-
-def _locked(tx: Transaction, moment: Moment, number: str) -> Account:
-    account = accounts.load(tx, number, moment.month, lock=True)
-    if account is None:
-        raise UnregisteredAccount(account=number)
+    book = state.book(account.number, fresh=True)
+    assert book is not None
+    if account.ledger_balance_minor:
+        funding = state.system(movements.funding(account.currency), account.currency)
+        c.app_id, c.description = "", "opening balance"
+        state.transfer(EntryKind.OPENING.value, funding, book, account.ledger_balance_minor, c)
     return account
 
 
-def set_status(
-    tx: Transaction, moment: Moment, number: str, status: Status
-) -> tuple[Account, list[PendingEvent]]:
-    """Suspend (e.g. a lost phone), resume or close an account. Closing releases its open
-    reservations. Leaving ``active`` raises P_AM_ACCOUNT_DISABLED."""
-    before = _locked(tx, moment, number)
-    if status not in STATUS_MOVES[before.status]:
-        raise AccountClosed(account=number)
-    pending: list[PendingEvent] = []
-    if status is Status.CLOSED and before.status is not Status.CLOSED:
-        pending += reservations.release_all(tx, moment, number)
-        before = _locked(tx, moment, number)
-    after = replace(before, status=status)
-    accounts.save_settings(tx, after, moment.at)
-    return after, pending + events.for_change(before, after, moment.at)
+def _locked(state: BatchState, number: str) -> Book:
+    book = state.book(number)
+    if book is None or book.kind not in SUBSCRIBER_KINDS:
+        raise UnregisteredAccount(account=number)
+    return book
 
 
-def set_limits(
-    tx: Transaction, moment: Moment, number: str, changes: dict[str, Any]
-) -> tuple[Account, list[PendingEvent]]:
-    """Change limits, threshold or validity (``changes`` holds only what changes, validated).
+def set_status(state: BatchState, c: Command) -> Account:
+    """Suspend (e.g. a lost phone), resume or close an account (``c.args``: the status).
+    Closing releases its open reservations. Leaving ``active`` raises P_AM_ACCOUNT_DISABLED."""
+    status: Status = c.args
+    book = _locked(state, c.account)
+    if status not in STATUS_MOVES[book.status]:
+        raise AccountClosed(account=c.account)
+    if status is Status.CLOSED and book.status is not Status.CLOSED:
+        reservations.release_all(state, c.account)
+    before, previous = book.balance_minor, book.status
+    book.status = status
+    book.dirty = True
+    state.changed(book, before, previous)
+    return state.account_of(book)
+
+
+def set_limits(state: BatchState, c: Command) -> Account:
+    """Change limits, threshold or validity (``c.args`` holds only what changes, validated).
 
     Lowering a limit below what is already spent or reserved refuses new spending but undoes
     nothing. A postpaid account keeps a monthly limit: its balance is the headroom under it.
     """
-    before = _locked(tx, moment, number)
-    if before.status is Status.CLOSED:
-        raise AccountClosed(account=number)
-    after = replace(before, **changes)
-    if after.kind is Kind.POSTPAID and after.monthly_limit_minor is None:
+    changes: dict[str, Any] = c.args
+    book = _locked(state, c.account)
+    if book.status is Status.CLOSED:
+        raise AccountClosed(account=c.account)
+    monthly = changes.get("monthly_limit_minor", book.monthly_limit_minor)
+    if book.kind is Kind.POSTPAID and monthly is None:
         raise InvalidInput(field="monthly_limit", reason="a postpaid account needs one")
-    accounts.save_settings(tx, after, moment.at)
-    return after, events.for_change(before, after, moment.at)
+    before, status = book.balance_minor, book.status
+    for name, value in changes.items():
+        setattr(book, name, value)
+    book.dirty = True
+    state.changed(book, before, status)
+    return state.account_of(book)
 
 
-def set_pin(
-    tx: Transaction, moment: Moment, number: str, pin_hash: str | None
-) -> tuple[None, list[PendingEvent]]:
-    """Set, change or (with None) remove the PIN; clears any lockout."""
-    _locked(tx, moment, number)
-    accounts.save_pin(tx, number, accounts.PinState(pin_hash, 0, None))
-    return None, []
+def set_pin(state: BatchState, c: Command) -> None:
+    """Set, change or (with None) remove the PIN (``c.args``: its hash); clears any lockout."""
+    pin_hash: str | None = c.args
+    book = _locked(state, c.account)
+    accounts.save_pin(state.tx, c.account, accounts.PinState(pin_hash, 0, None))
+    book.has_pin = pin_hash is not None
 
 
 def new_account(

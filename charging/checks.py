@@ -15,23 +15,34 @@ the application's own, and releasing twice returns the first outcome.
 | # | check                         | operations                                  | error                       |
 |---|-------------------------------|---------------------------------------------|-----------------------------|
 | 0 | referenceCode unused or same  | all with a referenceCode                    | ReferenceCodeReused         |
-| 1 | account registered            | all                                         | UnregisteredAccount         |
-| 2 | currency is the account's     | all                                         | CurrencyMismatch            |
-| 3 | account not closed            | all                                         | AccountClosed               |
-| 4 | account not suspended         | debits (charge, reserve*, charge_reservation)| AccountSuspended           |
-| 5 | account not expired           | debits                                      | AccountExpired              |
-| 6 | account is prepaid            | recharge, redeem_voucher                    | InvalidInput                |
-| 7 | voucher usable, PIN right     | redeem_voucher                              | VoucherInvalid              |
-| 8 | reservation open and ours     | reserve_additional, charge_reservation      | UnknownReservation          |
-| 9 | within what is reserved       | charge_reservation                          | ReservationExceeded         |
-| 10| within per-transaction limit  | charge, reserve, reserve_additional         | TransactionLimitExceeded    |
-| 11| within monthly limit          | charge, reserve, reserve_additional         | MonthlyLimitExceeded        |
-| 12| prepaid balance covers it     | charge, reserve, reserve_additional         | InsufficientBalance         |
-| 13| refund within net charges     | refund                                      | RefundExceedsCharges        |
+| 1 | application entitled          | recharge (not the operator's), redeem_voucher| NotEntitled                |
+| 2 | account registered            | all                                         | UnregisteredAccount         |
+| 3 | currency is the account's     | all                                         | CurrencyMismatch            |
+| 4 | account not closed            | all                                         | AccountClosed               |
+| 5 | account not suspended         | debits (charge, reserve*, charge_reservation)| AccountSuspended           |
+| 6 | account not expired           | debits                                      | AccountExpired              |
+| 7 | account is prepaid            | recharge, redeem_voucher                    | InvalidInput                |
+| 8 | voucher usable, PIN right     | redeem_voucher                              | VoucherInvalid              |
+| 9 | reservation open and ours     | reserve_additional, charge_reservation      | UnknownReservation          |
+| 10| within what is reserved       | charge_reservation                          | ReservationExceeded         |
+| 11| within per-transaction limit  | charge, reserve, reserve_additional         | TransactionLimitExceeded    |
+| 12| within monthly limit          | charge, reserve, reserve_additional         | MonthlyLimitExceeded        |
+| 13| prepaid balance covers it     | charge, reserve, reserve_additional         | InsufficientBalance         |
+| 14| refund within net charges     | refund                                      | RefundExceedsCharges        |
+| 15| within the per-recharge cap   | recharge                                    | RechargeCapExceeded         |
+| 16| within the daily recharge cap | recharge                                    | RechargeCapExceeded         |
+| 17| the float covers the recharge | recharge (not the operator's)               | FloatInsufficient           |
+| 18| the credited balance fits     | refund, recharge, redeem_voucher, fund_float| InvalidAmount               |
 
-Row 11 counts month-to-date spend plus everything reserved; row 12 the balance less everything
+Row 12 counts month-to-date spend plus everything reserved; row 13 the balance less everything
 reserved -- reserved funds count against both at once. A charge against a reservation draws on
-funds already counted, so rows 10-12 do not apply to it; row 9 bounds it instead.
+funds already counted, so rows 11-13 do not apply to it; row 10 bounds it instead.
+
+Rows 1 and 15-17 are the application's side of a credit (``charging.grants``): an application
+recharges only when the operator granted it ``recharge`` in that currency, within the grant's
+caps, and from its own float, which it cannot overdraw; it redeems vouchers only when granted
+``voucher``. The operator's own top-ups (application ``operator``) come from funding and need no
+grant. Row 18 keeps every balance within what the ledger can store (``MAX_BALANCE_MINOR``).
 """
 
 from __future__ import annotations
@@ -47,9 +58,13 @@ from charging.errors import (
     AccountSuspended,
     CurrencyMismatch,
     DomainError,
+    FloatInsufficient,
     InsufficientBalance,
+    InvalidAmount,
     InvalidInput,
     MonthlyLimitExceeded,
+    NotEntitled,
+    RechargeCapExceeded,
     ReferenceCodeReused,
     RefundExceedsCharges,
     ReservationExceeded,
@@ -60,6 +75,8 @@ from charging.errors import (
 )
 from charging.model import Account, Kind, Status
 
+MAX_BALANCE_MINOR = 10**18  # below 2^63, so every balance and sum fits a signed 64-bit column
+
 
 class Operation(enum.StrEnum):
     CHARGE = "charge"
@@ -69,6 +86,7 @@ class Operation(enum.StrEnum):
     CHARGE_RESERVATION = "charge_reservation"
     RECHARGE = "recharge"
     REDEEM_VOUCHER = "redeem_voucher"
+    FUND_FLOAT = "fund_float"
 
 
 ALL = frozenset(Operation)
@@ -83,6 +101,18 @@ DEBITS = frozenset(
 NEW_SPENDING = frozenset({Operation.CHARGE, Operation.RESERVE, Operation.RESERVE_ADDITIONAL})
 CREDITS_TO_PREPAID = frozenset({Operation.RECHARGE, Operation.REDEEM_VOUCHER})
 ON_RESERVATION = frozenset({Operation.RESERVE_ADDITIONAL, Operation.CHARGE_RESERVATION})
+CREDITS = frozenset(
+    {Operation.REFUND, Operation.RECHARGE, Operation.REDEEM_VOUCHER, Operation.FUND_FLOAT}
+)
+
+
+@dataclass(frozen=True)
+class GrantState:
+    """What the checks need to know of an application's grant of one operation."""
+
+    cap_minor: int | None  # per operation
+    daily_cap_minor: int | None
+    day_used_minor: int  # already used today (in the ledger's zone)
 
 
 @dataclass(frozen=True)
@@ -97,9 +127,11 @@ class ReservationState:
     id: str = ""  # the reservation identifier, for the error's variables
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Attempt:
-    """Everything the table looks at, gathered before the table runs."""
+    """Everything the table looks at, gathered before the table runs (and not changed by it;
+    not frozen only because a frozen dataclass costs five times as much to build, per request).
+    """
 
     operation: Operation
     account_number: str
@@ -115,6 +147,9 @@ class Attempt:
     voucher_usable: bool = False  # issued, not expired, PIN matched, (redeem only)
     refundable_minor: int = 0  # what this application charged this account, net of refunds
     voucher_id: str = ""  # (redeem only) for the error's variables
+    entitled: bool = True  # the operator granted this application the operation
+    grant: GrantState | None = None  # (recharge) the grant's caps and today's use
+    float_minor: int | None = None  # (recharge) the application's float; None: the operator's
 
     @property
     def transaction_total_minor(self) -> int:
@@ -144,12 +179,33 @@ def _over_monthly_limit(a: Attempt) -> bool:
     return headroom is not None and a.amount_minor > headroom
 
 
+def _over_cap(a: Attempt) -> bool:
+    return (
+        a.grant is not None and a.grant.cap_minor is not None and a.amount_minor > a.grant.cap_minor
+    )
+
+
+def _over_daily_cap(a: Attempt) -> bool:
+    g = a.grant
+    return (
+        g is not None
+        and g.daily_cap_minor is not None
+        and g.day_used_minor + a.amount_minor > g.daily_cap_minor
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     Check(
         "referenceCode unused, or used by this very request",
         ALL,
         lambda a: a.prior_hash is not None and a.prior_hash != a.request_hash,
         lambda a: ReferenceCodeReused(app_id=a.app_id, reference_code=a.reference_code),
+    ),
+    Check(
+        "application entitled to the operation",
+        CREDITS_TO_PREPAID,
+        lambda a: not a.entitled,
+        lambda a: NotEntitled(app_id=a.app_id, operation=a.operation.value),
     ),
     Check(
         "account registered",
@@ -258,14 +314,64 @@ CHECKS: tuple[Check, ...] = (
             amount=a.amount_minor, refundable=a.refundable_minor, currency=_acct(a).currency
         ),
     ),
+    Check(
+        "within the per-recharge cap of the application's grant",
+        frozenset({Operation.RECHARGE}),
+        _over_cap,
+        lambda a: RechargeCapExceeded(
+            period="single",
+            cap=a.grant.cap_minor if a.grant else 0,
+            used=0,
+            amount=a.amount_minor,
+            currency=_acct(a).currency,
+        ),
+    ),
+    Check(
+        "within the daily recharge cap of the application's grant",
+        frozenset({Operation.RECHARGE}),
+        _over_daily_cap,
+        lambda a: RechargeCapExceeded(
+            period="daily",
+            cap=a.grant.daily_cap_minor if a.grant else 0,
+            used=a.grant.day_used_minor if a.grant else 0,
+            amount=a.amount_minor,
+            currency=_acct(a).currency,
+        ),
+    ),
+    Check(
+        "the application's float covers the recharge",
+        frozenset({Operation.RECHARGE}),
+        lambda a: a.float_minor is not None and a.amount_minor > a.float_minor,
+        lambda a: FloatInsufficient(
+            app_id=a.app_id,
+            available=a.float_minor or 0,
+            amount=a.amount_minor,
+            currency=_acct(a).currency,
+        ),
+    ),
+    Check(
+        "the credited balance stays within what the ledger stores",
+        CREDITS,
+        lambda a: _acct(a).ledger_balance_minor + a.amount_minor > MAX_BALANCE_MINOR,
+        lambda a: InvalidAmount(
+            amount=str(a.amount_minor), reason="the balance would exceed the largest amount held"
+        ),
+    ),
 )
 
 IDEMPOTENCY_ROW = CHECKS[:1]
 STATE_ROWS = CHECKS[1:]
+_STATE_ROWS_OF = {op: tuple(c for c in STATE_ROWS if op in c.operations) for op in Operation}
 
 
-def enforce(attempt: Attempt, rows: tuple[Check, ...] = STATE_ROWS) -> None:
-    """Raise the error of the first row that refuses ``attempt``; return if none does."""
+def enforce(attempt: Attempt, rows: tuple[Check, ...] | None = None) -> None:
+    """Raise the error of the first row that refuses ``attempt``; return if none does.
+    ``rows`` defaults to every row but row 0 (which runs on its own, before anything is read)."""
+    if rows is None:
+        for check in _STATE_ROWS_OF[attempt.operation]:
+            if check.refused(attempt):
+                raise check.error(attempt)
+        return
     for check in rows:
         if attempt.operation in check.operations and check.refused(attempt):
             raise check.error(attempt)

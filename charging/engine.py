@@ -1,11 +1,10 @@
 """The machinery under :class:`charging.ledger.Ledger`: opening the database, the group-commit
-writer, the idempotency wrapper, reads, and the reservation sweeper.
+writer with the batch kernel, reads, and the reservation sweeper.
 
-Every write is a unit of work handed to the group committer (``charging.group_commit``): it runs in
-its own savepoint of a shared transaction and returns only once that transaction is durable.
-Inside it the idempotency lookup runs first, then the one check table (``charging.checks``)
-decides, then the rows change together with their history entry and their charging events.
-Reads run in the caller's thread.
+Every write is a :class:`charging.batch.Command`, built and validated in the caller's thread and
+handed to the group committer (``charging.group_commit``); the batch kernel
+(``charging.batch``) decides it with the rest of its batch and answers only once the batch's
+transaction is durable. Reads run in the caller's thread.
 """
 
 from __future__ import annotations
@@ -14,16 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Self
 
-from charging import events, idempotency, pins, reservations, schema
-from charging.checks import IDEMPOTENCY_ROW, Attempt, Operation, enforce
+from charging import pins, reservations, schema
+from charging.batch import BatchRunner, Command
 from charging.clock import Clock, Moment, utc_now, zone
-from charging.events import PendingEvent
 from charging.group_commit import GROUP_COMMIT_MAX_BATCH, GroupCommitter
 from charging.sweeper import ReservationSweeper
 from storage import Database, open_database
 from storage.database import Transaction
-
-Work = Callable[[Transaction, Moment], tuple[Any, list[PendingEvent]]]
 
 # The keyword settings of Ledger.open, named as the [ledger] configuration keys name them.
 SETTINGS = (
@@ -58,8 +54,8 @@ class LedgerEngine:
         self.pin_max_failures = pin_max_failures
         self.pin_lockout_s = pin_lockout_s
         self._clock = clock
-        self._committer: GroupCommitter[PendingEvent] = GroupCommitter(
-            db, events.flush, max_batch=group_commit_max_batch
+        self._committer: GroupCommitter[Any] = GroupCommitter(
+            db, runner=BatchRunner(clock, self.tz), max_batch=group_commit_max_batch
         )
         self._sweeper: ReservationSweeper | None = None
 
@@ -95,59 +91,25 @@ class LedgerEngine:
     def _moment(self, at: datetime | None = None) -> Moment:
         return Moment(at or self._clock(), self.tz)
 
-    def _write(self, work: Work) -> Any:
-        """Run ``work`` in the next batch, at the moment it runs; return once durable."""
-        return self._committer.submit(lambda tx: work(tx, self._moment()))
+    def _submit(self, command: Command) -> Any:
+        """Decide ``command`` in the next batch; return its outcome once it is durable."""
+        return self._committer.submit(command)
+
+    async def _submit_async(self, command: Command) -> Any:
+        """:meth:`_submit` from an asyncio event loop (the gRPC shim): no thread waits."""
+        return await self._committer.submit_async(command)
 
     def _read(self, fn: Callable[[Transaction], Any]) -> Any:
         with self.db.transaction(write=False) as tx:
             return fn(tx)
-
-    def _idempotent(
-        self,
-        operation: Operation,
-        app_id: str,
-        reference_code: str | None,
-        fields: dict[str, Any],
-        work: Work,
-    ) -> Any:
-        """Run ``work`` unless (app_id, reference_code) was used before: row 0 of the table.
-
-        Without a reference code (reserve and reserve_additional may have none, as in Parlay X)
-        the request is simply run.
-        """
-        if reference_code is None:
-            return self._write(work)
-        digest = idempotency.request_hash(operation.value, fields)
-
-        def unit(tx: Transaction, moment: Moment) -> tuple[Any, list[PendingEvent]]:
-            prior = idempotency.lookup(tx, app_id, reference_code)
-            if prior is not None:
-                seen = Attempt(
-                    operation,
-                    "",
-                    app_id=app_id,
-                    reference_code=reference_code,
-                    request_hash=digest,
-                    prior_hash=prior.request_hash,
-                )
-                enforce(seen, IDEMPOTENCY_ROW)
-                return idempotency.decode(prior.outcome), []
-            outcome, pending = work(tx, moment)
-            idempotency.remember(
-                tx, app_id, reference_code, digest, operation.value, outcome, moment.at
-            )
-            return outcome, pending
-
-        return self._write(unit)
 
     # -- the reservation sweeper -----------------------------------------------------------------
     def sweep_expired_reservations(self, now: datetime | None = None) -> int:
         """Release every reservation past its expiry; returns how many were released."""
         total = 0
         while True:
-            moment = self._moment(now)
-            count = self._committer.submit(lambda tx: reservations.sweep(tx, moment))  # noqa: B023
+            command = Command(reservations.sweep, "sweep", isolated=True, args=now)
+            count = self._committer.submit(command)
             total += count
             if count < reservations.SWEEP_BATCH_MAX:
                 return total

@@ -1,135 +1,81 @@
-"""Money movements: one entry in the account's history and the account's new figures, together.
+"""Money movements on a subscriber's account: its figures, its postings and its events, together.
 
-Every movement goes through :func:`record`, so the invariant "the ledger balance is the sum of the
-account's entries" holds by construction; the tests check it after every step.
+Every movement of a subscriber's money goes through :func:`record`: the subscriber's book changes
+as the movement's kind says, the transfer to or from the other side (``charging.movements``) is
+posted, and the charging events follow -- so "the ledger balance is the sum of the account's
+entries" and "the ledger sums to zero" hold by construction; the tests check both after every
+step. The reads of history live here too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
-from charging import accounts, clock, events
-from charging.clock import Moment
-from charging.events import PendingEvent
-from charging.model import Account, EntryKind, EventName, HistoryEntry, TransactionResult
+from charging import clock
+from charging.model import EntryKind, EventName, HistoryEntry, TransactionResult
 from storage.database import Transaction
+
+if TYPE_CHECKING:
+    from charging.batch import BatchState, Book, Command
 
 DEBITS = frozenset({EntryKind.CHARGE, EntryKind.RESERVATION_CHARGE})
 HISTORY_MAX_ENTRIES = 1000  # getHistory returns at most this many entries
 HISTORY_DEFAULT_ENTRIES = 100  # ... and this many when maxEntries is not given
 
 
-@dataclass(frozen=True)
-class EntryInfo:
-    """Who asked for a movement and why: kept on the entry for history and disputes."""
-
-    app_id: str | None = None
-    reference_code: str | None = None
-    description: str = ""
-    code: str | None = None
-    reservation_id: str | None = None
-
-
-def moved(account: Account, kind: EntryKind, amount_minor: int) -> Account:
-    """The account after moving ``amount_minor`` (positive) as ``kind``.
-
-    A refund lowers this month's spend -- restoring headroom -- but never below zero: refunding
-    last month's charge gives the money back without adding headroom to this month.
-    """
-    assert amount_minor > 0
-    if kind is EntryKind.CHARGE:
-        return replace(
-            account,
-            ledger_balance_minor=account.ledger_balance_minor - amount_minor,
-            month_spent_minor=account.month_spent_minor + amount_minor,
-        )
-    if kind is EntryKind.RESERVATION_CHARGE:
-        assert account.reserved_minor >= amount_minor
-        return replace(
-            account,
-            ledger_balance_minor=account.ledger_balance_minor - amount_minor,
-            reserved_minor=account.reserved_minor - amount_minor,
-            month_spent_minor=account.month_spent_minor + amount_minor,
-        )
-    if kind is EntryKind.REFUND:
-        return replace(
-            account,
-            ledger_balance_minor=account.ledger_balance_minor + amount_minor,
-            month_spent_minor=max(0, account.month_spent_minor - amount_minor),
-        )
-    return replace(account, ledger_balance_minor=account.ledger_balance_minor + amount_minor)
-
-
 def record(
-    tx: Transaction,
-    moment: Moment,
-    before: Account,
+    state: BatchState,
+    command: Command,
     kind: EntryKind,
-    amount_minor: int,
-    info: EntryInfo,
+    subscriber: Book,
+    other: Book,
+    amount: int,
     *,
+    reservation_id: str | None = None,
     valid_until: date | None = None,
-) -> tuple[TransactionResult, list[PendingEvent]]:
-    """Apply one movement to ``before`` (a locked row) and write its entry and events."""
-    after = moved(before, kind, amount_minor)
-    if valid_until is not None and valid_until != before.valid_until:
-        after = replace(after, valid_until=valid_until)
-        accounts.save_validity(tx, before.number, valid_until)
-    accounts.save_money(tx, after, moment.month, moment.at)
-    signed = -amount_minor if kind in DEBITS else amount_minor
-    row = tx.one(
-        "INSERT INTO ledger_entries (account_number, kind, amount_minor, currency, "
-        "ledger_balance_after_minor, app_id, reference_code, reservation_id, description, code, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        (
-            before.number,
-            kind.value,
-            signed,
-            before.currency,
-            after.ledger_balance_minor,
-            info.app_id,
-            info.reference_code,
-            info.reservation_id,
-            info.description,
-            info.code,
-            clock.to_text(moment.at),
-        ),
-    )
-    assert row is not None
-    transaction_id = int(row[0])
-    movement = EventName.P_AM_CHARGING if kind in DEBITS else EventName.P_AM_RECHARGING
-    pending = events.for_change(before, after, moment.at, movement, amount_minor, transaction_id)
-    result = TransactionResult(
-        transaction_id=transaction_id,
-        account=before.number,
-        kind=kind,
-        amount_minor=amount_minor,
-        currency=before.currency,
-        balance_minor=after.balance_minor,
-        headroom_minor=after.headroom_minor,
-        low_balance_crossed=events.crossed_low(before, after),
-        valid_until=after.valid_until,
-    )
-    return result, pending
+    description: str | None = None,
+) -> TransactionResult:
+    """Move ``amount`` (positive) between ``subscriber`` and ``other`` as ``kind``.
 
-
-def open_account(tx: Transaction, account: Account) -> None:
-    """The opening entry of a new account, so that its history sums to its balance."""
-    if account.ledger_balance_minor:
-        tx.execute(
-            "INSERT INTO ledger_entries (account_number, kind, amount_minor, currency, "
-            "ledger_balance_after_minor, description, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                account.number,
-                EntryKind.OPENING.value,
-                account.ledger_balance_minor,
-                account.currency,
-                account.ledger_balance_minor,
-                "opening balance",
-                clock.to_text(account.created_at),
-            ),
-        )
+    A debit adds to this month's spend (a reservation charge also takes it from what is held);
+    a refund lowers the spend -- restoring headroom -- but never below zero: refunding last
+    month's charge gives the money back without adding headroom to this month.
+    """
+    before = subscriber.balance_minor
+    status = subscriber.status
+    key = (subscriber.number, command.app_id)
+    if kind in DEBITS:
+        subscriber.month_spent_minor += amount
+        if kind is EntryKind.RESERVATION_CHARGE:
+            subscriber.reserved_minor -= amount
+        state.charged[key] = state.charged.get(key, 0) + amount
+        source, destination, movement = subscriber, other, EventName.P_AM_CHARGING
+    else:
+        if kind is EntryKind.REFUND:
+            subscriber.month_spent_minor = max(0, subscriber.month_spent_minor - amount)
+            state.charged[key] = state.charged.get(key, 0) - amount
+        source, destination, movement = other, subscriber, EventName.P_AM_RECHARGING
+    if valid_until is not None:
+        subscriber.valid_until = valid_until
+    tid = state.transfer(
+        kind.value, source, destination, amount, command, reservation_id, description
+    )
+    state.event(subscriber, movement, amount, tid, command)
+    state.changed(subscriber, before, status)
+    after = subscriber.balance_minor
+    low = subscriber.low_balance_minor
+    return TransactionResult(
+        tid,
+        subscriber.number,
+        kind,
+        amount,
+        subscriber.currency,
+        after,
+        subscriber.headroom_minor,
+        low > 0 and before >= low > after,
+        subscriber.valid_until,
+    )
 
 
 def refundable_minor(tx: Transaction, account: str, app_id: str) -> int:
@@ -162,8 +108,8 @@ def history(
 ) -> list[HistoryEntry]:
     """The most recent ``max_entries`` entries at or after ``since``, newest first."""
     rows = tx.all(
-        "SELECT id, created_at, kind, amount_minor, currency, ledger_balance_after_minor, "
-        "description, app_id, reference_code FROM ledger_entries "
+        "SELECT transfer_id, created_at, kind, amount_minor, currency, "
+        "ledger_balance_after_minor, description, app_id, reference_code FROM ledger_entries "
         "WHERE account_number = ? AND created_at >= ? ORDER BY id DESC LIMIT ?",
         (account, since or "", max_entries),
     )

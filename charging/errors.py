@@ -120,6 +120,22 @@ class RefundExceedsCharges(DomainError):
     text = "The refund exceeds what was charged"
 
 
+# -- the application's side of a credit (grants and floats) ------------------------------------
+class NotEntitled(DomainError):
+    code = "not_entitled"
+    text = "The application is not entitled to this operation"
+
+
+class RechargeCapExceeded(DomainError):
+    code = "recharge_cap_exceeded"
+    text = "The recharge exceeds a cap of the application's grant"
+
+
+class FloatInsufficient(DomainError):
+    code = "float_insufficient"
+    text = "The application's top-up float does not cover the recharge"
+
+
 # -- Account Management and notification registrations (the SCFs) -----------------------------
 class VouchersNotAccepted(DomainError):
     code = "vouchers_not_accepted"

@@ -1,12 +1,17 @@
 """Group commit: many concurrent requests, one transaction, one durable flush.
 
-The CORBA ORB and the gRPC server call the ledger from many threads at once. Instead of one
-transaction (and one fsync) per request, each caller hands its request to a single writer thread
-and waits. The writer takes every request queued so far (at most ``max_batch``), opens ONE
-transaction, runs each request inside its own SAVEPOINT -- a refused request rolls back alone --
-then runs ``before_commit`` once (the event outbox) and commits. Only after the commit has
-returned, i.e. is durable, does any caller get its answer. There is no deliberate wait: a batch is
-whatever piled up while the previous one was committing, so a lone request is not delayed.
+The CORBA ORB and the gRPC server call the ledger from many threads (or one event loop) at once.
+Instead of one transaction (and one fsync) per request, each caller hands its request to a single
+writer thread and waits. The writer takes every request queued so far (at most ``max_batch``),
+opens ONE transaction, lets the *batch runner* run them all, and commits. Only after the commit
+has returned, i.e. is durable, does any caller get its answer. There is no deliberate wait: a
+batch is whatever piled up while the previous one was committing, so a lone request is not
+delayed.
+
+The ledger's runner (``charging.batch``) decides a whole batch in memory and writes it
+set-based; :func:`savepoint_runner` -- the default -- runs each request as a closure in its own
+SAVEPOINT, so a refused one rolls back alone, then hands the side records of the successful ones
+to ``before_commit``.
 
 ``max_batch == 1`` is "group commit disabled": one request per transaction, the baseline of
 ``bench.ledger``.
@@ -17,10 +22,15 @@ Named limits and their answers when exceeded:
 - ``queue_max``: requests waiting for the writer; a caller blocks until there is room.
 - ``request_timeout_s``: how long a caller waits for its answer; then ``StorageUnavailable`` (the
   outcome is unknown -- a retry with the same referenceCode is safe).
-- ``conflict_retries_max``: times a batch the database aborted (deadlock, serialization failure)
-  is run again before its requests fail with ``StorageUnavailable``.
+- ``conflict_retries_max``: times a batch the database aborted (deadlock, serialization failure,
+  an idempotency key another process committed first) is run again before its requests fail
+  with ``StorageUnavailable``.
 - ``request_retries_max``: times one request is run again in the same batch when it asks to
-  (:class:`RetryRequest`, e.g. it lost an idempotency-key race to another process).
+  (:class:`RetryRequest`, e.g. a random identifier collided).
+
+A runner may raise :class:`RerunBatch` after answering one request with an error it could not
+isolate (an unexpected exception half-way through a request): the transaction is rolled back and
+the batch runs again without that request.
 
 Metrics: :func:`observe_batches` registers a callable that every committer of the process calls
 after each durable commit with (requests in the batch, nanoseconds from the start of the batch's
@@ -29,12 +39,13 @@ transaction to the end of its commit) -- the gateway's batch-size and flush-time
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from storage import Database, Dialect, StorageUnavailable, TransactionConflict
@@ -51,8 +62,9 @@ REQUEST_TIMEOUT_S = 30
 CONFLICT_RETRIES_MAX = 5
 REQUEST_RETRIES_MAX = 2
 
-# A unit of work: runs inside the batch's transaction and returns (result, side records) --
-# the side records (events) of successful requests are handed to ``before_commit`` together.
+# A unit of work of the savepoint runner: runs inside the batch's transaction and returns
+# (result, side records) -- the side records (events) of successful requests are handed to
+# ``before_commit`` together.
 Work = Callable[[Transaction], tuple[Any, list[E]]]
 
 
@@ -60,17 +72,28 @@ class RetryRequest(Exception):  # noqa: N818 -- a signal, not an error
     """Raised by a unit of work to be rolled back to its savepoint and run once more."""
 
 
-@dataclass
-class _Request(Generic[E]):
-    work: Work[E]
-    done: threading.Event = field(default_factory=threading.Event)
-    result: Any = None
-    error: BaseException | None = None
-    records: list[E] = field(default_factory=list)
+class RerunBatch(Exception):  # noqa: N818 -- a signal, not an error
+    """Raised by a runner: roll the transaction back and run the batch again without the
+    requests it already answered (``Request.settled``)."""
 
 
-_STOP = object()
+class Request:
+    """One caller's request and, once the batch is durable, its answer."""
 
+    __slots__ = ("item", "result", "error", "settled", "records", "_waiter", "_future", "_loop")
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.settled = False  # answered with an error before the batch ended (see RerunBatch)
+        self.records: list[Any] = []
+        self._waiter: threading.Lock | None = None
+        self._future: asyncio.Future[Any] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+
+BatchRunner = Callable[[Transaction, list[Request]], None]
 BatchObserver = Callable[[int, int], None]  # (requests, flush nanoseconds) per committed batch
 _observers: list[BatchObserver] = []
 
@@ -93,129 +116,208 @@ def _report(requests: int, flush_ns: int) -> None:
             logger.exception("batch observer failed")
 
 
+def savepoint_runner(before_commit: Callable[[Transaction, list[E]], None]) -> BatchRunner:
+    """Run each request's ``Work`` in its own SAVEPOINT: a refused one rolls back alone."""
+
+    def run(tx: Transaction, batch: list[Request]) -> None:
+        records: list[E] = []
+        for index, request in enumerate(batch):
+            request.result, request.error = None, None
+            _run_in_savepoint(tx, f"r{index}", request)
+            if request.error is None:
+                records.extend(request.records)
+        if records:
+            before_commit(tx, records)
+
+    return run
+
+
+def _run_in_savepoint(tx: Transaction, savepoint: str, request: Request) -> None:
+    for retry in range(REQUEST_RETRIES_MAX + 1):
+        tx.savepoint(savepoint)
+        try:
+            request.result, request.records = request.item(tx)
+        except TransactionConflict:
+            raise  # the whole transaction is lost: the batch runs again
+        except RetryRequest as exc:
+            tx.rollback_to(savepoint)
+            tx.release(savepoint)
+            if retry == REQUEST_RETRIES_MAX:
+                request.error = StorageUnavailable("request kept conflicting")
+                logger.warning("ledger request gave up after retries: %s", exc)
+            continue
+        except Exception as exc:
+            tx.rollback_to(savepoint)
+            tx.release(savepoint)
+            request.error, request.records = exc, []
+        else:
+            tx.release(savepoint)
+        return
+
+
 class GroupCommitter(Generic[E]):
     """The single writer of one ledger in one process."""
 
     def __init__(
         self,
         db: Database,
-        before_commit: Callable[[Transaction, list[E]], None],
+        before_commit: Callable[[Transaction, list[E]], None] | None = None,
         *,
+        runner: BatchRunner | None = None,
         max_batch: int = GROUP_COMMIT_MAX_BATCH,
         queue_max: int = GROUP_COMMIT_QUEUE_MAX,
         request_timeout_s: int = REQUEST_TIMEOUT_S,
     ) -> None:
         assert max_batch >= 1
+        assert (runner is None) != (before_commit is None), "a runner or a before_commit"
         self._db = db
-        self._before_commit = before_commit
+        self._runner = runner or savepoint_runner(before_commit)  # type: ignore[arg-type]
         self.max_batch = max_batch
+        self.queue_max = queue_max
         self.request_timeout_s = request_timeout_s
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queue_max)
+        self._pending: deque[Request] = deque()
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)  # the writer waits here for requests
+        self._room = threading.Condition(self._lock)  # callers wait here when the queue is full
+        self._idle = False  # the writer is waiting: the next request must wake it
         self._closed = False
         self.batches_committed = 0  # for metrics and the benchmark: requests per transaction
         self.requests_committed = 0
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, work: Work[E]) -> Any:
-        """Run ``work`` in the next batch; return its result once the batch is durable."""
-        if self._closed:
-            raise StorageUnavailable("the ledger is closed")
-        request: _Request[E] = _Request(work)
-        self._queue.put(request)
-        if not request.done.wait(self.request_timeout_s):
+    @property
+    def queued(self) -> int:
+        """Requests waiting for the writer."""
+        return len(self._pending)
+
+    def submit(self, item: Any) -> Any:
+        """Run ``item`` in the next batch; return its result once the batch is durable."""
+        request = Request(item)
+        waiter = request._waiter = threading.Lock()
+        waiter.acquire()
+        self._enqueue(request)
+        if not waiter.acquire(timeout=self.request_timeout_s):
             raise StorageUnavailable("the ledger did not answer in time")
         if request.error is not None:
             raise request.error
         return request.result
 
+    async def submit_async(self, item: Any) -> Any:
+        """:meth:`submit` for a caller on an asyncio event loop: no thread waits for the answer."""
+        loop = asyncio.get_running_loop()
+        request = Request(item)
+        request._loop, request._future = loop, loop.create_future()
+        if len(self._pending) >= self.queue_max:  # full: wait for room off the loop
+            await loop.run_in_executor(None, self._enqueue, request)
+        else:
+            self._enqueue(request)
+        try:
+            return await asyncio.wait_for(request._future, self.request_timeout_s)
+        except TimeoutError:
+            raise StorageUnavailable("the ledger did not answer in time") from None
+
+    def _enqueue(self, request: Request) -> None:
+        with self._lock:
+            if self._closed:
+                raise StorageUnavailable("the ledger is closed")
+            while len(self._pending) >= self.queue_max:
+                self._room.wait()
+            self._pending.append(request)
+            if self._idle:
+                self._work.notify()
+
     def close(self) -> None:
         """Finish what is queued, then stop the writer."""
-        if not self._closed:
+        with self._lock:
+            if self._closed:
+                return
             self._closed = True
-            self._queue.put(_STOP)
-            self._thread.join()
+            self._work.notify()
+        self._thread.join()
 
     # -- the writer thread ---------------------------------------------------------------------
+    def _take(self) -> list[Request] | None:
+        with self._lock:
+            while not self._pending:
+                if self._closed:
+                    return None
+                self._idle = True
+                self._work.wait()
+                self._idle = False
+            pending = self._pending
+            if len(pending) <= self.max_batch:
+                batch = list(pending)
+                pending.clear()
+            else:
+                batch = [pending.popleft() for _ in range(self.max_batch)]
+            self._room.notify_all()
+            return batch
+
     def _run(self) -> None:
         try:
-            while True:
-                first = self._queue.get()
-                if first is _STOP:
-                    return
-                batch = [first]
-                stop = False
-                while len(batch) < self.max_batch:
-                    try:
-                        item = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stop = True
-                        break
-                    batch.append(item)
+            while (batch := self._take()) is not None:
                 self._execute(batch)
-                if stop:
-                    return
         finally:
             if self._db.dialect is Dialect.SQLITE:
                 self._db.close()  # on SQLite this closes the writer thread's own connection
 
-    def _execute(self, batch: list[_Request[E]]) -> None:
+    def _execute(self, batch: list[Request]) -> None:
         error: BaseException | None = None
         flush_ns = 0
-        for _attempt in range(CONFLICT_RETRIES_MAX + 1):
+        conflicts = 0
+        live = batch
+        while True:
             started_ns = time.perf_counter_ns()
             try:
-                self._attempt(batch)
+                with self._db.transaction() as tx:
+                    self._runner(tx, live)
+            except RerunBatch:
+                live = [r for r in live if not r.settled]
+                if live:
+                    continue
+                error = None
             except TransactionConflict:
+                conflicts += 1
+                if conflicts <= CONFLICT_RETRIES_MAX:
+                    continue
                 error = StorageUnavailable("the database kept aborting the transaction")
-                continue
             except Exception as exc:  # the commit itself failed: nothing of the batch applied
                 logger.exception("ledger batch failed")
                 error = exc if isinstance(exc, StorageUnavailable) else StorageUnavailable()
             else:
                 error = None
                 self.batches_committed += 1
-                self.requests_committed += len(batch)
+                self.requests_committed += len(live)
                 flush_ns = time.perf_counter_ns() - started_ns
             break
-        for request in batch:
-            if error is not None:
+        if error is not None:
+            for request in live:
                 request.error, request.result = error, None
-            request.done.set()
-        if error is None:
-            _report(len(batch), flush_ns)  # after the callers have their answers
+        _answer(batch)
+        if error is None and live:
+            _report(len(live), flush_ns)  # after the callers have their answers
 
-    def _attempt(self, batch: list[_Request[E]]) -> None:
-        with self._db.transaction() as tx:
-            records: list[E] = []
-            for index, request in enumerate(batch):
-                request.result, request.error = None, None
-                self._run_one(tx, f"r{index}", request)
-                if request.error is None:
-                    records.extend(request.records)
-            if records:
-                self._before_commit(tx, records)
 
-    def _run_one(self, tx: Transaction, savepoint: str, request: _Request[E]) -> None:
-        for retry in range(REQUEST_RETRIES_MAX + 1):
-            tx.savepoint(savepoint)
-            try:
-                request.result, request.records = request.work(tx)
-            except TransactionConflict:
-                raise  # the whole transaction is lost: the batch runs again
-            except RetryRequest as exc:
-                tx.rollback_to(savepoint)
-                tx.release(savepoint)
-                if retry == REQUEST_RETRIES_MAX:
-                    request.error = StorageUnavailable("request kept conflicting")
-                    logger.warning("ledger request gave up after retries: %s", exc)
-                continue
-            except Exception as exc:
-                tx.rollback_to(savepoint)
-                tx.release(savepoint)
-                request.error, request.records = exc, []
-            else:
-                tx.release(savepoint)
-            return
+def _answer(batch: list[Request]) -> None:
+    """Wake every caller of ``batch``: threads at once, event loops with one call each."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Request]] = {}
+    for request in batch:
+        if request._waiter is not None:
+            request._waiter.release()
+        elif request._loop is not None:
+            by_loop.setdefault(request._loop, []).append(request)
+    for loop, requests in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
+            loop.call_soon_threadsafe(_settle_futures, requests)
+
+
+def _settle_futures(requests: list[Request]) -> None:
+    for request in requests:
+        future = request._future
+        if future is None or future.done():
+            continue
+        if request.error is not None:
+            future.set_exception(request.error)
+        else:
+            future.set_result(request.result)

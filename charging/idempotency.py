@@ -1,36 +1,31 @@
 """Idempotency on (application, referenceCode): the database decides.
 
 A successful request leaves a row in ``ledger_requests`` keyed by the unique index
-``ledger_requests_idempotency_key``, with a hash of the request's content and its outcome. The
-ledger looks the key up first (row 0 of ``charging.checks``): same hash, the first outcome is
-returned; another hash, ``ReferenceCodeReused``. When two gateway processes race with the same key,
-the database's unique index refuses the second insert; the storage layer raises
-``UniqueViolation(IDEMPOTENCY_KEY)`` and the request runs again in its batch, now finding the
-winner's row. A refused request writes nothing, so it is re-evaluated when retried.
+``ledger_requests_idempotency_key``, with a hash of the request's content and its outcome: a
+money movement's outcome as columns (transfer id, account, figures after), anything else
+(a reservation id, a reservation's state, a split charge's results) as JSON. The batch reads the
+records of all its keys at once (row 0 of ``charging.checks``): same hash, the first outcome is
+returned; another hash, ``ReferenceCodeReused``. Two requests with one key in one batch are
+decided in order: the second finds the first's outcome. When two gateway processes race with the
+same key, the database's unique index refuses the second insert and that batch runs again, now
+finding the winner's row. A refused request writes nothing, so it is re-evaluated when retried.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from charging import clock
-from charging.group_commit import RetryRequest
 from charging.model import EntryKind, ReservationInfo, TransactionResult
-from charging.schema import IDEMPOTENCY_KEY
-from storage import UniqueViolation
-from storage.database import Transaction
+
+if TYPE_CHECKING:
+    from charging.batch import Command
 
 Outcome = TransactionResult | ReservationInfo | str | list[TransactionResult]
-
-
-@dataclass(frozen=True)
-class Prior:
-    request_hash: str
-    outcome: str
 
 
 def request_hash(operation: str, content: dict[str, Any]) -> str:
@@ -39,34 +34,44 @@ def request_hash(operation: str, content: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def lookup(tx: Transaction, app_id: str, reference_code: str) -> Prior | None:
-    row = tx.one(
-        "SELECT request_hash, outcome FROM ledger_requests WHERE app_id = ? AND reference_code = ?",
-        (app_id, reference_code),
+def row(command: Command, outcome: Outcome, created_at: str) -> tuple:
+    """The ``ledger_requests`` row of a successful request (``charging.bulk`` column order)."""
+    head = (command.app_id, command.reference_code, command.digest, str(command.operation))
+    if type(outcome) is TransactionResult:
+        o = outcome
+        until = None if o.valid_until is None else o.valid_until.isoformat()
+        return (*head, "", created_at, o.transaction_id, o.account, o.kind.value, o.amount_minor,
+                o.currency, o.balance_minor, o.headroom_minor, int(o.low_balance_crossed), until)  # fmt: skip
+    return (*head, encode(outcome), created_at, None, None, None, None, None, None, None, None,
+            None)  # fmt: skip
+
+
+def from_row(prior: tuple) -> Outcome:
+    """The outcome kept in a ``ledger_requests`` row read with ``charging.bulk.PRIOR_COLUMNS``."""
+    (_app, _ref, _hash, outcome, transfer_id, account, kind, amount, currency, balance,
+     headroom, low_crossed, valid_until) = prior  # fmt: skip
+    if transfer_id is None:
+        return decode(outcome)
+    return TransactionResult(
+        transaction_id=int(transfer_id),
+        account=account,
+        kind=EntryKind(kind),
+        amount_minor=int(amount),
+        currency=currency,
+        balance_minor=int(balance),
+        headroom_minor=None if headroom is None else int(headroom),
+        low_balance_crossed=bool(low_crossed),
+        valid_until=None if valid_until is None else date.fromisoformat(valid_until),
     )
-    return None if row is None else Prior(row[0], row[1])
 
 
-def remember(
-    tx: Transaction,
-    app_id: str,
-    reference_code: str,
-    digest: str,
-    operation: str,
-    outcome: Outcome,
-    now: datetime,
-) -> None:
-    """Record a successful request. Losing a race for the key re-runs the request."""
-    try:
-        tx.execute(
-            "INSERT INTO ledger_requests (app_id, reference_code, request_hash, operation, "
-            "outcome, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (app_id, reference_code, digest, operation, encode(outcome), clock.to_text(now)),
-        )
-    except UniqueViolation as exc:
-        if exc.constraint != IDEMPOTENCY_KEY:
-            raise
-        raise RetryRequest(f"{app_id}/{reference_code} committed by another writer") from exc
+def replayed(outcome: Outcome) -> Outcome:
+    """The first outcome, marked as a replay."""
+    if isinstance(outcome, list):
+        return [replace(o, replayed=True) for o in outcome]
+    if isinstance(outcome, TransactionResult | ReservationInfo):
+        return replace(outcome, replayed=True)
+    return outcome
 
 
 # -- outcomes as JSON ----------------------------------------------------------------------------
@@ -98,11 +103,11 @@ def encode(outcome: Outcome) -> str:
 def _transaction(value: dict[str, Any]) -> TransactionResult:
     value["kind"] = EntryKind(value["kind"])
     value["valid_until"] = value["valid_until"] and date.fromisoformat(value["valid_until"])
-    return replace(TransactionResult(**value), replayed=True)
+    return TransactionResult(**value)
 
 
 def decode(text: str) -> Outcome:
-    """The stored outcome, marked as a replay."""
+    """An outcome stored as JSON (as version 1 stored every outcome)."""
     data = json.loads(text)
     value = data["value"]
     if data["type"] == "reservation_id":
@@ -112,4 +117,4 @@ def decode(text: str) -> Outcome:
     if data["type"] == "transaction":
         return _transaction(value)
     value["expires_at"] = clock.from_text(value["expires_at"])
-    return replace(ReservationInfo(**value), replayed=True)
+    return ReservationInfo(**value)

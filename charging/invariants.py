@@ -1,5 +1,8 @@
 """The ledger's invariants, each one query (or a few) over one read snapshot, for
 ``charging.reconcile``: every broken one is reported as a named finding, never raised.
+
+"Subscriber postings" are the entries on subscribers' accounts (what getHistory shows); the
+operator's system accounts (``charging.movements``) hold the other side of every movement.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from charging import clock
+from charging import clock, movements
 from charging.entries import DEBITS
 from charging.model import EntryKind
 from storage.database import Transaction
@@ -19,13 +22,17 @@ if TYPE_CHECKING:
     from charging.reconcile import Report
 
 _DEBIT_KINDS = tuple(k.value for k in DEBITS)
+_SUBSCRIBER = "kind IN ('prepaid', 'postpaid')"
+_ON_SUBSCRIBERS = f"account_number IN (SELECT number FROM ledger_accounts WHERE {_SUBSCRIBER})"
 
 
 def check_all(tx: Transaction, tz: ZoneInfo, report: Report) -> None:
     """Run every check of the table in ``charging.reconcile`` into ``report``."""
     accounts = _accounts(tx)
-    report.accounts = len(accounts)
+    report.accounts = sum(1 for a in accounts.values() if a.subscriber)
+    report.system_accounts = len(accounts) - report.accounts
     _check_accounts(tx, accounts, report)
+    _check_transfers(tx, report)
     _check_entries(tx, accounts, report)
     _check_reservations(tx, accounts, report)
     _check_month_spend(tx, accounts, tz, report)
@@ -44,6 +51,10 @@ class _Account:
     month_key: str
     month_spent_minor: int
     monthly_limit_minor: int | None
+
+    @property
+    def subscriber(self) -> bool:
+        return self.kind in ("prepaid", "postpaid")
 
 
 def _accounts(tx: Transaction) -> dict[str, _Account]:
@@ -74,11 +85,16 @@ def _check_accounts(tx: Transaction, accounts: dict[str, _Account], report: Repo
             "GROUP BY account_number"
         )
     }
-    totals: dict[str, int] = defaultdict(int)
+    subscribers: dict[str, int] = defaultdict(int)
+    system: dict[str, int] = defaultdict(int)
     for number, a in accounts.items():
         total, count = sums.get(number, (0, 0))
-        report.entries += count
-        totals[a.currency] += a.ledger_balance_minor
+        report.postings += count
+        if a.subscriber:
+            report.entries += count
+            subscribers[a.currency] += a.ledger_balance_minor
+        else:
+            system[a.currency] += a.ledger_balance_minor
         if total != a.ledger_balance_minor:
             report.problem(
                 "balance_is_history",
@@ -91,6 +107,8 @@ def _check_accounts(tx: Transaction, accounts: dict[str, _Account], report: Repo
                 number,
                 f"balance {a.ledger_balance_minor} less reserved {a.reserved_minor} is negative",
             )
+        if a.kind == "float" and a.ledger_balance_minor < 0:
+            report.problem("float_not_overdrawn", number, f"balance {a.ledger_balance_minor}")
         if a.monthly_limit_minor is not None and (
             a.month_spent_minor + a.reserved_minor > a.monthly_limit_minor
         ):
@@ -102,7 +120,45 @@ def _check_accounts(tx: Transaction, accounts: dict[str, _Account], report: Repo
             )
     for number in sums.keys() - accounts.keys():
         report.problem("balance_is_history", number, "entries of an account that does not exist")
-    report.balance_by_currency_minor = dict(sorted(totals.items()))
+    report.balance_by_currency_minor = dict(sorted(subscribers.items()))
+    report.system_balance_by_currency_minor = dict(sorted(system.items()))
+    # With every balance its history (above), postings that sum to zero are accounts that do.
+    for currency, total in tx.all(
+        "SELECT currency, SUM(amount_minor) FROM ledger_entries GROUP BY currency "
+        "HAVING SUM(amount_minor) <> 0 ORDER BY currency"
+    ):
+        report.problem("zero_sum", None, f"the {currency} postings sum to {total}, not 0")
+
+
+def _check_transfers(tx: Transaction, report: Report) -> None:
+    """Every movement is two postings of one kind and currency that cancel out."""
+    report.transfers = int(
+        tx.one("SELECT COUNT(DISTINCT transfer_id) FROM ledger_entries")[0]  # type: ignore[index]
+    )
+    for transfer, count, total, kinds, currencies in tx.all(
+        "SELECT transfer_id, COUNT(*), SUM(amount_minor), COUNT(DISTINCT kind), "
+        "COUNT(DISTINCT currency) FROM ledger_entries GROUP BY transfer_id "
+        "HAVING COUNT(*) <> 2 OR SUM(amount_minor) <> 0 OR COUNT(DISTINCT kind) <> 1 "
+        "OR COUNT(DISTINCT currency) <> 1 OR transfer_id IS NULL ORDER BY transfer_id"
+    ):
+        report.problem(
+            "transfer_balanced",
+            None,
+            f"transfer {transfer}: {count} postings summing to {total} "
+            f"({kinds} kinds, {currencies} currencies)",
+        )
+
+
+def _expected_sign(kind: str, role: str) -> int:
+    """+1 when ``role`` is paid by a movement of ``kind``, -1 when it pays, 0 when it has no
+    part in such a movement."""
+    try:
+        sources, destination = movements.MOVEMENTS[EntryKind(kind)]
+    except ValueError:
+        return 0
+    if role == destination:
+        return 1
+    return -1 if role in sources else 0
 
 
 def _check_entries(tx: Transaction, accounts: dict[str, _Account], report: Report) -> None:
@@ -119,14 +175,15 @@ def _check_entries(tx: Transaction, accounts: dict[str, _Account], report: Repor
             number,
             f"entry {entry_id}: {before} + {amount} recorded as {after}",
         )
-    debits = ", ".join("?" for _ in _DEBIT_KINDS)
     for number, entry_id, kind, amount in tx.all(
-        "SELECT account_number, id, kind, amount_minor FROM ledger_entries WHERE "
-        f"(kind IN ({debits}) AND amount_minor >= 0) OR "
-        f"(kind NOT IN ({debits}) AND amount_minor <= 0) ORDER BY id",
-        (*_DEBIT_KINDS, *_DEBIT_KINDS),
+        "SELECT account_number, id, kind, amount_minor FROM ledger_entries ORDER BY id"
     ):
-        report.problem("entry_sign", number, f"entry {entry_id}: {kind} of {amount}")
+        account = accounts.get(number)
+        if account is None:
+            continue  # reported as balance_is_history
+        sign = _expected_sign(kind, movements.role(account.kind))
+        if sign == 0 or (amount > 0) != (sign > 0) or amount == 0:
+            report.problem("entry_sign", number, f"entry {entry_id}: {kind} of {amount}")
     for number, entry_id, currency in tx.all(
         "SELECT e.account_number, e.id, e.currency FROM ledger_entries e "
         "JOIN ledger_accounts a ON a.number = e.account_number WHERE e.currency <> a.currency"
@@ -154,7 +211,8 @@ def _check_reservations(tx: Transaction, accounts: dict[str, _Account], report: 
         r[0]: -int(r[1])
         for r in tx.all(
             "SELECT reservation_id, SUM(amount_minor) FROM ledger_entries "
-            "WHERE kind = ? AND reservation_id IS NOT NULL GROUP BY reservation_id",
+            f"WHERE kind = ? AND reservation_id IS NOT NULL AND {_ON_SUBSCRIBERS} "
+            "GROUP BY reservation_id",
             (EntryKind.RESERVATION_CHARGE.value,),
         )
     }
@@ -186,17 +244,19 @@ def _month_bounds(month: str, tz: ZoneInfo) -> tuple[str, str]:
 def _check_month_spend(
     tx: Transaction, accounts: dict[str, _Account], tz: ZoneInfo, report: Report
 ) -> None:
-    """Replay each account's stored month as ``charging.entries.moved`` does: debits add to the
-    spend, refunds take from it but never below zero, everything else leaves it."""
+    """Replay each subscriber's stored month as ``charging.entries.record`` does: debits add to
+    the spend, refunds take from it but never below zero, everything else leaves it."""
     by_month: dict[str, list[str]] = defaultdict(list)
     for number, a in accounts.items():
-        by_month[a.month_key].append(number)
+        if a.subscriber:
+            by_month[a.month_key].append(number)
     for month, numbers in by_month.items():
         start, end = _month_bounds(month, tz)
         spent: dict[str, int] = defaultdict(int)
         for number, kind, amount in tx.all(
             "SELECT account_number, kind, amount_minor FROM ledger_entries "
-            "WHERE created_at >= ? AND created_at < ? AND kind IN (?, ?, ?) ORDER BY id",
+            f"WHERE created_at >= ? AND created_at < ? AND kind IN (?, ?, ?) AND {_ON_SUBSCRIBERS} "
+            "ORDER BY id",
             (start, end, *_DEBIT_KINDS, EntryKind.REFUND.value),
         ):
             if kind == EntryKind.REFUND.value:
@@ -217,8 +277,8 @@ def _check_requests(tx: Transaction, report: Report) -> None:
     report.requests = int(tx.one("SELECT COUNT(*) FROM ledger_requests")[0])  # type: ignore[index]
     for app_id, reference_code, number, count in tx.all(
         "SELECT app_id, reference_code, account_number, COUNT(*) FROM ledger_entries "
-        "WHERE reference_code IS NOT NULL GROUP BY app_id, reference_code, account_number "
-        "HAVING COUNT(*) > 1"
+        f"WHERE reference_code IS NOT NULL AND {_ON_SUBSCRIBERS} "
+        "GROUP BY app_id, reference_code, account_number HAVING COUNT(*) > 1"
     ):
         report.problem(
             "one_entry_per_request",
@@ -239,7 +299,8 @@ def _check_vouchers(tx: Transaction, report: Report) -> None:
         "WHERE state = 'redeemed'"
     )
     credited = tx.one(
-        "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM ledger_entries WHERE kind = ?",
+        "SELECT COUNT(*), COALESCE(SUM(amount_minor), 0) FROM ledger_entries "
+        f"WHERE kind = ? AND {_ON_SUBSCRIBERS}",
         (EntryKind.VOUCHER.value,),
     )
     assert redeemed is not None and credited is not None
@@ -250,6 +311,28 @@ def _check_vouchers(tx: Transaction, report: Report) -> None:
             f"{redeemed[0]} vouchers redeemed for {redeemed[1]}, "
             f"{credited[0]} voucher credits for {credited[1]}",
         )
+    outstanding = {
+        r[0]: int(r[1])
+        for r in tx.all(
+            "SELECT currency, SUM(amount_minor) FROM ledger_vouchers WHERE state = 'issued' "
+            "GROUP BY currency"
+        )
+    }
+    liability = {
+        r[0]: int(r[1])
+        for r in tx.all(
+            "SELECT currency, SUM(ledger_balance_minor) FROM ledger_accounts "
+            "WHERE kind = 'voucher_liability' GROUP BY currency"
+        )
+    }
+    for currency in sorted(outstanding.keys() | liability.keys()):
+        owed, held = outstanding.get(currency, 0), liability.get(currency, 0)
+        if owed != held:
+            report.problem(
+                "voucher_liability",
+                None,
+                f"{currency}: vouchers not yet redeemed {owed}, voucher liability {held}",
+            )
 
 
 def _check_events(tx: Transaction, report: Report) -> None:

@@ -7,28 +7,34 @@ Management); ``charging.account_ops`` the account side; ``charging.engine`` the 
 
 Money in and out is ``int`` minor units with the currency beside it; surfaces convert with
 ``charging.money``. Every write is atomic, durable when it returns, and -- where it carries a
-referenceCode -- idempotent on (app_id, reference_code). Every expected refusal is a typed
-``charging.errors.DomainError`` and writes nothing; a request whose outcome cannot be known (the
-database unreachable, the writer too slow) raises ``storage.StorageUnavailable`` and may be retried
-with the same referenceCode.
+referenceCode -- idempotent on (app_id, reference_code). Every movement is double-entry: it
+debits one account and credits another (``charging.movements``). Every expected refusal is a
+typed ``charging.errors.DomainError`` and writes nothing; a request whose outcome cannot be known
+(the database unreachable, the writer too slow) raises ``storage.StorageUnavailable`` and may be
+retried with the same referenceCode.
+
+Each method validates its input in the caller's thread and builds one
+:class:`charging.batch.Command`; the batch kernel decides it with whatever else is queued.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from charging import payments, pins, reservations, validate, vouchers
+from charging import idempotency, movements, payments, pins, reservations, validate, vouchers
 from charging.account_ops import AccountOperations
+from charging.batch import BatchState, Command
 from charging.checks import Operation
 from charging.errors import InvalidInput
 from charging.model import ReservationInfo, TransactionResult, Voucher
-from charging.payments import MoneyRequest
 
 __all__ = ["Ledger"]
 
 SPLIT_SHARES_MAX = 10  # accounts one chargeSplitAmount may charge
+
+Run = Callable[[BatchState, Command], Any]
 
 
 class Ledger(AccountOperations):
@@ -36,6 +42,8 @@ class Ledger(AccountOperations):
 
     def _money(
         self,
+        run: Run,
+        operation: Operation,
         app_id: str,
         reference_code: str | None,
         account: str | None,
@@ -43,19 +51,58 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
-    ) -> MoneyRequest:
-        """A validated money request (``account`` None: taken from the reservation later)."""
-        return MoneyRequest(
-            app_id=validate.app_id(app_id),
-            reference_code=None
-            if reference_code is None
-            else validate.reference_code(reference_code),
-            account="" if account is None else validate.account_number(account),
-            amount_minor=validate.amount_minor(amount_minor),
-            currency=validate.currency(currency),
-            description=validate.description(description),
-            code=validate.charging_code(code),
+        *,
+        content: Mapping[str, Any] | None = None,
+        more: Mapping[str, Any] | None = None,
+        **command: Any,
+    ) -> Command:
+        """A validated money request (``account`` None: taken from the reservation later).
+
+        The idempotency hash covers the account and the amount and texts -- or ``content`` in
+        their place, when the caller says what the request was -- and ``more``."""
+        app = validate.app_id(app_id)
+        ref = None if reference_code is None else validate.reference_code(reference_code)
+        number = "" if account is None else validate.account_number(account)
+        amount = validate.amount_minor(amount_minor)
+        cur = validate.currency(currency)
+        text = validate.description(description)
+        charging_code = validate.charging_code(code)
+        digest = ""
+        if ref is not None:
+            if content is not None:
+                fields: dict[str, Any] = {"account": number, "content": dict(content)}
+            else:
+                fields = {"account": number, "amount": amount, "currency": cur,
+                          "description": text, "code": charging_code}  # fmt: skip
+            if more:
+                fields.update(more)
+            digest = idempotency.request_hash(operation.value, fields)
+        return Command(
+            run,
+            operation,
+            app_id=app,
+            reference_code=ref,
+            digest=digest,
+            account=number,
+            amount_minor=amount,
+            currency=cur,
+            description=text,
+            code=charging_code,
+            **command,
         )
+
+    def _payment(
+        self, run: Run, operation: Operation, app_id: str, reference_code: str, account: str,
+        amount_minor: int, currency: str, description: str, code: str | None,
+        content: Mapping[str, Any] | None,
+    ) -> Command:  # fmt: skip
+        """A charge or refund: the account and the application's settlement account."""
+        c = self._money(
+            run, operation, app_id, reference_code, account, amount_minor, currency,
+            description, code, content=content, transfers=1,
+        )  # fmt: skip
+        c.accounts = (c.account, movements.settlement(c.app_id, c.currency))
+        return c
 
     # -- Payment: AmountCharging -----------------------------------------------------------------
     def charge(
@@ -75,13 +122,45 @@ class Ledger(AccountOperations):
         ``request_content``, when given, is what the idempotency hash covers instead of the amount
         and texts: a volume charge passes its volume and tariff, so that a retry after the tariff
         changed still returns the first outcome."""
-        r = self._money(app_id, reference_code, account, amount_minor, currency, description, code)
-        return self._idempotent(
-            Operation.CHARGE,
-            r.app_id,
-            r.reference_code,
-            _fields(r, request_content),
-            lambda tx, m: payments.charge(tx, m, r),
+        return self._submit(
+            self._payment(
+                payments.charge,
+                Operation.CHARGE,
+                app_id,
+                reference_code,
+                account,
+                amount_minor,
+                currency,
+                description,
+                code,
+                request_content,
+            )  # fmt: skip
+        )
+
+    async def charge_async(
+        self,
+        app_id: str,
+        reference_code: str,
+        account: str,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        code: str | None = None,
+    ) -> TransactionResult:
+        """:meth:`charge` from an asyncio event loop (no thread waits for the commit)."""
+        return await self._submit_async(
+            self._payment(
+                payments.charge,
+                Operation.CHARGE,
+                app_id,
+                reference_code,
+                account,
+                amount_minor,
+                currency,
+                description,
+                code,
+                None,
+            )  # fmt: skip
         )
 
     def charge_split(
@@ -98,26 +177,27 @@ class Ledger(AccountOperations):
         order of ``shares``."""
         if not isinstance(shares, Sequence) or not 1 <= len(shares) <= SPLIT_SHARES_MAX:
             raise InvalidInput(field="shares", reason=f"1 to {SPLIT_SHARES_MAX} shares")
-        requests = [
-            self._money(app_id, reference_code, account, amount, currency, description, code)
+        checked = [
+            (validate.account_number(account), validate.amount_minor(amount))
             for account, amount in shares
         ]
-        if len({r.account for r in requests}) != len(requests):
+        if len({number for number, _ in checked}) != len(checked):
             raise InvalidInput(field="shares", reason="one share per account")
-        first = requests[0]
-        content = {
-            "split": [[r.account, r.amount_minor] for r in requests],
-            "currency": first.currency,
-            "description": first.description,
-            "code": first.code,
-        }
-        return self._idempotent(
-            Operation.CHARGE,
-            first.app_id,
-            first.reference_code,
-            content,
-            lambda tx, m: payments.charge_split(tx, m, requests),
-        )
+        first_number, first_amount = checked[0]
+        c = self._money(
+            payments.charge_split, Operation.CHARGE, app_id, reference_code, first_number,
+            first_amount, currency, description, code,
+            content={},  # replaced below: the hash covers every share
+            args=checked, transfers=len(checked),
+        )  # fmt: skip
+        c.digest = idempotency.request_hash(
+            Operation.CHARGE.value,
+            {"split": [list(s) for s in checked], "currency": c.currency,
+             "description": c.description, "code": c.code},
+        )  # fmt: skip
+        settlement = movements.settlement(c.app_id, c.currency)
+        c.accounts = (*(number for number, _ in checked), settlement)
+        return self._submit(c)
 
     def refund(
         self,
@@ -134,13 +214,19 @@ class Ledger(AccountOperations):
         """refundAmount: a free-standing credit of what this application charged; a refund
         restores this month's headroom, never below zero spend. ``request_content``: as in
         :meth:`charge`."""
-        r = self._money(app_id, reference_code, account, amount_minor, currency, description, code)
-        return self._idempotent(
-            Operation.REFUND,
-            r.app_id,
-            r.reference_code,
-            _fields(r, request_content),
-            lambda tx, m: payments.refund(tx, m, r),
+        return self._submit(
+            self._payment(
+                payments.refund,
+                Operation.REFUND,
+                app_id,
+                reference_code,
+                account,
+                amount_minor,
+                currency,
+                description,
+                code,
+                request_content,
+            )  # fmt: skip
         )
 
     # -- Account Management: balanceUpdate and voucherUpdate --------------------------------------
@@ -154,17 +240,31 @@ class Ledger(AccountOperations):
         description: str = "recharge",
         extend_days: int | None = None,
     ) -> TransactionResult:
-        """balanceUpdate: credit a prepaid account; ``extend_days`` (Parlay X ``period``) makes
+        """balanceUpdate: credit a prepaid account from the application's float (the operator's
+        top-ups from funding), within its grant; ``extend_days`` (Parlay X ``period``) makes
         it valid for at least that many days from today -- never shorter than it was."""
-        r = self._money(app_id, reference_code, account, amount_minor, currency, description)
         days = validate.extension_days(extend_days)
-        return self._idempotent(
-            Operation.RECHARGE,
-            r.app_id,
-            r.reference_code,
-            {**_fields(r), "extend_days": days},
-            lambda tx, m: payments.recharge(tx, m, r, days),
-        )
+        c = self._money(
+            payments.recharge, Operation.RECHARGE, app_id, reference_code, account,
+            amount_minor, currency, description, more={"extend_days": days}, args=days,
+            transfers=1, isolated=True,
+        )  # fmt: skip
+        c.accounts = (c.account, movements.recharge_source(c.app_id, c.currency))
+        return self._submit(c)
+
+    def fund_float(
+        self, app_id: str, amount_minor: int, currency: str, reference_code: str | None = None
+    ) -> int:
+        """The operator pays ``amount_minor`` into ``app_id``'s top-up float, from funding;
+        returns the float's balance after. Idempotent when a ``reference_code`` is given."""
+        target = validate.app_id(app_id)
+        c = self._money(
+            payments.fund_float, Operation.FUND_FLOAT, movements.OPERATOR_APP_ID,
+            reference_code, None, amount_minor, currency, f"float of {target}",
+            more={"app": target}, args=target, transfers=1,
+        )  # fmt: skip
+        c.accounts = (movements.float_of(target, c.currency), movements.funding(c.currency))
+        return self._submit(c)
 
     def issue_voucher(
         self, amount_minor: int, currency: str, valid_until: date | None = None
@@ -175,33 +275,33 @@ class Ledger(AccountOperations):
         until = validate.future_date(valid_until, "valid_until", self._moment().today)
         pin = pins.new_voucher_pin()
         pin_hash = pins.hash_pin(pin)
-        voucher_id = self._write(
-            lambda tx, m: (vouchers.issue(tx, m, amount, cur, until, pin_hash), [])
-        )
-        return voucher_id, pin
+        command = Command(
+            vouchers.issue, "issue_voucher", amount_minor=amount, currency=cur,
+            args=(until, pin_hash), accounts=(movements.voucher_issuance(cur),
+            movements.voucher_liability(cur)), transfers=1, isolated=True,
+        )  # fmt: skip
+        return self._submit(command), pin
 
     def redeem_voucher(
         self, app_id: str, reference_code: str, account: str, voucher_id: str, voucher_pin: str
     ) -> TransactionResult:
         """voucherUpdate: credit a voucher's amount to a prepaid account, once."""
-        r = MoneyRequest(
-            app_id=validate.app_id(app_id),
-            reference_code=validate.reference_code(reference_code),
-            account=validate.account_number(account),
-            amount_minor=0,  # the voucher's
-            currency="",  # the voucher's
-        )
+        app = validate.app_id(app_id)
+        ref = validate.reference_code(reference_code)
+        number = validate.account_number(account)
         vid = validate.text(voucher_id, "voucher_id", validate.REFERENCE_CODE_MAX_LENGTH)
         pin = validate.pin(voucher_pin)
         known_hash = self._read(lambda tx: vouchers.pin_hash_of(tx, vid))
         matched = pins.matches(known_hash, pin)  # slow on purpose: not on the writer thread
-        return self._idempotent(
-            Operation.REDEEM_VOUCHER,
-            r.app_id,
-            r.reference_code,
-            {"account": r.account, "voucher": vid},
-            lambda tx, m: vouchers.redeem(tx, m, r, vid, known_hash, matched),
+        digest = idempotency.request_hash(
+            Operation.REDEEM_VOUCHER.value, {"account": number, "voucher": vid}
         )
+        command = Command(
+            vouchers.redeem, Operation.REDEEM_VOUCHER, app_id=app, reference_code=ref,
+            digest=digest, account=number, args=(vid, known_hash, matched), accounts=(number,),
+            transfers=1, isolated=True,
+        )  # fmt: skip
+        return self._submit(command)
 
     def list_vouchers(self, state: str | None = None) -> list[Voucher]:
         """Vouchers, oldest first; ``state`` "issued" or "redeemed" filters."""
@@ -221,15 +321,13 @@ class Ledger(AccountOperations):
     ) -> str:
         """reserveAmount: hold funds against balance and monthly limit; returns the reservation
         identifier (unguessable). Idempotent only when a ``reference_code`` is given."""
-        r = self._money(app_id, reference_code, account, amount_minor, currency, description, code)
-        ttl = self.reservation_ttl_s
-        return self._idempotent(
-            Operation.RESERVE,
-            r.app_id,
-            r.reference_code,
-            _fields(r),
-            lambda tx, m: reservations.reserve(tx, m, r, ttl),
-        )
+        c = self._money(
+            reservations.reserve, Operation.RESERVE, app_id, reference_code, account,
+            amount_minor, currency, description, code, args=self.reservation_ttl_s,
+            isolated=True,
+        )  # fmt: skip
+        c.accounts = (c.account,)
+        return self._submit(c)
 
     def reserve_additional(
         self,
@@ -243,15 +341,23 @@ class Ledger(AccountOperations):
         reference_code: str | None = None,
     ) -> ReservationInfo:
         """reserveAdditionalAmount: hold more on an open reservation; its expiry restarts."""
-        r = self._money(app_id, reference_code, None, amount_minor, currency, description, code)
         rid = _reservation_id(reservation_id)
-        ttl = self.reservation_ttl_s
-        return self._idempotent(
-            Operation.RESERVE_ADDITIONAL,
-            r.app_id,
-            r.reference_code,
-            {**_fields(r), "reservation": rid},
-            lambda tx, m: reservations.reserve_additional(tx, m, rid, r, ttl),
+        return self._submit(
+            self._money(
+                reservations.reserve_additional,
+                Operation.RESERVE_ADDITIONAL,
+                app_id,
+                reference_code,
+                None,
+                amount_minor,
+                currency,
+                description,
+                code,
+                more={"reservation": rid},
+                args=self.reservation_ttl_s,
+                reservation=rid,
+                isolated=True,
+            )  # fmt: skip
         )
 
     def charge_reservation(
@@ -268,22 +374,24 @@ class Ledger(AccountOperations):
     ) -> TransactionResult:
         """chargeReservation: charge part or all of what is still reserved.
         ``request_content``: as in :meth:`charge`."""
-        r = self._money(app_id, reference_code, None, amount_minor, currency, description, code)
         rid = _reservation_id(reservation_id)
-        return self._idempotent(
-            Operation.CHARGE_RESERVATION,
-            r.app_id,
-            r.reference_code,
-            {**_fields(r, request_content), "reservation": rid},
-            lambda tx, m: reservations.charge(tx, m, rid, r),
-        )
+        c = self._money(
+            reservations.charge, Operation.CHARGE_RESERVATION, app_id, reference_code, None,
+            amount_minor, currency, description, code, content=request_content,
+            more={"reservation": rid}, reservation=rid, transfers=1, isolated=True,
+        )  # fmt: skip
+        c.accounts = (movements.settlement(c.app_id, c.currency),)
+        return self._submit(c)
 
     def release_reservation(self, app_id: str, reservation_id: str) -> ReservationInfo:
         """releaseReservation: give back what is still reserved. Releasing again (or after
         expiry) changes nothing and reports the final state."""
-        app = validate.app_id(app_id)
         rid = _reservation_id(reservation_id)
-        return self._write(lambda tx, m: reservations.release(tx, m, app, rid))
+        command = Command(
+            reservations.release, "release", app_id=validate.app_id(app_id), reservation=rid,
+            isolated=True,
+        )  # fmt: skip
+        return self._submit(command)
 
     def reservation(self, app_id: str, reservation_id: str) -> ReservationInfo:
         """A reservation of ``app_id`` as it is now; another application's is unknown."""
@@ -298,17 +406,3 @@ class Ledger(AccountOperations):
 
 def _reservation_id(value: Any) -> str:
     return validate.text(value, "reservation_id", validate.REFERENCE_CODE_MAX_LENGTH)
-
-
-def _fields(r: MoneyRequest, content: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The content of a money request that the idempotency hash covers (``content`` in place of
-    the amount and texts when the caller says what the request was)."""
-    if content is not None:
-        return {"account": r.account, "content": dict(content)}
-    return {
-        "account": r.account,
-        "amount": r.amount_minor,
-        "currency": r.currency,
-        "description": r.description,
-        "code": r.code,
-    }

@@ -21,8 +21,20 @@ from datetime import date, datetime
 
 
 class Kind(enum.StrEnum):
+    """A subscriber's micro-payment account."""
+
     PREPAID = "prepaid"
     POSTPAID = "postpaid"
+
+
+class SystemKind(enum.StrEnum):
+    """The operator's own accounts, the other side of every movement (``charging.movements``)."""
+
+    SETTLEMENT = "settlement"  # what an application collected: the operator owes it to it
+    FLOAT = "float"  # what an application may recharge subscribers with (prepaid by it)
+    FUNDING = "funding"  # money entering the ledger: opening balances, operator top-ups, floats
+    VOUCHER_ISSUANCE = "voucher_issuance"  # vouchers issued (the source of voucher value)
+    VOUCHER_LIABILITY = "voucher_liability"  # issued vouchers not yet redeemed
 
 
 class Status(enum.StrEnum):
@@ -40,6 +52,8 @@ class EntryKind(enum.StrEnum):
     REFUND = "refund"  # refundAmount (credit)
     RECHARGE = "recharge"  # balanceUpdate / operator top-up (credit)
     VOUCHER = "voucher"  # voucherUpdate (credit)
+    FLOAT_FUNDING = "float_funding"  # the operator funds an application's float (system only)
+    VOUCHER_ISSUE = "voucher_issue"  # a voucher is issued (system only)
 
 
 class EventName(enum.StrEnum):
@@ -52,8 +66,36 @@ class EventName(enum.StrEnum):
     P_AM_ACCOUNT_DISABLED = "P_AM_ACCOUNT_DISABLED"
 
 
+class AccountFigures:
+    """The figures derived from an account's stored ones, shared by :class:`Account` and the
+    batch's in-memory row (``charging.batch.Book``) so that both answer the checks alike."""
+
+    __slots__ = ()
+    kind: Kind | SystemKind
+    ledger_balance_minor: int
+    reserved_minor: int
+    month_spent_minor: int
+    monthly_limit_minor: int | None
+
+    @property
+    def headroom_minor(self) -> int | None:
+        """What may still be spent this month (None without a monthly limit)."""
+        if self.monthly_limit_minor is None:
+            return None
+        return self.monthly_limit_minor - self.month_spent_minor - self.reserved_minor
+
+    @property
+    def balance_minor(self) -> int:
+        """The balance the service reports (see the module docstring)."""
+        if self.kind is not Kind.POSTPAID:
+            return self.ledger_balance_minor - self.reserved_minor
+        headroom = self.headroom_minor
+        assert headroom is not None, "a postpaid account always has a monthly limit"
+        return headroom
+
+
 @dataclass(frozen=True)
-class Account:
+class Account(AccountFigures):
     """An account as stored, with the month-to-date figures already rolled to the current month."""
 
     number: str
@@ -70,21 +112,6 @@ class Account:
     status: Status
     has_pin: bool
     created_at: datetime
-
-    @property
-    def headroom_minor(self) -> int | None:
-        """What may still be spent this month (None without a monthly limit)."""
-        if self.monthly_limit_minor is None:
-            return None
-        return self.monthly_limit_minor - self.month_spent_minor - self.reserved_minor
-
-    @property
-    def balance_minor(self) -> int:
-        """The balance the service reports (see the module docstring)."""
-        if self.kind is Kind.PREPAID:
-            return self.ledger_balance_minor - self.reserved_minor
-        assert self.headroom_minor is not None, "a postpaid account always has a monthly limit"
-        return self.headroom_minor
 
 
 @dataclass(frozen=True)

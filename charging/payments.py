@@ -1,131 +1,89 @@
-"""Charge, refund and recharge: the units of work the ledger runs inside a batch's transaction.
+"""Charge, refund, recharge, split charges and float funding: commands the batch decides.
 
-Each function reads (and locks) the rows it needs, gathers an :class:`~charging.checks.Attempt`,
-lets the one check table decide, and only then writes. The idempotency lookup has already run
-(``charging.ledger``) before any of them is called.
+Each function reads its books (already read and locked with the batch), gathers an
+:class:`~charging.checks.Attempt`, lets the one check table decide, and only then moves money
+(``charging.entries.record``). Idempotency (row 0) has already run in ``charging.batch``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from charging import accounts, clock, entries
-from charging.checks import Attempt, Operation, enforce
-from charging.clock import Moment
-from charging.entries import EntryInfo
-from charging.events import PendingEvent
-from charging.model import Account, EntryKind, TransactionResult
-from storage.database import Transaction
+from charging import clock, entries, grants, movements
+from charging.batch import BatchState, Command
+from charging.checks import Operation, enforce
+from charging.model import EntryKind, TransactionResult
 
 
-@dataclass(frozen=True)
-class MoneyRequest:
-    """An amount asked of or for one account by one application (already validated)."""
-
-    app_id: str
-    reference_code: str | None
-    account: str
-    amount_minor: int
-    currency: str
-    description: str = ""
-    code: str | None = None
-
-    def info(self, reservation_id: str | None = None) -> EntryInfo:
-        return EntryInfo(
-            app_id=self.app_id,
-            reference_code=self.reference_code,
-            description=self.description,
-            code=self.code,
-            reservation_id=reservation_id,
-        )
+def charge(state: BatchState, c: Command) -> TransactionResult:
+    book = state.book(c.account)
+    enforce(state.attempt(Operation.CHARGE, c, book))
+    assert book is not None
+    settlement = state.system(movements.settlement(c.app_id, book.currency), book.currency)
+    return entries.record(state, c, EntryKind.CHARGE, book, settlement, c.amount_minor)
 
 
-def attempt(
-    operation: Operation, request: MoneyRequest, account: Account | None, moment: Moment, **more
-) -> Attempt:
-    """The facts every row of the table may look at, for ``request`` on ``account``."""
-    return Attempt(
-        operation=operation,
-        account_number=request.account,
-        amount_minor=request.amount_minor,
-        currency=request.currency,
-        app_id=request.app_id,
-        account=account,
-        expired=account is not None and clock.is_expired(account.valid_until, moment.at, moment.tz),
-        **more,
-    )
-
-
-Outcome = tuple[TransactionResult, list[PendingEvent]]
-
-
-def charge(tx: Transaction, moment: Moment, request: MoneyRequest) -> Outcome:
-    account = accounts.load(tx, request.account, moment.month, lock=True)
-    enforce(attempt(Operation.CHARGE, request, account, moment))
-    assert account is not None
-    return entries.record(
-        tx, moment, account, EntryKind.CHARGE, request.amount_minor, request.info()
-    )
-
-
-def refund(tx: Transaction, moment: Moment, request: MoneyRequest) -> Outcome:
+def refund(state: BatchState, c: Command) -> TransactionResult:
     """refundAmount: a free-standing credit, bounded by what this application has charged this
     account (net of its earlier refunds), so that no application can mint money."""
-    account = accounts.load(tx, request.account, moment.month, lock=True)
-    refundable = 0
-    if account is not None:
-        refundable = entries.refundable_minor(tx, request.account, request.app_id)
-    enforce(attempt(Operation.REFUND, request, account, moment, refundable_minor=refundable))
-    assert account is not None
-    return entries.record(
-        tx, moment, account, EntryKind.REFUND, request.amount_minor, request.info()
+    book = state.book(c.account)
+    refundable = 0 if book is None else state.refundable_minor(c.account, c.app_id)
+    enforce(state.attempt(Operation.REFUND, c, book, refundable_minor=refundable))
+    assert book is not None
+    settlement = state.system(movements.settlement(c.app_id, book.currency), book.currency)
+    return entries.record(state, c, EntryKind.REFUND, book, settlement, c.amount_minor)
+
+
+def recharge(state: BatchState, c: Command) -> TransactionResult:
+    """balanceUpdate: credit a prepaid account from the application's float (the operator's top-
+    ups from funding), within the application's grant; ``c.args`` is the validity extension in
+    days (Parlay X ``period``) or None."""
+    book = state.book(c.account)
+    operator = c.app_id == movements.OPERATOR_APP_ID
+    grant = None if operator else grants.load(state, c.app_id, "recharge", c.currency)
+    source_number = movements.recharge_source(c.app_id, c.currency)
+    source = state.book(source_number)
+    float_minor = None if operator else (0 if source is None else source.ledger_balance_minor)
+    attempt = state.attempt(
+        Operation.RECHARGE,
+        c,
+        book,
+        entitled=operator or grant is not None,
+        grant=grant,
+        float_minor=float_minor,
     )
-
-
-def recharge(
-    tx: Transaction, moment: Moment, request: MoneyRequest, extend_days: int | None
-) -> Outcome:
-    """balanceUpdate: credit a prepaid account, optionally extending its validity."""
-    account = accounts.load(tx, request.account, moment.month, lock=True)
-    enforce(attempt(Operation.RECHARGE, request, account, moment))
-    assert account is not None
+    enforce(attempt)
+    assert book is not None
+    if grant is not None:
+        grants.use(state, c.app_id, "recharge", c.currency, grant, c.amount_minor)
     valid_until = None
-    if extend_days is not None:
+    if c.args is not None:
         valid_until = clock.extended_validity(
-            account.valid_until, extend_days, moment.at, moment.tz
+            book.valid_until, c.args, state.moment.at, state.moment.tz
         )
+    source = source or state.system(source_number, c.currency)
     return entries.record(
-        tx,
-        moment,
-        account,
-        EntryKind.RECHARGE,
-        request.amount_minor,
-        request.info(),
-        valid_until=valid_until,
+        state, c, EntryKind.RECHARGE, book, source, c.amount_minor, valid_until=valid_until
     )
 
 
-def charge_split(
-    tx: Transaction, moment: Moment, requests: list[MoneyRequest]
-) -> tuple[list[TransactionResult], list[PendingEvent]]:
-    """chargeSplitAmount: charge every share or none. The accounts are locked in one order (by
-    number) so that two split charges over the same accounts cannot deadlock; then each share
-    goes through the one check table as a charge. A refused share raises, and the batch's
-    savepoint rolls back the shares already recorded: all or nothing in one transaction."""
-    assert len({r.account for r in requests}) == len(requests), "one share per account"
-    locked = {
-        number: accounts.load(tx, number, moment.month, lock=True)
-        for number in sorted(r.account for r in requests)
-    }
-    results: list[TransactionResult] = []
-    pending: list[PendingEvent] = []
-    for request in requests:
-        account = locked[request.account]
-        enforce(attempt(Operation.CHARGE, request, account, moment))
-        assert account is not None
-        result, events = entries.record(
-            tx, moment, account, EntryKind.CHARGE, request.amount_minor, request.info()
-        )
-        results.append(result)
-        pending += events
-    return results, pending
+def charge_split(state: BatchState, c: Command) -> list[TransactionResult]:
+    """chargeSplitAmount: charge every (account, amount) share of ``c.args`` or none. Every
+    share goes through the check table as a charge before any is recorded: all or nothing."""
+    shares = [(number, amount, state.book(number)) for number, amount in c.args]
+    for number, amount, book in shares:
+        enforce(state.attempt(Operation.CHARGE, c, book, number=number, amount=amount))
+    results = []
+    for _number, amount, book in shares:
+        assert book is not None
+        settlement = state.system(movements.settlement(c.app_id, book.currency), book.currency)
+        results.append(entries.record(state, c, EntryKind.CHARGE, book, settlement, amount))
+    return results
+
+
+def fund_float(state: BatchState, c: Command) -> int:
+    """The operator pays ``c.amount_minor`` into an application's float (``c.args``: the
+    application), from funding; returns the float's balance after."""
+    target = state.system(movements.float_of(c.args, c.currency), c.currency)
+    enforce(state.attempt(Operation.FUND_FLOAT, c, target, number=target.number))
+    source = state.system(movements.funding(c.currency), c.currency)
+    state.transfer(EntryKind.FLOAT_FUNDING.value, source, target, c.amount_minor, c)
+    return target.ledger_balance_minor

@@ -8,11 +8,15 @@ named finding instead of a silently wrong balance:
 ==========================  =====================================================================
 check                       what must hold
 ==========================  =====================================================================
+zero_sum                    for each currency, the postings of every account sum to zero
+transfer_balanced           every movement is two postings, one kind and currency, summing to zero
 balance_is_history          an account's ledger balance is the sum of its entries
 running_balance             each entry's balance-after is the previous one's plus its amount
-entry_sign                  debits (charge, reservation_charge) negative, every other kind positive
+entry_sign                  the account that pays a movement is debited, the account paid credited
+                            (``charging.movements``: e.g. a charge debits the subscriber)
 entry_currency              an entry is in its account's currency
 prepaid_not_overdrawn       a prepaid account's balance less what it holds is never negative
+float_not_overdrawn         an application's top-up float is never negative
 reserved_is_reservations    what an account holds is the sum of its open reservations
 reservation_charged         a reservation's charged figure is the sum of the charges against it
 reservation_closed_empty    a released or expired reservation holds nothing
@@ -20,6 +24,7 @@ month_spend_is_history      this month's spend is the replay of the month's debi
 one_entry_per_request       one (application, referenceCode) moved an account at most once
 request_recorded            every entry with a referenceCode has its idempotency record
 vouchers_credited           every redeemed voucher was credited once, for its amount
+voucher_liability           the voucher liability is what the vouchers not yet redeemed are worth
 event_counter               the event sequence counter is not behind the events it numbered
 ==========================  =====================================================================
 
@@ -52,12 +57,16 @@ class Finding:
 class Report:
     """What :func:`reconcile` found. ``clean`` when no invariant is broken."""
 
-    accounts: int = 0
-    entries: int = 0
+    accounts: int = 0  # subscribers' accounts
+    system_accounts: int = 0  # the operator's (settlement, floats, funding, vouchers)
+    entries: int = 0  # entries on subscribers' accounts (what getHistory shows)
+    postings: int = 0  # entries on every account: two per movement
+    transfers: int = 0  # movements
     open_reservations: int = 0
     requests: int = 0
     events: int = 0
-    balance_by_currency_minor: dict[str, int] = field(default_factory=dict)
+    balance_by_currency_minor: dict[str, int] = field(default_factory=dict)  # subscribers' total
+    system_balance_by_currency_minor: dict[str, int] = field(default_factory=dict)
     problems: list[Finding] = field(default_factory=list)
     notes: list[Finding] = field(default_factory=list)
     problem_count: int = 0
@@ -82,9 +91,10 @@ class Report:
     def summary(self) -> str:
         state = "clean" if self.clean else f"{self.problem_count} problem(s)"
         return (
-            f"ledger reconciliation: {state}; {self.accounts} accounts, {self.entries} entries, "
-            f"{self.open_reservations} open reservations, {self.requests} requests, "
-            f"{self.events} events, {len(self.notes)} note(s)"
+            f"ledger reconciliation: {state}; {self.accounts} accounts "
+            f"(+{self.system_accounts} system), {self.transfers} movements, {self.entries} "
+            f"subscriber entries, {self.open_reservations} open reservations, "
+            f"{self.requests} requests, {self.events} events, {len(self.notes)} note(s)"
         )
 
 

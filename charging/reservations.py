@@ -1,12 +1,15 @@
 """Reservations (Parlay X ReserveAmountCharging): funds held for a two-step checkout.
 
 Reserved funds count against the balance and the monthly limit at once (the account's
-``reserved_minor``); a charge against a reservation moves money from reserved to spent and never
-exceeds what is still reserved; release gives the rest back. A reservation not released within
-``reservation_ttl_s`` of its last reserve expires: charges against it are refused at once, and the
-sweeper (:func:`sweep`, run periodically by ``charging.sweeper``) gives its funds back.
+``reserved_minor``); a charge against a reservation moves money from reserved to spent -- and to
+the application's settlement account -- and never exceeds what is still reserved; release gives
+the rest back. A reservation not released within ``reservation_ttl_s`` of its last reserve
+expires: charges against it are refused at once, and the sweeper (:func:`sweep`, run periodically
+by ``charging.sweeper``) gives its funds back.
 
-Lock order, the same everywhere: the account row first, then the reservation row.
+These are isolated commands of the batch (``charging.batch``): they keep rows of their own, read
+and written directly in a savepoint, while the account's figures change in its book. Lock order,
+the same everywhere: the account row first (read with the batch), then the reservation row.
 """
 
 from __future__ import annotations
@@ -15,13 +18,11 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from charging import accounts, clock, entries, events
+from charging import clock, entries, movements
+from charging.batch import BatchState, Book, Command
 from charging.checks import Operation, ReservationState, enforce, reservation_open
-from charging.clock import Moment
 from charging.errors import UnknownReservation
-from charging.events import PendingEvent
-from charging.model import Account, EntryKind, ReservationInfo, TransactionResult
-from charging.payments import MoneyRequest, attempt
+from charging.model import EntryKind, ReservationInfo, TransactionResult
 from storage import Dialect
 from storage.database import Transaction
 
@@ -84,156 +85,147 @@ def _row(r: tuple) -> _Row:
     )
 
 
-def _lock_both(
-    tx: Transaction, moment: Moment, reservation_id: str
-) -> tuple[Account | None, _Row | None]:
-    """The reservation's account and the reservation, locked in the one lock order."""
-    peek = _load(tx, reservation_id)
+def _lock_both(state: BatchState, reservation_id: str) -> tuple[Book | None, _Row | None]:
+    """The reservation's account (read with the batch) and the reservation, locked in order."""
+    peek = _load(state.tx, reservation_id)
     if peek is None:
         return None, None
-    account = accounts.load(tx, peek.account, moment.month, lock=True)
-    return account, _load(tx, reservation_id, lock=True)
+    return state.book(peek.account), _load(state.tx, reservation_id, lock=True)
 
 
-def _hold(tx: Transaction, moment: Moment, before: Account, delta_minor: int) -> list[PendingEvent]:
-    """Change what the account holds in reservations; returns the threshold events."""
-    after = replace(before, reserved_minor=before.reserved_minor + delta_minor)
-    accounts.save_money(tx, after, moment.month, moment.at)
-    return events.for_change(before, after, moment.at)
+def _hold(state: BatchState, book: Book, delta_minor: int) -> None:
+    """Change what the account holds in reservations, with its threshold events."""
+    before, status = book.balance_minor, book.status
+    book.reserved_minor += delta_minor
+    book.dirty = True
+    state.changed(book, before, status)
 
 
-def reserve(
-    tx: Transaction, moment: Moment, request: MoneyRequest, ttl_s: int
-) -> tuple[str, list[PendingEvent]]:
-    account = accounts.load(tx, request.account, moment.month, lock=True)
-    enforce(attempt(Operation.RESERVE, request, account, moment))
-    assert account is not None
+def reserve(state: BatchState, c: Command) -> str:
+    """reserveAmount (``c.args``: the time to live in seconds); returns the reservation id."""
+    book = state.book(c.account)
+    enforce(state.attempt(Operation.RESERVE, c, book))
+    assert book is not None
     reservation_id = secrets.token_urlsafe(RESERVATION_ID_BYTES)
-    tx.execute(
+    at = state.moment.at
+    state.tx.execute(
         "INSERT INTO ledger_reservations (id, app_id, account_number, currency, reserved_minor, "
         "state, description, code, created_at, expires_at) "
         "VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)",
         (
             reservation_id,
-            request.app_id,
-            request.account,
-            request.currency,
-            request.amount_minor,
-            request.description,
-            request.code,
-            clock.to_text(moment.at),
-            clock.to_text(moment.at + timedelta(seconds=ttl_s)),
+            c.app_id,
+            c.account,
+            c.currency,
+            c.amount_minor,
+            c.description,
+            c.code,
+            state.at_text,
+            clock.to_text(at + timedelta(seconds=c.args)),
         ),
     )
-    return reservation_id, _hold(tx, moment, account, request.amount_minor)
+    _hold(state, book, c.amount_minor)
+    return reservation_id
 
 
-def reserve_additional(
-    tx: Transaction, moment: Moment, reservation_id: str, request: MoneyRequest, ttl_s: int
-) -> tuple[ReservationInfo, list[PendingEvent]]:
-    """Add to an open reservation; its expiry restarts from now."""
-    account, row = _lock_both(tx, moment, reservation_id)
+def reserve_additional(state: BatchState, c: Command) -> ReservationInfo:
+    """Add to an open reservation (``c.reservation``); its expiry restarts from now."""
+    book, row = _lock_both(state, c.reservation or "")
     if row is None:
-        raise UnknownReservation(reservation_id=reservation_id)
-    request = replace(request, account=row.account)
-    state = row.check_state(moment.at)
-    enforce(attempt(Operation.RESERVE_ADDITIONAL, request, account, moment, reservation=state))
-    assert account is not None
-    expires_at = moment.at + timedelta(seconds=ttl_s)
-    tx.execute(
+        raise UnknownReservation(reservation_id=c.reservation)
+    c.account = row.account
+    attempt = state.attempt(
+        Operation.RESERVE_ADDITIONAL, c, book, reservation=row.check_state(state.moment.at)
+    )
+    enforce(attempt)
+    assert book is not None
+    expires_at = state.moment.at + timedelta(seconds=c.args)
+    state.tx.execute(
         "UPDATE ledger_reservations SET reserved_minor = reserved_minor + ?, expires_at = ? "
         "WHERE id = ?",
-        (request.amount_minor, clock.to_text(expires_at), reservation_id),
+        (c.amount_minor, clock.to_text(expires_at), row.id),
     )
-    pending = _hold(tx, moment, account, request.amount_minor)
-    info = row.info(reserved_minor=row.reserved_minor + request.amount_minor, expires_at=expires_at)
-    return info, pending
+    _hold(state, book, c.amount_minor)
+    return row.info(reserved_minor=row.reserved_minor + c.amount_minor, expires_at=expires_at)
 
 
-def charge(
-    tx: Transaction, moment: Moment, reservation_id: str, request: MoneyRequest
-) -> tuple[TransactionResult, list[PendingEvent]]:
+def charge(state: BatchState, c: Command) -> TransactionResult:
     """chargeReservation: take part or all of what is still reserved."""
-    account, row = _lock_both(tx, moment, reservation_id)
+    book, row = _lock_both(state, c.reservation or "")
     if row is None:
-        raise UnknownReservation(reservation_id=reservation_id)
-    request = replace(request, account=row.account)
-    state = row.check_state(moment.at)
-    enforce(attempt(Operation.CHARGE_RESERVATION, request, account, moment, reservation=state))
-    assert account is not None
-    tx.execute(
+        raise UnknownReservation(reservation_id=c.reservation)
+    c.account = row.account
+    attempt = state.attempt(
+        Operation.CHARGE_RESERVATION, c, book, reservation=row.check_state(state.moment.at)
+    )
+    enforce(attempt)
+    assert book is not None
+    state.tx.execute(
         "UPDATE ledger_reservations SET reserved_minor = reserved_minor - ?, "
         "charged_minor = charged_minor + ? WHERE id = ?",
-        (request.amount_minor, request.amount_minor, reservation_id),
+        (c.amount_minor, c.amount_minor, row.id),
     )
+    settlement = state.system(movements.settlement(c.app_id, book.currency), book.currency)
     return entries.record(
-        tx,
-        moment,
-        account,
-        EntryKind.RESERVATION_CHARGE,
-        request.amount_minor,
-        request.info(reservation_id),
-    )
+        state, c, EntryKind.RESERVATION_CHARGE, book, settlement, c.amount_minor,
+        reservation_id=row.id,
+    )  # fmt: skip
 
 
-def _close(
-    tx: Transaction, moment: Moment, account: Account, row: _Row, state: str
-) -> tuple[ReservationInfo, list[PendingEvent]]:
+def _close(state: BatchState, book: Book, row: _Row, final: str) -> ReservationInfo:
     remaining = row.reserved_minor
-    tx.execute(
+    state.tx.execute(
         "UPDATE ledger_reservations SET reserved_minor = 0, released_minor = released_minor + ?, "
         "state = ?, closed_at = ? WHERE id = ?",
-        (remaining, state, clock.to_text(moment.at), row.id),
+        (remaining, final, state.at_text, row.id),
     )
-    pending = _hold(tx, moment, account, -remaining) if remaining else []
-    info = row.info(reserved_minor=0, released_minor=row.released_minor + remaining, state=state)
-    return info, pending
+    if remaining:
+        _hold(state, book, -remaining)
+    return row.info(reserved_minor=0, released_minor=row.released_minor + remaining, state=final)
 
 
-def release(
-    tx: Transaction, moment: Moment, app_id: str, reservation_id: str
-) -> tuple[ReservationInfo, list[PendingEvent]]:
+def release(state: BatchState, c: Command) -> ReservationInfo:
     """releaseReservation: give back what is still reserved. Releasing a reservation that is
     already released or expired changes nothing and reports its final state."""
-    account, row = _lock_both(tx, moment, reservation_id)
-    if row is None or row.app_id != app_id:
-        raise UnknownReservation(reservation_id=reservation_id)
+    book, row = _lock_both(state, c.reservation or "")
+    if row is None or row.app_id != c.app_id:
+        raise UnknownReservation(reservation_id=c.reservation)
     if row.state != "open":
-        return row.info(), []
-    assert account is not None
-    return _close(tx, moment, account, row, "released")
+        return row.info()
+    assert book is not None
+    return _close(state, book, row, "released")
 
 
-def release_all(tx: Transaction, moment: Moment, account_number: str) -> list[PendingEvent]:
+def release_all(state: BatchState, account_number: str) -> None:
     """Release every open reservation of an account (when it is closed)."""
-    ids = tx.all(
+    ids = state.tx.all(
         "SELECT id FROM ledger_reservations WHERE account_number = ? AND state = 'open'",
         (account_number,),
     )
-    pending: list[PendingEvent] = []
     for (reservation_id,) in ids:
-        account, row = _lock_both(tx, moment, reservation_id)
-        if account is not None and row is not None and row.state == "open":
-            pending += _close(tx, moment, account, row, "released")[1]
-    return pending
+        book, row = _lock_both(state, reservation_id)
+        if book is not None and row is not None and row.state == "open":
+            _close(state, book, row, "released")
 
 
-def sweep(tx: Transaction, moment: Moment) -> tuple[int, list[PendingEvent]]:
-    """Expire up to ``SWEEP_BATCH_MAX`` reservations past their expiry; returns how many."""
-    due = tx.all(
+def sweep(state: BatchState, c: Command) -> int:
+    """Expire up to ``SWEEP_BATCH_MAX`` reservations past their expiry (at ``c.args``, else
+    now); returns how many."""
+    now = c.args or state.moment.at
+    due = state.tx.all(
         "SELECT id FROM ledger_reservations WHERE state = 'open' AND expires_at <= ? "
         "ORDER BY expires_at LIMIT ?",
-        (clock.to_text(moment.at), SWEEP_BATCH_MAX),
+        (clock.to_text(now), SWEEP_BATCH_MAX),
     )
-    count, pending = 0, []
+    count = 0
     for (reservation_id,) in due:
-        account, row = _lock_both(tx, moment, reservation_id)
+        book, row = _lock_both(state, reservation_id)
         # Another gateway process may have swept or released it since the SELECT above.
-        if account is None or row is None or row.state != "open" or row.expires_at > moment.at:
+        if book is None or row is None or row.state != "open" or row.expires_at > now:
             continue
-        pending += _close(tx, moment, account, row, "expired")[1]
+        _close(state, book, row, "expired")
         count += 1
-    return count, pending
+    return count
 
 
 def open_reservations(tx: Transaction, account_number: str) -> list[ReservationInfo]:

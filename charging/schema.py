@@ -5,8 +5,14 @@ UTC text (see ``charging.clock``) and dates ``YYYY-MM-DD`` text, so the same SQL
 dialects; money is ``BIGINT`` minor units.
 
 Rules the database itself enforces, as a last line behind the checks in ``charging.checks``:
-the idempotency key (``ledger_requests_idempotency_key``), one open account per MSISDN, and a
-prepaid account never holding more reserved than it has.
+the idempotency key (``ledger_requests_idempotency_key``), one open account per MSISDN, a
+prepaid account never holding more reserved than it has, and a float never below zero.
+
+Version 2 makes the ledger double-entry (``charging.movements``): system accounts beside the
+subscribers', a second posting for every movement (``transfer_id`` pairs them), the idempotency
+record's outcome as columns, events that carry who moved the money, and application grants.
+Its Python step (``charging.upgrade_v2``) gives every movement of a version 1 ledger its other
+side, so that history is kept and the ledger sums to zero afterwards.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from storage import Database, Migration, migrate
 COMPONENT = "ledger"
 IDEMPOTENCY_KEY = "ledger_requests_idempotency_key"
 MSISDN_KEY = "ledger_accounts_msisdn_key"
+ACCOUNT_KEY = "ledger_accounts_pkey"  # PostgreSQL's name of the accounts' primary key
 EVENT_SEQ_COUNTER = "event_seq"
 
 _V1 = """
@@ -112,12 +119,114 @@ CREATE TABLE ledger_counters (
 INSERT INTO ledger_counters (name, value) VALUES ('event_seq', 0)
 """
 
+TRANSFER_ID_COUNTER = "transfer_id"  # SQLite: the last transfer id handed out
+TRANSFER_ID_SEQUENCE = "ledger_transfer_ids"  # PostgreSQL: the same, as a sequence
+
+ACCOUNT_KINDS = (
+    "'prepaid', 'postpaid', 'settlement', 'float', 'funding', 'voucher_issuance', "
+    "'voucher_liability'"
+)
+_V2_ACCOUNT_RULES = f"""CONSTRAINT ledger_accounts_kind CHECK (kind IN ({ACCOUNT_KINDS})),
+    CONSTRAINT ledger_accounts_postpaid_limit
+        CHECK (kind <> 'postpaid' OR monthly_limit_minor IS NOT NULL),
+    CONSTRAINT ledger_accounts_prepaid_covered
+        CHECK (kind <> 'prepaid' OR ledger_balance_minor >= reserved_minor),
+    CONSTRAINT ledger_accounts_float_covered CHECK (kind <> 'float' OR ledger_balance_minor >= 0),
+    CONSTRAINT ledger_accounts_subscriber_msisdn
+        CHECK ((kind IN ('prepaid', 'postpaid')) = (msisdn IS NOT NULL))"""
+
+_NEXT_RULE, _ADD_NEXT_RULE = ",\n    CONSTRAINT", ",\n    ADD CONSTRAINT"
+_V2_COMMON = """ALTER TABLE ledger_entries ADD COLUMN transfer_id BIGINT;
+ALTER TABLE ledger_requests ADD COLUMN transfer_id BIGINT;
+ALTER TABLE ledger_requests ADD COLUMN account_number TEXT;
+ALTER TABLE ledger_requests ADD COLUMN kind TEXT;
+ALTER TABLE ledger_requests ADD COLUMN amount_minor BIGINT;
+ALTER TABLE ledger_requests ADD COLUMN currency TEXT;
+ALTER TABLE ledger_requests ADD COLUMN balance_after_minor BIGINT;
+ALTER TABLE ledger_requests ADD COLUMN headroom_after_minor BIGINT;
+ALTER TABLE ledger_requests ADD COLUMN low_balance_crossed INTEGER;
+ALTER TABLE ledger_requests ADD COLUMN valid_until TEXT;
+ALTER TABLE ledger_events ADD COLUMN app_id TEXT;
+ALTER TABLE ledger_events ADD COLUMN reference_code TEXT;
+CREATE TABLE ledger_grants (
+    app_id TEXT NOT NULL,
+    operation TEXT NOT NULL CHECK (operation IN ('recharge', 'voucher')),
+    currency TEXT NOT NULL,
+    cap_minor BIGINT CHECK (cap_minor > 0),
+    daily_cap_minor BIGINT CHECK (daily_cap_minor > 0),
+    day_key TEXT NOT NULL DEFAULT '',
+    day_used_minor BIGINT NOT NULL DEFAULT 0 CHECK (day_used_minor >= 0),
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, operation, currency)
+)"""
+
+_ACCOUNT_COLUMNS = (
+    "number, msisdn, kind, currency, ledger_balance_minor, reserved_minor, month_key, "
+    "month_spent_minor, monthly_limit_minor, transaction_limit_minor, low_balance_minor, "
+    "valid_until, status, pin_hash, pin_failures, pin_locked_until, created_at, updated_at"
+)
+
+# SQLite cannot change a table's CHECK constraints: rebuild it (foreign keys off meanwhile).
+_V2_SQLITE = f"""CREATE TABLE ledger_accounts_v2 (
+    number TEXT PRIMARY KEY,
+    msisdn TEXT,
+    kind TEXT NOT NULL,
+    app_id TEXT,
+    currency TEXT NOT NULL,
+    ledger_balance_minor BIGINT NOT NULL,
+    reserved_minor BIGINT NOT NULL DEFAULT 0 CHECK (reserved_minor >= 0),
+    month_key TEXT NOT NULL,
+    month_spent_minor BIGINT NOT NULL DEFAULT 0 CHECK (month_spent_minor >= 0),
+    monthly_limit_minor BIGINT CHECK (monthly_limit_minor >= 0),
+    transaction_limit_minor BIGINT CHECK (transaction_limit_minor >= 0),
+    low_balance_minor BIGINT NOT NULL DEFAULT 0 CHECK (low_balance_minor >= 0),
+    valid_until TEXT,
+    status TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'closed')),
+    pin_hash TEXT,
+    pin_failures INTEGER NOT NULL DEFAULT 0,
+    pin_locked_until TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    {_V2_ACCOUNT_RULES}
+);
+INSERT INTO ledger_accounts_v2 ({_ACCOUNT_COLUMNS}) SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts;
+DROP TABLE ledger_accounts;
+ALTER TABLE ledger_accounts_v2 RENAME TO ledger_accounts;
+CREATE UNIQUE INDEX ledger_accounts_msisdn_key ON ledger_accounts (msisdn)
+    WHERE status <> 'closed';
+INSERT INTO ledger_counters (name, value) VALUES ('{TRANSFER_ID_COUNTER}', 0);
+{_V2_COMMON}"""
+
+_V2_POSTGRESQL = f"""ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_kind_check;
+ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_check;
+ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_check1;
+ALTER TABLE ledger_accounts ALTER COLUMN msisdn DROP NOT NULL;
+ALTER TABLE ledger_accounts ADD COLUMN app_id TEXT;
+ALTER TABLE ledger_accounts ADD {_V2_ACCOUNT_RULES.replace(_NEXT_RULE, _ADD_NEXT_RULE)};
+CREATE SEQUENCE {TRANSFER_ID_SEQUENCE} AS BIGINT;
+{_V2_COMMON}"""
+
+
+def _upgrade_v2(tx: object) -> None:
+    from charging.upgrade_v2 import double_entry
+
+    double_entry(tx)  # type: ignore[arg-type]
+
+
 MIGRATIONS = [
     Migration(
         1,
         "accounts, entries, requests, reservations, vouchers, event outbox",
         _V1.format(entry_id="INTEGER PRIMARY KEY"),
         {"postgresql": _V1.format(entry_id="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")},
+    ),
+    Migration(
+        2,
+        "double entry: system accounts, paired postings, outcome columns, grants",
+        _V2_SQLITE,
+        {"postgresql": _V2_POSTGRESQL},
+        then=_upgrade_v2,
+        rebuilds_tables=True,
     ),
 ]
 

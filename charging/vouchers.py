@@ -3,7 +3,9 @@
 Only the PIN's argon2 hash is stored; the PIN is shown once, when the voucher is issued. The
 caller's thread verifies the PIN (slow on purpose) and the writing transaction then locks the
 voucher and checks that it is still unredeemed and valid, so two redemptions of one voucher --
-from two threads or two gateway processes -- credit it once.
+from two threads or two gateway processes -- credit it once. An issued voucher's value sits in
+the operator's voucher liability account until it is redeemed (``charging.movements``); an
+application redeems only when the operator granted it ``voucher`` (``charging.grants``).
 """
 
 from __future__ import annotations
@@ -12,13 +14,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from charging import accounts, clock, entries
+from charging import clock, entries, grants, movements
+from charging.batch import BatchState, Command
 from charging.checks import Operation, enforce
-from charging.clock import Moment
-from charging.events import PendingEvent
 from charging.group_commit import RetryRequest
 from charging.model import EntryKind, TransactionResult, Voucher
-from charging.payments import MoneyRequest, attempt
 from storage import Dialect, UniqueViolation
 from storage.database import Transaction
 
@@ -39,51 +39,46 @@ def pin_hash_of(tx: Transaction, voucher_id: str) -> str | None:
     return None if row is None else row[0]
 
 
-def issue(
-    tx: Transaction,
-    moment: Moment,
-    amount_minor: int,
-    currency: str,
-    valid_until: date | None,
-    pin_hash: str,
-) -> str:
+def issue(state: BatchState, c: Command) -> str:
+    """Issue a voucher of ``c.amount_minor`` (``c.args``: (valid_until, pin_hash)): its value
+    moves from voucher issuance to voucher liability until it is redeemed."""
+    valid_until, pin_hash = c.args
     voucher_id = "".join(secrets.choice("0123456789") for _ in range(VOUCHER_ID_DIGITS))
     try:
-        tx.execute(
+        state.tx.execute(
             "INSERT INTO ledger_vouchers (id, pin_hash, amount_minor, currency, valid_until, "
             "state, created_at) VALUES (?, ?, ?, ?, ?, 'issued', ?)",
             (
                 voucher_id,
                 pin_hash,
-                amount_minor,
-                currency,
+                c.amount_minor,
+                c.currency,
                 None if valid_until is None else valid_until.isoformat(),
-                clock.to_text(moment.at),
+                state.at_text,
             ),
         )
     except UniqueViolation as exc:
         raise RetryRequest("voucher identifier collision") from exc
+    source = state.system(movements.voucher_issuance(c.currency), c.currency)
+    liability = state.system(movements.voucher_liability(c.currency), c.currency)
+    text = f"voucher {voucher_id} issued"
+    state.transfer(EntryKind.VOUCHER_ISSUE.value, source, liability, c.amount_minor, c, None, text)
     return voucher_id
 
 
-def redeem(
-    tx: Transaction,
-    moment: Moment,
-    request: MoneyRequest,
-    voucher_id: str,
-    verified_hash: str | None,
-    pin_matched: bool,
-) -> tuple[TransactionResult, list[PendingEvent]]:
-    """Credit the voucher's amount to a prepaid account; ``pin_matched`` was decided by the
-    caller against ``verified_hash``, which must still be the voucher's hash."""
-    account = accounts.load(tx, request.account, moment.month, lock=True)
+def redeem(state: BatchState, c: Command) -> TransactionResult:
+    """Credit the voucher's amount to a prepaid account; ``c.args`` is (voucher id, the hash
+    the caller verified the PIN against, whether it matched) -- the hash must still be the
+    voucher's."""
+    voucher_id, verified_hash, pin_matched = c.args
+    book = state.book(c.account)
     sql = (
         "SELECT pin_hash, amount_minor, currency, valid_until, state FROM ledger_vouchers "
         "WHERE id = ?"
     )
-    if tx.dialect is Dialect.POSTGRESQL:
+    if state.tx.dialect is Dialect.POSTGRESQL:
         sql += " FOR UPDATE"
-    found = tx.one(sql, (voucher_id,))
+    found = state.tx.one(sql, (voucher_id,))
     row = None
     if found is not None:
         valid_until = None if found[3] is None else date.fromisoformat(found[3])
@@ -93,35 +88,25 @@ def redeem(
         and pin_matched
         and row.pin_hash == verified_hash
         and row.state == "issued"
-        and (row.valid_until is None or row.valid_until >= moment.today)
+        and (row.valid_until is None or row.valid_until >= state.today)
     )
-    credit = MoneyRequest(
-        app_id=request.app_id,
-        reference_code=request.reference_code,
-        account=request.account,
-        amount_minor=row.amount_minor if row else 0,
-        currency=row.currency if row else "",
-        description=request.description or f"voucher {voucher_id}",
-    )
-    enforce(
-        attempt(
-            Operation.REDEEM_VOUCHER,
-            credit,
-            account,
-            moment,
-            voucher_usable=usable,
-            voucher_id=voucher_id,
-        )
-    )
-    assert account is not None and row is not None
-    tx.execute(
+    c.amount_minor = row.amount_minor if row else 0
+    c.currency = row.currency if row else ""
+    c.description = c.description or f"voucher {voucher_id}"
+    entitled = grants.load(state, c.app_id, "voucher", grants.ANY_CURRENCY) is not None
+    attempt = state.attempt(
+        Operation.REDEEM_VOUCHER, c, book, voucher_usable=usable, voucher_id=voucher_id,
+        entitled=entitled,
+    )  # fmt: skip
+    enforce(attempt)
+    assert book is not None and row is not None
+    state.tx.execute(
         "UPDATE ledger_vouchers SET state = 'redeemed', redeemed_by = ?, redeemed_at = ? "
         "WHERE id = ?",
-        (request.account, clock.to_text(moment.at), voucher_id),
+        (c.account, state.at_text, voucher_id),
     )
-    return entries.record(
-        tx, moment, account, EntryKind.VOUCHER, credit.amount_minor, credit.info()
-    )
+    liability = state.system(movements.voucher_liability(row.currency), row.currency)
+    return entries.record(state, c, EntryKind.VOUCHER, book, liability, row.amount_minor)
 
 
 def list_all(tx: Transaction, state: str | None = None) -> list[Voucher]:

@@ -119,6 +119,23 @@ class Transaction:
     def release(self, name: str) -> None:
         self.execute(f"RELEASE SAVEPOINT {name}")
 
+    @contextmanager
+    def pipeline(self) -> Iterator[None]:
+        """Send the statements of the block without waiting for each answer (PostgreSQL's
+        pipeline mode): a block of statements costs one network round trip, and a cursor's
+        rows arrive when they are first fetched. SQLite runs in-process: nothing to save."""
+        if self.dialect is not Dialect.POSTGRESQL:
+            yield
+            return
+        try:
+            with self._connection.pipeline():
+                yield
+        except Exception as exc:  # errors of a pipeline surface when it syncs
+            translated = self._translated(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
 
 class Database:
     """A database reached by URL: ``sqlite:///path/to/file.db`` or ``postgresql://...``."""
@@ -195,6 +212,12 @@ class Database:
                     yield Transaction(conn, self.dialect)
             except psycopg.OperationalError as exc:
                 raise StorageUnavailable(type(exc).__name__) from exc
+
+    def set_foreign_keys(self, on: bool) -> None:
+        """SQLite: turn foreign-key enforcement of this thread's connection on or off (outside a
+        transaction only; a migration that rebuilds a referenced table needs it off)."""
+        if self.dialect is Dialect.SQLITE:
+            self._sqlite_connection().execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
     def close(self) -> None:
         if self._pool is not None:

@@ -63,7 +63,7 @@ def test_concurrent_requests_share_a_transaction_and_fail_alone(db):
     threads = [threading.Thread(target=call, args=r) for r in requests]
     for t in threads:
         t.start()
-    while committer._queue.qsize() < len(requests):  # all queued behind the held batch
+    while committer.queued < len(requests):  # all queued behind the held batch
         threading.Event().wait(0.01)
     gate.set()
     for t in threads + [holder]:

@@ -110,7 +110,7 @@ def test_sigkill_loses_no_acknowledged_charge(ledger_url):
         with ledger.db.transaction(write=False) as tx:
             rows = tx.all(
                 "SELECT reference_code, COUNT(*) FROM ledger_entries "
-                "WHERE app_id = 'crasher' GROUP BY reference_code"
+                "WHERE app_id = 'crasher' AND account_number = '1001' GROUP BY reference_code"
             )
             requests = tx.one("SELECT COUNT(*) FROM ledger_requests WHERE app_id = 'crasher'")
         counts = dict(rows)

@@ -31,6 +31,9 @@ def busy_ledger(ledger: Ledger) -> str:
     ledger.charge_reservation("shop", "cr-1", rid, 1_200, "KRW", "ticket")
     ledger.release_reservation("shop", rid)
     open_rid = ledger.reserve("shop", "1002", 3_000, "KRW", "hotel")
+    ledger.grant("shop", "voucher")  # the shop may redeem vouchers and recharge from its float
+    ledger.grant("shop", "recharge", "KRW")
+    ledger.fund_float("shop", 1_000, "KRW")
     voucher, pin = ledger.issue_voucher(5_000, "KRW")
     ledger.redeem_voucher("shop", "v-1", "1002", voucher, pin)
     ledger.recharge("shop", "t-1", "1002", 700, "KRW")

@@ -69,6 +69,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.balance: dict[str, int] = {}
         self.spent: dict[str, int] = {}
         self.charged: dict[str, int] = {}  # what the app charged, net of refunds
+        self.ledger.grant("app", "voucher")
         self.month = ledger_clock.month_key(self.clock.now, self.ledger.tz)
         self.active: dict[str, bool] = {}
         self.held: dict[str, Held] = {}

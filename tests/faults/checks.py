@@ -30,8 +30,8 @@ def assert_ledger_holds_book(ledger_url: str, book: Book, accounts: list[Account
         with ledger.db.transaction(write=False) as tx:
             rows = tx.all(
                 "SELECT reference_code, account_number, COUNT(*), SUM(amount_minor) "
-                "FROM ledger_entries WHERE app_id = ? AND kind = 'charge' "
-                "GROUP BY reference_code, account_number",
+                "FROM ledger_entries WHERE app_id = ? AND kind = 'charge' AND amount_minor < 0 "
+                "GROUP BY reference_code, account_number",  # the paying side of each charge
                 (APP_ID,),
             )
         doubled = [r for r in rows if int(r[2]) > 1]
