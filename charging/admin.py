@@ -65,7 +65,7 @@ def set_status(state: BatchState, c: Command) -> Account:
         reservations.release_all(state, c.account)
     before, previous = book.balance_minor, book.status
     book.status = status
-    book.dirty = True
+    book.settled = True
     state.changed(book, before, previous)
     return state.account_of(book)
 
@@ -86,7 +86,7 @@ def set_limits(state: BatchState, c: Command) -> Account:
     before, status = book.balance_minor, book.status
     for name, value in changes.items():
         setattr(book, name, value)
-    book.dirty = True
+    book.settled = True
     state.changed(book, before, status)
     return state.account_of(book)
 

@@ -35,7 +35,7 @@ from charging.errors import DomainError
 from charging.group_commit import REQUEST_RETRIES_MAX, Request, RerunBatch, RetryRequest
 from charging.model import Account, AccountFigures, EventName, Kind, Status, SystemKind
 from charging.schema import ACCOUNT_KEY, IDEMPOTENCY_KEY
-from storage import Dialect, StorageUnavailable, TransactionConflict, UniqueViolation
+from storage import StorageUnavailable, TransactionConflict, UniqueViolation
 from storage.database import Transaction
 
 _KINDS: dict[str, Kind | SystemKind] = {k.value: k for k in (*Kind, *SystemKind)}
@@ -52,6 +52,7 @@ class Book(AccountFigures):
         "number", "msisdn", "kind", "app_id", "currency", "ledger_balance_minor",
         "reserved_minor", "month_spent_minor", "monthly_limit_minor", "transaction_limit_minor",
         "low_balance_minor", "valid_until", "status", "has_pin", "created_at_text", "dirty",
+        "settled",
     )  # fmt: skip
 
     def __init__(self, row: Sequence[Any], month: str) -> None:
@@ -68,17 +69,18 @@ class Book(AccountFigures):
         self.valid_until = None if valid_until is None else date.fromisoformat(valid_until)
         self.status = _STATUSES[status]
         self.has_pin = bool(has_pin)
-        self.dirty = False
+        self.dirty = False  # money figures changed: written back by the batch
+        self.settled = False  # settings changed (status, limits, validity): written back too
 
     def snapshot(self) -> tuple:
         return (self.ledger_balance_minor, self.reserved_minor, self.month_spent_minor,
                 self.monthly_limit_minor, self.transaction_limit_minor, self.low_balance_minor,
-                self.valid_until, self.status, self.has_pin, self.dirty)  # fmt: skip
+                self.valid_until, self.status, self.has_pin, self.dirty, self.settled)  # fmt: skip
 
     def restore(self, saved: tuple) -> None:
         (self.ledger_balance_minor, self.reserved_minor, self.month_spent_minor,
          self.monthly_limit_minor, self.transaction_limit_minor, self.low_balance_minor,
-         self.valid_until, self.status, self.has_pin, self.dirty) = saved  # fmt: skip
+         self.valid_until, self.status, self.has_pin, self.dirty, self.settled) = saved  # fmt: skip
 
 
 class Command:
@@ -141,11 +143,9 @@ class BatchState:
         self.seen: dict[tuple[str, str], tuple[str, Any]] = {}  # keys decided in this batch
         self.charged: dict[tuple[str, str], int] = {}  # (account, app) -> net charged here
         self._absent: set[str] = set()  # numbers read with the batch and not found
-        self._ids: list[int] = []  # PostgreSQL: ids taken from the sequence, not yet used
-        self._counted = tx.dialect is Dialect.SQLITE  # SQLite: ids counted on from a row
-        self._next_id = 0
-        self._first_id = 0
-        self._reads = bulk.Reads(tx)
+        self._ids: list[int] = []  # transfer ids taken, not yet used (last first)
+        self._highest = 0  # the highest transfer id taken (SQLite's counter after the batch)
+        self._used = False
 
     # -- 1. read ---------------------------------------------------------------------------------
     def read(self, commands: Sequence[Command]) -> None:
@@ -160,33 +160,24 @@ class BatchState:
             if c.reservation is not None:
                 reservations.append(c.reservation)
             transfers += c.transfers
-        reads = self._reads
         if reservations:  # their accounts join the batch's lock, in the one lock order
-            numbers.update(n for _id, n in reads.reservation_accounts(reservations))
-        with self.tx.pipeline():
-            accounts = reads.accounts(sorted(numbers)) if numbers else None
-            priors = reads.priors(keys) if keys else None
-            ids = reads.transfer_ids(max(transfers, 1))
-            month = self.month
-            if accounts is not None:
-                self.books = {row[0]: Book(row, month) for row in accounts.fetchall()}
-                self._absent = numbers - self.books.keys()
-            if priors is not None:
-                self.priors = {(r[0], r[1]): r for r in priors.fetchall()}
-            self._take_ids(ids.fetchall())
+            numbers.update(n for _id, n in bulk.reservation_accounts(self.tx, reservations))
+        rows, priors, ids = bulk.read(self.tx, sorted(numbers), keys, max(transfers, 1))
+        month = self.month
+        self.books = {row[0]: Book(row, month) for row in rows}
+        self._absent = numbers - self.books.keys()
+        self.priors = {(r[0], r[1]): r for r in priors}
+        self._take(ids)
 
-    def _take_ids(self, rows: list[tuple]) -> None:
-        if self._counted:
-            self._next_id = self._first_id = int(rows[0][0]) + 1
-        else:
-            self._ids.extend(sorted((int(r[0]) for r in rows), reverse=True))
+    def _take(self, ids: list[int]) -> None:
+        if ids:
+            self._ids = sorted(ids, reverse=True) + self._ids
+            self._highest = max(self._highest, ids[-1])
 
     def transfer_id(self) -> int:
-        if self._counted:
-            self._next_id += 1
-            return self._next_id - 1
         if not self._ids:  # more than the commands announced (an isolated sweep)
-            self._take_ids(self._reads.transfer_ids(16).fetchall())
+            self._take(bulk.more_transfer_ids(self.tx, 16, self._highest))
+        self._used = True
         return self._ids.pop()
 
     def book(self, number: str, *, fresh: bool = False) -> Book | None:
@@ -196,7 +187,7 @@ class BatchState:
         if found is None:
             if number in self._absent and not fresh:
                 return None
-            row = self._reads.account(number)
+            row = bulk.account(self.tx, number)
             if row is None:
                 return None
             found = self.books[number] = Book(row, self.month)
@@ -367,11 +358,11 @@ class BatchState:
 
     def _checkpoint(self) -> tuple:
         lengths = (len(self.new_accounts), len(self.postings), len(self.requests), len(self.events))
-        ids = (list(self._ids), self._next_id, dict(self.charged))
+        ids = (list(self._ids), dict(self.charged))
         return lengths, {n: b.snapshot() for n, b in self.books.items()}, ids
 
     def _rewind(self, saved: tuple) -> None:
-        (accounts, postings, requests, events), books, (ids, next_id, charged) = saved
+        (accounts, postings, requests, events), books, (ids, charged) = saved
         del self.new_accounts[accounts:], self.postings[postings:]
         del self.requests[requests:], self.events[events:]
         for number in list(self.books):
@@ -379,7 +370,7 @@ class BatchState:
                 self.books[number].restore(books[number])
             else:
                 del self.books[number]  # read or opened by the command: forget it
-        self._ids, self._next_id, self.charged = ids, next_id, charged
+        self._ids, self.charged = ids, charged
 
     def _isolated(self, command: Command) -> Any:
         """Run a command that writes rows of its own in a savepoint of the batch."""
@@ -408,25 +399,28 @@ class BatchState:
     def write(self) -> None:
         at = self.at_text
         month = self.month
-        accounts = [
-            (b.ledger_balance_minor, b.reserved_minor, month, b.month_spent_minor,
-             b.monthly_limit_minor, b.transaction_limit_minor, b.low_balance_minor,
-             None if b.valid_until is None else b.valid_until.isoformat(), b.status.value, at,
-             b.number)
+        money = [
+            (b.ledger_balance_minor, b.reserved_minor, month, b.month_spent_minor, at, b.number)
             for b in self.books.values() if b.dirty
         ]  # fmt: skip
+        settings = [
+            (b.monthly_limit_minor, b.transaction_limit_minor, b.low_balance_minor,
+             None if b.valid_until is None else b.valid_until.isoformat(), b.status.value, at,
+             b.number)
+            for b in self.books.values() if b.settled
+        ]  # fmt: skip
+        last_id = self._highest if self._used else None
         try:
             bulk.write(
-                self.tx, self.new_accounts, accounts, self.postings, self.requests, self.events
-            )
+                self.tx, self.new_accounts, money, settings, self.postings, self.requests,
+                self.events, last_id,
+            )  # fmt: skip
         except UniqueViolation as exc:
             if exc.constraint not in (IDEMPOTENCY_KEY, ACCOUNT_KEY):
                 raise
             # Another gateway committed one of this batch's keys -- or opened the same system
             # account -- after this batch read them: run it again, now finding that row.
             raise TransactionConflict(exc.constraint) from exc
-        if self._counted and self._next_id != self._first_id:
-            bulk.save_transfer_ids(self.tx, self._next_id - 1)
 
 
 class BatchRunner:

@@ -56,8 +56,9 @@ def record(
             subscriber.month_spent_minor = max(0, subscriber.month_spent_minor - amount)
             state.charged[key] = state.charged.get(key, 0) - amount
         source, destination, movement = other, subscriber, EventName.P_AM_RECHARGING
-    if valid_until is not None:
+    if valid_until is not None and valid_until != subscriber.valid_until:
         subscriber.valid_until = valid_until
+        subscriber.settled = True
     tid = state.transfer(
         kind.value, source, destination, amount, command, reservation_id, description
     )

@@ -68,15 +68,16 @@ class Ledger(AccountOperations):
         text = validate.description(description)
         charging_code = validate.charging_code(code)
         digest = ""
-        if ref is not None:
+        if ref is not None and content is None and not more:
+            digest = idempotency.money_hash(operation, number, amount, cur, text, charging_code)
+        elif ref is not None:
             if content is not None:
                 fields: dict[str, Any] = {"account": number, "content": dict(content)}
             else:
                 fields = {"account": number, "amount": amount, "currency": cur,
                           "description": text, "code": charging_code}  # fmt: skip
-            if more:
-                fields.update(more)
-            digest = idempotency.request_hash(operation.value, fields)
+            fields.update(more or {})
+            digest = idempotency.request_hash(operation, fields)
         return Command(
             run,
             operation,

@@ -59,7 +59,7 @@ def text(value: Any, field: str, max_length: int, *, required: bool = True) -> s
     """A printable string of bounded length (application ids, reference codes, descriptions)."""
     if not isinstance(value, str):
         raise InvalidInput(field=field, reason="must be text")
-    if required and not value.strip():
+    if required and (not value or value.isspace()):
         raise InvalidInput(field=field, reason="must not be empty")
     if len(value) > max_length:
         raise InvalidInput(field=field, reason=f"at most {max_length} characters")
