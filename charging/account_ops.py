@@ -127,6 +127,15 @@ class AccountOperations(LedgerEngine):
         )
         return self._submit(command)
 
+    def entitled(self, app_id: str, operation: str) -> bool:
+        """Whether ``app_id`` holds a grant of ``operation`` in any currency (the operator always
+        may recharge). A quick first answer for the surfaces; the writing transaction checks
+        the grant of the request's currency again."""
+        app = validate.app_id(app_id)
+        if operation == "recharge" and app == movements.OPERATOR_APP_ID:
+            return True
+        return any(g.operation == operation for g in self.list_grants(app))
+
     def list_grants(self, app_id: str | None = None) -> list[grants.Grant]:
         app = None if app_id is None else validate.app_id(app_id)
         return self._read(lambda tx: grants.list_all(tx, app))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NoReturn, TypeVar
 
@@ -66,6 +66,25 @@ class Calls:
         try:
             return await loop.run_in_executor(self.executor, functools.partial(fn, *args))
         except asyncio.CancelledError:  # the deadline passed or the client went: gRPC ends it
+            raise
+        except Exception as exc:
+            await abort(context, status_for(exc, fault_context))
+
+    async def run_async(
+        self,
+        context: grpc.aio.ServicerContext,
+        work: Callable[[], Awaitable[T]],
+        *,
+        fault_context: Mapping[str, object] | None = None,
+    ) -> T:
+        """:meth:`run` for work that is a coroutine itself (the ledger's async charge): no
+        worker thread, the same deadline and error edge."""
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            await abort(context, deadline_status())
+        try:
+            return await work()
+        except asyncio.CancelledError:
             raise
         except Exception as exc:
             await abort(context, status_for(exc, fault_context))

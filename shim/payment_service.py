@@ -38,16 +38,19 @@ class PaymentServicer(payment_pb2_grpc.PaymentServiceServicer):
     async def ChargeAmount(self, request: Any, context: Context) -> Any:
         app = _app()
 
-        def work() -> Any:
-            self.domain.payment().charge_amount(
+        async def work() -> Any:
+            await self.domain.payment().charge_amount_async(
                 app,
                 request.end_user_identifier,
                 charging_information(request.charge),
                 request.reference_code,
+                self.calls.blocking,
             )
             return pb.ChargeAmountResponse()
 
-        return await self._run(context, work, referenceCode=request.reference_code)
+        return await self.calls.run_async(
+            context, work, fault_context={"referenceCode": request.reference_code}
+        )
 
     async def RefundAmount(self, request: Any, context: Context) -> Any:
         app = _app()

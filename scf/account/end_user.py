@@ -102,6 +102,18 @@ class Directory:
         self._currency: dict[str, str] = {}
         self._lock = threading.Lock()
 
+    def known_target(self, text: object, currency: str | None = None) -> tuple[str, str] | None:
+        """:meth:`target` when the answer is remembered, else None -- without reading the
+        ledger, so an event loop may ask."""
+        who = parse(text)
+        if who.number is not None:
+            known = currency or self._currency.get(who.number)
+            return None if known is None else (who.number, known)
+        hit = self._by_msisdn.get(who.msisdn or "")
+        if hit is not None and hit[2] > self._clock():
+            return hit[0], currency or hit[1]
+        return None
+
     def target(self, text: object, currency: str | None = None) -> tuple[str, str]:
         """(account number, ``currency`` or else the account's currency) of an end user."""
         who = parse(text)

@@ -1,6 +1,11 @@
 """The Account Management SCF (Parlay X Part 7, plus micropay's two extensions) as a domain
 service: no CORBA, no gRPC.
 
+Reading an account is every application's right under its agreement; putting money in is not:
+balanceUpdate needs the operator's ``recharge`` grant (and is paid from the application's
+float), voucherUpdate the ``voucher`` grant (``charging.grants``). Without it the answer is
+``NotEntitled`` (POL1105), before anything is said about the account.
+
 Every operation names the calling application first (the idempotency namespace of balanceUpdate
 and voucherUpdate, and the boundary of what getHistory and notifications show) and takes the
 optional ``end_user_pin``: when given it is verified first (wrong: ``WrongPin``, SVC0250; after
@@ -18,6 +23,7 @@ from decimal import Decimal
 from charging.entries import HISTORY_MAX_ENTRIES
 from charging.errors import (
     InvalidInput,
+    NotEntitled,
     UnregisteredAccount,
     VoucherInvalid,
     VouchersNotAccepted,
@@ -127,6 +133,8 @@ class AccountService:
     ) -> TransactionResult:
         """A direct recharge of a prepaid account; ``period_days`` makes it valid for at least
         that many days from today (never shorter than it was)."""
+        if not self.ledger.entitled(app_id, "recharge"):  # before anything about the account
+            raise NotEntitled(app_id=app_id, operation="balanceUpdate")
         if balance_type != BALANCE_TYPE:
             raise InvalidInput(field="balanceType", reason=f"the balance type is {BALANCE_TYPE}")
         account = self._authorised(end_user_identifier, pin)
@@ -153,6 +161,8 @@ class AccountService:
         voucher_id: str,
         voucher_pin: str | None,
     ) -> TransactionResult:
+        if not self.ledger.entitled(app_id, "voucher"):  # before anything about the account
+            raise NotEntitled(app_id=app_id, operation="voucherUpdate")
         account = self._authorised(end_user_identifier, pin)
         if not self.vouchers_accepted or account.kind is not Kind.PREPAID:
             raise VouchersNotAccepted(account=account.number)

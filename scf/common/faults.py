@@ -203,6 +203,18 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
               "The refund of %1 exceeds the %2 still refundable (%3)",
               (_AMOUNT, V("refundable", aliases=("charged",), money=True), _CURRENCY),
               "FAILED_PRECONDITION", 422, _OURS),
+    FaultSpec("not_entitled", _P, "POL1105",
+              "The application is not entitled to %1; the operator grants it",
+              (V("operation"),), "PERMISSION_DENIED", 403, _OURS),
+    FaultSpec("recharge_cap_exceeded", _P, "POL1106",
+              "The %1 recharge cap of the application's grant is exceeded "
+              "(cap %2, used %3, attempted %4 %5)",
+              (V("period"), V("cap", money=True), V("used", default="0", money=True), _AMOUNT,
+               _CURRENCY), "FAILED_PRECONDITION", 422, _OURS),
+    FaultSpec("float_insufficient", _P, "POL1107",
+              "The application's top-up float does not cover the recharge "
+              "(available %1, attempted %2 %3)",
+              (V("available", money=True), _AMOUNT, _CURRENCY), "FAILED_PRECONDITION", 422, _OURS),
     FaultSpec("charging_not_supported", _P, "POL0008", "Charging is not supported", (),
               "PERMISSION_DENIED", 403, _PX1),
     FaultSpec("vouchers_not_accepted", _P, "POL0220", "Vouchers not accepted.", (),

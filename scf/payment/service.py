@@ -13,8 +13,9 @@ account's; volumes are priced by the operator's tariffs (:mod:`scf.payment.tarif
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from charging.errors import InvalidAmount, InvalidInput, TooManyAddresses
 from charging.ledger import SPLIT_SHARES_MAX, Ledger
@@ -28,6 +29,7 @@ PARAMETERS_MAX = 8
 PERCENT_TOTAL = 100
 
 Parameters = Sequence[tuple[str, str]]
+Blocking = Callable[..., Awaitable[Any]]  # runs fn(*args) off the event loop
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,31 @@ class PaymentService:
     ) -> TransactionResult:
         number, currency = self._target(end_user_identifier, charge.currency)
         return self.ledger.charge(
+            app_id,
+            reference_code,
+            number,
+            charge.amount_minor(currency),
+            currency,
+            charge.description,
+            charge.code,
+        )
+
+    async def charge_amount_async(
+        self,
+        app_id: str,
+        end_user_identifier: str,
+        charge: ChargingInformation,
+        reference_code: str,
+        blocking: Blocking,
+    ) -> TransactionResult:
+        """:meth:`charge_amount` from an event loop: no thread waits for the ledger's commit.
+        ``blocking(fn, *args)`` runs a call that may read the ledger (an end user the directory
+        has not seen yet) off the loop."""
+        target = self.directory.known_target(end_user_identifier, charge.currency)
+        if target is None:
+            target = await blocking(self._target, end_user_identifier, charge.currency)
+        number, currency = target
+        return await self.ledger.charge_async(
             app_id,
             reference_code,
             number,

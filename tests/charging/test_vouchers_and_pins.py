@@ -47,7 +47,9 @@ def test_the_pin_itself_is_never_stored(ledger):
     open_account(ledger, pin="4321")
     with ledger.db.transaction(write=False) as tx:
         stored = [r[0] for r in tx.all("SELECT pin_hash FROM ledger_vouchers")]
-        stored += [r[0] for r in tx.all("SELECT pin_hash FROM ledger_accounts WHERE msisdn IS NOT NULL")]
+        stored += [
+            r[0] for r in tx.all("SELECT pin_hash FROM ledger_accounts WHERE msisdn IS NOT NULL")
+        ]
     assert all(h.startswith("$argon2") for h in stored)
     assert not any(pin in h or "4321" in h for h in stored)
 

@@ -35,6 +35,18 @@ def client_orb() -> Any:
     )
 
 
+TOP_UP_CURRENCIES = ("KRW", "USD")
+FLOAT_MINOR = 10**12
+
+
+def grant_top_ups(ledger: Ledger, app: str) -> None:
+    """Grant ``app`` recharge and vouchers, and fund its float (charging.grants)."""
+    ledger.grant(app, "voucher")
+    for currency in TOP_UP_CURRENCIES:
+        ledger.grant(app, "recharge", currency)
+        ledger.fund_float(app, FLOAT_MINOR, currency)
+
+
 def charge(amount: str, currency: str = "", description: str = "Song 42") -> Any:
     return common.ChargingInformation(description, currency, amount, "")
 
@@ -48,6 +60,8 @@ class DirectGateway:
         self.proc: subprocess.Popen | None = None
         self.iors: dict[str, dict[str, str]] = {}
         self.ledger = Ledger.open(self.url)
+        for app in apps:  # the test applications may recharge (from a funded float) and redeem
+            grant_top_ups(self.ledger, app)
         self.orb = client_orb()
         self.log = folder / "server.log"
 
