@@ -60,6 +60,7 @@ class FaultCase:
     # Why the variables may differ between surfaces ("" = they must not): the wire forms differ
     # (CORBA sends decimal text, gRPC minor units and an exponent), so the echo of the input does.
     variables_differ: str = ""
+    variables: tuple[str, ...] | None = None  # exactly these, when given
 
 
 def _charge(amount: str, ref: str, currency: str = "KRW") -> dict[str, Any]:
@@ -90,6 +91,22 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         _charge("12.5", "p-1"),
         "SVC0007",
         variables_differ="the amount echoed is the wire form: '12.5' vs 125 with exponent 1",
+    ),
+    FaultCase(
+        "empty referenceCode",
+        "chargeAmount",
+        "funded",
+        _charge("100", ""),
+        "SVC0002",
+        variables=("referenceCode",),
+    ),
+    FaultCase(
+        "over-long referenceCode",
+        "chargeAmount",
+        "funded",
+        _charge("100", "r" * 129),
+        "SVC0002",
+        variables=("referenceCode",),
     ),
     FaultCase("zero amount", "chargeAmount", "funded", _charge("0", "z-1"), "SVC0007"),
     FaultCase("suspended account", "chargeAmount", "suspended", _charge("100", "s-1"), "POL1010"),

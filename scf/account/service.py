@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from charging import validate
 from charging.entries import HISTORY_MAX_ENTRIES
 from charging.errors import (
     InvalidInput,
@@ -158,6 +159,10 @@ class AccountService:
             raise VouchersNotAccepted(account=account.number)
         if voucher_pin is None:  # every voucher micropay issues has a PIN
             raise VoucherInvalid(voucher_id=voucher_id)
+        try:
+            validate.pin(voucher_pin)
+        except InvalidInput as exc:  # the ledger's "pin" is the end user's; this one is not
+            raise InvalidInput(part="voucherPin", reason=exc.variables.get("reason", "")) from None
         return self.ledger.redeem_voucher(
             app_id, reference_code, account.number, voucher_id, voucher_pin
         )

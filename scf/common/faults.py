@@ -223,6 +223,15 @@ UNEXPECTED = FaultSpec("unexpected", _S, "SVC0001", "A service error occurred. E
 TRANSIENT = FaultSpec("transient", _S, "SVC1000", "No resources", (), "UNAVAILABLE", 503, _ONEAPI)
 # fmt: on
 
+# The ledger names its inputs in Python (``reference_code``); a client knows them by their Parlay X
+# message part names, so the ``part`` variable of a fault says those on every surface.
+PART_NAMES: dict[str, str] = {
+    "reference_code": "referenceCode",
+    "reservation_id": "reservationIdentifier",
+    "voucher_id": "voucherIdentifier",
+    "pin": "endUserPin",
+}
+
 SPECS: dict[str, FaultSpec] = {spec.code: spec for spec in FAULT_TABLE}
 assert len(SPECS) == len(FAULT_TABLE), "a code appears twice in FAULT_TABLE"
 
@@ -323,6 +332,10 @@ def fault_for(error: DomainError, context: Mapping[str, object] | None = None) -
         own.setdefault("errorCode", error.code)
     sources = (own, {k: str(v) for k, v in (context or {}).items()})
     values = [_value(var, sources) for var in spec.variables]
+    values = [
+        PART_NAMES.get(value, value) if var.name == "part" else value
+        for var, value in zip(spec.variables, values, strict=True)
+    ]
     return _build(spec, values, error.code)
 
 

@@ -57,6 +57,8 @@ def test_same_fault_on_both_surfaces(
     assert outcomes["corba"][0] == outcomes["grpc"][0], outcomes
     if not case.variables_differ:
         assert outcomes["corba"][1] == outcomes["grpc"][1], outcomes
+    if case.variables is not None:
+        assert tuple(outcomes["corba"][1]) == case.variables, outcomes
 
 
 def test_one_error_info_and_the_table_code(shim: ShimGateway, surfaces: dict[str, Any]) -> None:
