@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Self
 
-from charging import events, idempotency, pins, reservations, schema
+from charging import events, idempotency, msisdn_migration, pins, reservations, schema
 from charging.checks import IDEMPOTENCY_ROW, Attempt, Operation, enforce
 from charging.clock import Clock, Moment, utc_now, zone
 from charging.events import PendingEvent
@@ -72,6 +72,7 @@ class LedgerEngine:
         db = open_database(url)
         try:
             schema.upgrade(db)
+            msisdn_migration.upgrade(db)
             return cls(db, **settings)
         except BaseException:
             db.close()

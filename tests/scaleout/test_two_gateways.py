@@ -282,9 +282,9 @@ def test_sms_receipts_and_a_long_mo_are_delivered_once_with_two_gateways(
             return sorted((c, info.address) for c, info in list(listener.receipts))
 
         wait_until(lambda: len(receipts()) >= len(expected), WAIT_EVENTS_S, "receipts")
-        managers["a"].startSmsNotification(listener.reference("mo-1"), "tel:+8215550000", "")
+        managers["a"].startSmsNotification(listener.reference("mo-1"), "short:15550", "")
         admin_call(cluster.smsc_dir, "mo", **{"from": "tel:+821072220000"},
-                   to="tel:+8215550000", text="MO " + "y" * 400)  # fmt: skip
+                   to="short:15550", text="MO " + "y" * 400)  # fmt: skip
         wait_until(lambda: listener.receptions, WAIT_EVENTS_S, "the MO message")
         time.sleep(QUIET_S)
         assert receipts() == expected  # each address of each request: one receipt
