@@ -242,6 +242,7 @@ class SmppSender:
                 ConnectionError,
                 BindRefused,
                 asyncio.IncompleteReadError,
+                ValueError,  # credentials SMPP cannot carry (a password over 8 characters)
             ) as exc:
                 if not await self._after_bind_failure(exc):
                     return
@@ -265,7 +266,7 @@ class SmppSender:
         """Wait as the back-off says after a failed bind; False when the sender must stop."""
         self.stats["bind_failures"] += 1
         status = exc.status if isinstance(exc, BindRefused) else None
-        kind = classify(status)
+        kind = BindFailure.AUTHENTICATION if isinstance(exc, ValueError) else classify(status)
         cause = str(exc) if isinstance(exc, BindRefused) else f"{type(exc).__name__} {exc}"
         delay_ms = self.backoff.failed(kind, cause.strip())
         if delay_ms is None:
