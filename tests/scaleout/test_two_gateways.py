@@ -269,7 +269,7 @@ def test_sms_receipts_and_a_long_mo_are_delivered_once_with_two_gateways(
         long_text = "Your receipt: " + "x" * 300  # three parts per address
         sent = {}
         for name, manager in managers.items():
-            addresses = [f"tel:+8210710{ord(name):03d}{i:03d}" for i in range(3)]
+            addresses = [f"tel:+82107{ord(name):03d}{i:04d}" for i in range(3)]
             for text in ("short one", long_text):
                 correlator = f"r-{name}-{len(text)}"
                 request_id = manager.sendSms(
@@ -313,6 +313,7 @@ NAMED_METRICS = (
     "micropay_sms_outbox_parts_queued",
     "micropay_smpp_bound",
     "micropay_sms_notifications_waiting",
+    "micropay_sms_unrouted",
     "micropay_charging_event_lag_events",
     "micropay_charging_event_lag_seconds",
     "micropay_charging_events_latest_seq",

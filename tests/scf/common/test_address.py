@@ -8,9 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from charging import validate
+from charging import msisdn, validate
 from charging.errors import InvalidAddress
-from charging import msisdn
 from scf.common.address import (
     ADDRESS_CHARS_MAX,
     Address,
