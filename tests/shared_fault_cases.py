@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-Outcome = tuple[str, list[str]] | None  # (messageId, variables) of a fault; None: success
+Outcome = tuple[str, list[str], str] | None  # (messageId, variables, text) of a fault; None: ok
 
 # Account roles: ledger.create_account settings (KRW) plus an optional status to set after.
 ACCOUNTS: dict[str, dict[str, Any]] = {
@@ -27,6 +27,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
         "monthly_limit_minor": 5_000,
     },
     "pinned": {"balance_minor": 10_000, "pin": "4321"},
+    "postpaid": {"kind": "postpaid", "balance_minor": 0, "monthly_limit_minor": 50_000},
 }
 UNREGISTERED = "tel:+821055500001"  # well-formed, never given an account
 
@@ -48,6 +49,16 @@ class Surface(Protocol):
 
     def sendSms(self, addresses: list[str], message: str) -> Outcome: ...
 
+    def sendSmsCharged(self, addresses: list[str], amount: str, currency: str) -> Outcome: ...
+
+    def getSmsDeliveryStatus(self, request_id: str) -> Outcome: ...
+
+    def getReceivedSms(self, registration_id: str) -> Outcome: ...
+
+    def stopSmsNotification(self, correlator: str) -> Outcome: ...
+
+    def voucherUpdate(self, end_user: str, voucher: str, voucher_pin: str, ref: str) -> Outcome: ...
+
 
 @dataclass(frozen=True)
 class FaultCase:
@@ -61,6 +72,7 @@ class FaultCase:
     # (CORBA sends decimal text, gRPC minor units and an exponent), so the echo of the input does.
     variables_differ: str = ""
     variables: tuple[str, ...] | None = None  # exactly these, when given
+    code: str = ""  # the row of docs/faults.md (scf.common.faults) the case walks
 
 
 def _charge(amount: str, ref: str, currency: str = "KRW") -> dict[str, Any]:
@@ -75,6 +87,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         "funded",
         {**_charge("100", "m-1"), "end_user": "tel:12ab"},
         "SVC0002",
+        code="invalid_address",
     ),
     FaultCase("insufficient credit", "chargeAmount", "funded", _charge("20000", "i-1"), "POL1000"),
     FaultCase(
@@ -83,6 +96,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         "funded",
         _charge("10.00", "c-1", "USD"),
         "SVC0007",
+        code="currency_mismatch",
     ),
     FaultCase(
         "more decimals than KRW has",
@@ -91,6 +105,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         _charge("12.5", "p-1"),
         "SVC0007",
         variables_differ="the amount echoed is the wire form: '12.5' vs 125 with exponent 1",
+        code="invalid_amount",
     ),
     FaultCase(
         "empty referenceCode",
@@ -99,6 +114,7 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         _charge("100", ""),
         "SVC0002",
         variables=("referenceCode",),
+        code="invalid_input",
     ),
     FaultCase(
         "over-long referenceCode",
@@ -107,8 +123,16 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         _charge("100", "r" * 129),
         "SVC0002",
         variables=("referenceCode",),
+        code="invalid_input",
     ),
-    FaultCase("zero amount", "chargeAmount", "funded", _charge("0", "z-1"), "SVC0007"),
+    FaultCase(
+        "zero amount",
+        "chargeAmount",
+        "funded",
+        _charge("0", "z-1"),
+        "SVC0007",
+        code="invalid_amount",
+    ),
     FaultCase("suspended account", "chargeAmount", "suspended", _charge("100", "s-1"), "POL1010"),
     FaultCase("closed account", "chargeAmount", "closed", _charge("100", "x-1"), "POL1102"),
     FaultCase(
@@ -151,7 +175,12 @@ FAULT_CASES: tuple[FaultCase, ...] = (
     FaultCase("wrong PIN", "getBalance", "pinned", {"pin": "0000"}, "SVC0250"),
     FaultCase("history of no account", "getHistory", None, {"pin": ""}, "POL1009"),
     FaultCase(
-        "SMS without addresses", "sendSms", None, {"addresses": [], "message": "hi"}, "SVC0002"
+        "SMS without addresses",
+        "sendSms",
+        None,
+        {"addresses": [], "message": "hi"},
+        "SVC0002",
+        code="invalid_address",
     ),
     FaultCase(
         "SMS to a malformed address",
@@ -159,9 +188,100 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         None,
         {"addresses": ["mailto:someone"], "message": "hi"},
         "SVC0002",
+        code="invalid_address",
     ),
     FaultCase("SMS too long", "sendSms", "funded", {"message": "x" * 2000}, "SVC0280"),
+    FaultCase(
+        "unknown currency",
+        "chargeAmount",
+        "funded",
+        _charge("100", "uc-1", "XYZ"),
+        "SVC0007",
+        code="unknown_currency",
+    ),
+    FaultCase("empty SMS", "sendSms", "funded", {"message": ""}, "SVC0002", code="empty_message"),
+    FaultCase(
+        "SMS to too many addresses",
+        "sendSms",
+        None,
+        {"addresses": [f"tel:+821055{n:06d}" for n in range(101)], "message": "hi"},
+        "POL0003",
+        variables=("addresses",),
+    ),
+    FaultCase(
+        "a charged SMS without a billing account",
+        "sendSmsCharged",
+        "funded",
+        {"amount": "10", "currency": "KRW"},
+        "POL0008",
+    ),
+    FaultCase(
+        "unknown SMS request",
+        "getSmsDeliveryStatus",
+        None,
+        {"request_id": "no-such-request"},
+        "SVC0002",
+        variables=("requestIdentifier",),
+        code="unknown_request_id",
+    ),
+    FaultCase(
+        "unknown registration",
+        "getReceivedSms",
+        None,
+        {"registration_id": "no-such-registration"},
+        "SVC0002",
+        variables=("registrationIdentifier",),
+        code="unknown_registration",
+    ),
+    FaultCase(
+        "unknown correlator",
+        "stopSmsNotification",
+        None,
+        {"correlator": "no-such-correlator"},
+        "SVC0002",
+        variables=("correlator",),
+        code="unknown_correlator",
+    ),
+    FaultCase(
+        "unknown voucher",
+        "voucherUpdate",
+        "funded",
+        {"voucher": "no-such-voucher", "voucher_pin": "1234", "ref": "v-1"},
+        "SVC0251",
+    ),
+    FaultCase(
+        "a voucher PIN too short",
+        "voucherUpdate",
+        "funded",
+        {"voucher": "V-1", "voucher_pin": "1", "ref": "v-2"},
+        "SVC0002",
+        variables=("voucherPin",),
+        code="invalid_input",
+    ),
+    FaultCase(
+        "a voucher on a postpaid account",
+        "voucherUpdate",
+        "postpaid",
+        {"voucher": "V-2", "voucher_pin": "1234", "ref": "v-3"},
+        "POL0220",
+    ),
 )
+
+# Rows of docs/faults.md no case above walks, and why; a new row must be walked or named here.
+NOT_WALKED: dict[str, str] = {
+    "unknown_assignment": "Account Management notifications: tests/scf/account/test_notifications.py",
+    "duplicate_correlator": "needs a callback object on CORBA: tests/sms/test_corba_faults.py",
+    "overlapped_criteria": "needs a callback object on CORBA: tests/sms/test_corba_faults.py",
+    "reservation_exceeded": "needs the reservation id a setup step returns: "
+    "tests/scf/payment/test_reservations_and_volume.py",
+    "pin_locked": "needs failing setup steps: tests/scf/account/test_account_management.py",
+    "account_expired": "an account cannot be opened expired: tests/charging/test_payments.py",
+    "too_many_notifications": "Account Management notifications: "
+    "tests/scf/account/test_notifications.py",
+    "domain_error": "the fallback of a DomainError without a row: tests/scf/common/test_faults.py",
+    "unexpected": "not a refusal a request can ask for: tests/scf/common/test_faults.py",
+    "transient": "needs the database down: tests/faults/test_postgres_restarted.py",
+}
 
 
 def run_case(
@@ -187,6 +307,18 @@ def run_case(
             return getattr(surface, operation)(args["end_user"], args["pin"])
         if operation == "sendSms":
             return surface.sendSms(args.get("addresses", [end_user]), args["message"])
+        if operation == "sendSmsCharged":
+            return surface.sendSmsCharged([end_user], args["amount"], args["currency"])
+        if operation == "getSmsDeliveryStatus":
+            return surface.getSmsDeliveryStatus(args["request_id"])
+        if operation == "getReceivedSms":
+            return surface.getReceivedSms(args["registration_id"])
+        if operation == "stopSmsNotification":
+            return surface.stopSmsNotification(args["correlator"])
+        if operation == "voucherUpdate":
+            return surface.voucherUpdate(
+                args["end_user"], args["voucher"], args["voucher_pin"], args["ref"]
+            )
         raise AssertionError(f"no such operation in the table: {operation}")
 
     for operation, given in case.setup:

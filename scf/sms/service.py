@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from charging.errors import InvalidAddress, InvalidInput
+from charging.errors import InvalidAddress, InvalidInput, TooManyAddresses
 from scf.sms import inbound, outbox
 from scf.sms.addresses import (
     DEFAULT_ADDRESSING,
@@ -49,7 +49,7 @@ from scf.sms.schema import migrate_sms
 from scf.sms.templates import Templates
 from storage import Database
 
-ADDRESSES_MAX = 100  # per sendSms (POL0003 beyond; reported as InvalidInput here)
+ADDRESSES_MAX = 100  # per sendSms (POL0003 beyond)
 GATEWAY_APP_ID = "micropay-gateway"  # the operator's own notifications to subscribers
 
 
@@ -90,7 +90,7 @@ class SmsService:
         if not addresses:
             raise InvalidAddress(part="addresses", address="")
         if len(addresses) > ADDRESSES_MAX:
-            raise InvalidInput(part="addresses", count=len(addresses), max=ADDRESSES_MAX)
+            raise TooManyAddresses(part="addresses", count=len(addresses), maximum=ADDRESSES_MAX)
         targets: dict[str, SmppAddress] = {}
         for address in addresses:
             parsed = parse_tel(address, "addresses", short_codes=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from charging.errors import InvalidAddress, InvalidInput
+from charging.errors import InvalidAddress, InvalidInput, TooManyAddresses
 from scf.sms.errors import (
     ChargingNotSupported,
     DuplicateCorrelator,
@@ -51,7 +51,7 @@ def stored(service: SmsService) -> int:
         (["tel:+8210123"], "hi", InvalidAddress),  # no valid number
         (["tel:0101234"], "hi", InvalidAddress),  # no valid national number
         ([A, "tel:"], "hi", InvalidAddress),
-        ([A] * 101, "hi", InvalidInput),
+        ([A] * 101, "hi", TooManyAddresses),
     ],
 )
 def test_send_sms_refusals(service: SmsService, addresses, message, error) -> None:
