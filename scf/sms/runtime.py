@@ -99,7 +99,9 @@ def start_sms(
         lease_ms=lease_ms,
         on_event=dispatcher.wake,
         addressing=service_addressing,
-        short_codes=frozenset({short_code.removeprefix("short:")} - {short_code}),
+        short_codes=frozenset(
+            [short_code.removeprefix("short:")] if short_code.startswith("short:") else []
+        ),
         bind_retry=bind_retry(config),
     )
     service = SmsService(
