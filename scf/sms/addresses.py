@@ -54,12 +54,8 @@ class SmppAddress:
 
     @property
     def uri(self) -> str:
-        """The URI of an address this gateway wrote (the SMSC's reading is :meth:`to_uri`)."""
-        if self.ton == TON_ALPHANUMERIC:
-            return self.digits
-        if self.ton in (TON_NETWORK_SPECIFIC, TON_ABBREVIATED):
-            return f"short:{self.digits}"
-        return f"tel:+{self.digits}"
+        """The URI as the default addressing reads it (:meth:`Addressing.to_uri`)."""
+        return DEFAULT_ADDRESSING.to_uri(self.digits, self.ton)
 
 
 def parse_ton_npi(text: str, what: str) -> tuple[int, int]:
@@ -158,22 +154,28 @@ def loose_tel(text: str, part: str = "address") -> str:
     return parse_loose(text.strip(), part=part, short_codes=True).uri
 
 
+def sender_uri(sender_name: str | None, short_code: str) -> str:
+    """Who a message is from: the application's senderName if it is a valid one (a URI, a short
+    code of 3-8 digits, a longer number, or an alphanumeric name), else the short code."""
+    if not sender_name:
+        return canonical_tel(short_code, "short_code")
+    if ":" in sender_name:
+        return canonical_tel(sender_name, "senderName")
+    if not _SENDER_NAME.match(sender_name):
+        raise InvalidAddress(part="senderName", address=sender_name)
+    if not sender_name.isdigit():
+        return sender_name
+    if SHORT_CODE_DIGITS_MIN <= len(sender_name) <= SHORT_CODE_DIGITS_MAX:
+        return f"short:{sender_name}"
+    return loose_tel(sender_name, "senderName")
+
+
 def sender_address(
     sender_name: str | None, short_code: str, addressing: Addressing = DEFAULT_ADDRESSING
-) -> SmppAddress:
-    """The SMPP originator: the application's senderName if it is a valid name, else the short
-    code. A senderName of 3-8 digits is a short code; a longer one a number."""
-    if sender_name:
-        if ":" in sender_name:
-            return addressing.to_smpp(canonical_tel(sender_name, "senderName"))
-        if not _SENDER_NAME.match(sender_name):
-            raise InvalidAddress(part="senderName", address=sender_name)
-        if sender_name.isdigit():
-            if SHORT_CODE_DIGITS_MIN <= len(sender_name) <= SHORT_CODE_DIGITS_MAX:
-                return addressing.to_smpp(f"short:{sender_name}")
-            return addressing.to_smpp(loose_tel(sender_name, "senderName"))
-        return SmppAddress(sender_name, TON_ALPHANUMERIC, NPI_UNKNOWN)
-    return addressing.to_smpp(canonical_tel(short_code, "short_code"))
+) -> tuple[str, SmppAddress]:
+    """The originator of a message as a URI and as the SMSC gets it (:func:`sender_uri`)."""
+    uri = sender_uri(sender_name, short_code)
+    return uri, addressing.to_smpp(uri)
 
 
 def from_smpp(digits: str, ton: int) -> str:

@@ -95,7 +95,7 @@ class SmsService:
         for address in addresses:
             parsed = parse_tel(address, "addresses", short_codes=False)
             targets.setdefault(parsed.uri, parsed)
-        source = sender_address(sender_name, self.short_code, self.addressing)
+        sender, source = sender_address(sender_name, self.short_code, self.addressing)
         if not isinstance(message, str):
             raise InvalidInput(part="message")
         encoded = encode_message(message, secrets.randbelow(256), self.max_length)
@@ -111,7 +111,8 @@ class SmsService:
                 tx,
                 request_id=request_id,
                 app_id=app_id,
-                sender=source,
+                sender=sender,
+                source=source,
                 message=message,
                 encoded=encoded,
                 addresses=list(targets.items()),

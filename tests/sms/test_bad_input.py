@@ -169,8 +169,28 @@ def test_national_numbers_are_one_address(service: SmsService) -> None:
     rid = service.sendSms(
         "app1", ["tel:010-1111-0001", "tel:+821011110001"], None, None, "hi", None
     )
-    assert [d.address for d in service.getSmsDeliveryStatus("app1", rid)] == [
-        "tel:+821011110001"
-    ]
+    assert [d.address for d in service.getSmsDeliveryStatus("app1", rid)] == ["tel:+821011110001"]
     assert service.route_mo("tel:01011110001", "short:1555", "x") == "unrouted"
     assert service.unrouted()[0]["from"] == "tel:+821011110001"
+
+
+def test_the_sender_is_recorded_as_a_uri_and_sent_as_configured(tmp_path: Path) -> None:
+    """senderName 7175 is short:7175 in the request, and goes out with its configured TON/NPI."""
+    from scf.sms.addresses import Addressing
+
+    db = open_database(f"sqlite:///{tmp_path / 's.db'}")
+    service = SmsService(db, addressing=Addressing(overrides={"7175": (0, 1)}))
+    service.sendSms("app1", [A], "7175", None, "hi", None)
+    service.sendSms("app1", [A], None, None, "hi", None)
+    service.sendSms("app1", [A], "Shop", None, "hi", None)
+    with db.transaction() as tx:
+        rows = tx.all(
+            "SELECT r.sender, p.source_digits, p.source_ton, p.source_npi FROM sms_request r"
+            " JOIN sms_part p ON p.request_id = r.request_id ORDER BY p.part_id"
+        )
+    assert rows == [
+        ("short:7175", "7175", 0, 1),
+        ("short:1555", "1555", 3, 0),
+        ("Shop", "Shop", 5, 0),
+    ]
+    db.close()
