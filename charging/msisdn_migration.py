@@ -52,7 +52,10 @@ def _canonical(stored: str) -> str | None:
 def canonicalise(tx: Transaction) -> MsisdnReport:
     """Rewrite the stored MSISDNs of one ledger database (see the module docstring)."""
     report = MsisdnReport()
-    rows = tx.all("SELECT number, msisdn, status FROM ledger_accounts ORDER BY number")
+    rows = tx.all(  # accounts without an MSISDN (the ledger's own) have nothing to rewrite
+        "SELECT number, msisdn, status FROM ledger_accounts WHERE msisdn IS NOT NULL"
+        " ORDER BY number"
+    )
     canonical = {number: _canonical(stored) for number, stored, _ in rows}
     open_by_number: dict[str, list[str]] = {}
     for number, stored, status in rows:
