@@ -37,6 +37,17 @@ setup_test_system() {
   if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     need_debian postgresql "PostgreSQL binaries for the ledger's PostgreSQL tests"
   fi
+  # The SMPP interop tests run an SMSC built on node-smpp (tests/sms/node_smsc), pinned by its
+  # package-lock.json and installed with npm ci (reproducible; re-run when the lock changes).
+  command -v node >/dev/null || need_debian nodejs "Node.js for the node-smpp SMSC of tests/sms"
+  command -v npm >/dev/null || need_debian npm "npm for the node-smpp SMSC of tests/sms"
+  local node_dir="$ROOT/tests/sms/node_smsc" node_want
+  node_want=$(hash_of "$node_dir/package-lock.json")
+  if [ "$(cat "$node_dir/node_modules/.micropay-lock" 2>/dev/null)" != "$node_want" ]; then
+    say "installing the node-smpp test SMSC (npm ci)"
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    echo "$node_want" > "$node_dir/node_modules/.micropay-lock"
+  fi
   # The shop's browser tests drive Debian's headless Chromium through Playwright (no download).
   if [ ! -x /usr/bin/chromium ]; then
     need_debian chromium "headless browser for the shop's end-to-end tests (tests/apps/micropay)" || {

@@ -57,7 +57,7 @@ def charge_rate(
         for number in numbers:
             ledger.create_account(
                 number,
-                msisdn=f"tel:+8299{next(_msisdns):08d}",
+                msisdn=f"tel:+8210{next(_msisdns):08d}",
                 currency="KRW",
                 balance_minor=10**12,
             )

@@ -39,7 +39,7 @@ async def raw_submit_rate(port: int, password: str, count: int, window: int) -> 
 
     session = await SmppSession.open("127.0.0.1", port, "micropay", password, on_deliver)
     part = encode_message(TEXT, 0).parts[0]
-    src, dst = parse_tel("tel:+821555"), parse_tel("tel:+821000000000")
+    src, dst = parse_tel("short:1555"), parse_tel("tel:+821000000000")
     slots = asyncio.Semaphore(window)
     done = asyncio.Event()
     answered = 0

@@ -12,7 +12,16 @@ from charging.batch import BatchState, Command
 from charging.clock import Moment
 from charging.engine import LedgerEngine
 from charging.errors import InvalidInput, PinLocked, UnregisteredAccount, WrongPin
-from charging.model import Account, AccountStatus, ChargingEvent, HistoryEntry, Kind, Status
+from charging.model import (
+    Account,
+    AccountStatus,
+    ChargingEvent,
+    HistoryEntry,
+    Kind,
+    Status,
+    SystemAccount,
+    SystemKind,
+)
 
 UNSET: Any = object()  # "leave as it is" in set_limits
 
@@ -135,6 +144,18 @@ class AccountOperations(LedgerEngine):
         if operation == "recharge" and app == movements.OPERATOR_APP_ID:
             return True
         return any(g.operation == operation for g in self.list_grants(app))
+
+    def system_accounts(
+        self, kind: SystemKind | str | None = None, app_id: str | None = None
+    ) -> list[SystemAccount]:
+        """The operator's own accounts (``charging.movements``), by number; ``kind`` and
+        ``app_id`` filter (e.g. the floats of one application)."""
+        wanted = None if kind is None else SystemKind(kind)
+        return [
+            a
+            for a in self._read(accounts.system_accounts)
+            if (wanted is None or a.kind is wanted) and (app_id is None or a.app_id == app_id)
+        ]
 
     def list_grants(self, app_id: str | None = None) -> list[grants.Grant]:
         app = None if app_id is None else validate.app_id(app_id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from charging import clock
-from charging.model import Account, Kind, Status
+from charging.model import Account, Kind, Status, SystemAccount, SystemKind
 from storage import Dialect
 from storage.database import Transaction
 
@@ -70,6 +70,14 @@ def by_msisdn(tx: Transaction, msisdn: str, month: str) -> Account | None:
 def list_all(tx: Transaction, month: str) -> list[Account]:
     rows = tx.all(f"SELECT {_COLUMNS} FROM ledger_accounts WHERE {_SUBSCRIBERS} ORDER BY number")
     return [_account(r, month) for r in rows]
+
+
+def system_accounts(tx: Transaction) -> list[SystemAccount]:
+    rows = tx.all(
+        "SELECT number, kind, app_id, currency, ledger_balance_minor FROM ledger_accounts "
+        f"WHERE NOT ({_SUBSCRIBERS}) ORDER BY number"
+    )
+    return [SystemAccount(r[0], SystemKind(r[1]), r[2], r[3], int(r[4])) for r in rows]
 
 
 def insert(tx: Transaction, account: Account, pin_hash: str | None, month: str) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Self
 
-from charging import pins, reservations, schema
+from charging import msisdn_migration, pins, reservations, schema
 from charging.batch import BatchRunner, Command
 from charging.clock import Clock, Moment, utc_now, zone
 from charging.group_commit import GROUP_COMMIT_MAX_BATCH, GroupCommitter
@@ -68,6 +68,7 @@ class LedgerEngine:
         db = open_database(url)
         try:
             schema.upgrade(db)
+            msisdn_migration.upgrade(db)
             return cls(db, **settings)
         except BaseException:
             db.close()

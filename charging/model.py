@@ -115,6 +115,17 @@ class Account(AccountFigures):
 
 
 @dataclass(frozen=True)
+class SystemAccount:
+    """One of the operator's own accounts: the other side of the subscribers' movements."""
+
+    number: str  # e.g. settlement:shop:KRW
+    kind: SystemKind
+    app_id: str | None  # a settlement account's or float's application
+    currency: str
+    balance_minor: int
+
+
+@dataclass(frozen=True)
 class TransactionResult:
     """The outcome of a money movement (charge, refund, recharge, voucher, reservation charge).
 

@@ -1,17 +1,38 @@
 """Money at the edges: ``Decimal`` in, integer minor units inside, ``Decimal`` out.
 
-Never a float. Parsing is strict: an amount with more fractional digits than its currency's
-ISO 4217 exponent, a non-finite value or a float is refused, never rounded.
+Never a float. Parsing is strict: an amount written with more decimals than its currency's
+ISO 4217 exponent (``"100.0"`` KRW, even though it is a whole number), a non-finite value or a
+float is refused, never rounded. Amount text (:func:`parse_amount`) is one form on every
+surface: an optional ``-``, digits without leading zeros, optionally ``.`` and digits.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from charging.currencies import MINOR_UNIT_EXPONENT
 from charging.errors import InvalidAmount, UnknownCurrency
 
 MAX_MINOR = 10**15  # an upper bound on any single amount; beyond it an amount is refused
+AMOUNT_CHARS_MAX = 40  # longer amount text is refused before it is converted
+
+_AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", re.ASCII)
+_DIGITS = re.compile(r"-?[0-9]+(?:\.[0-9]*)?", re.ASCII)
+
+
+def parse_amount(text: str) -> Decimal:
+    """The exact value of amount text: ``"1500"``, ``"12.50"``, ``"-3.1"``, ``"0.5"``; refused:
+    ``"+1"``, ``"0100"``, ``"1."``, ``".5"``, exponents, spaces, ``NaN``. Text too long to be an
+    amount is "too large" when it is digits, else "not a decimal number" -- as at any length."""
+    if not isinstance(text, str):
+        raise InvalidAmount(amount=str(text)[:AMOUNT_CHARS_MAX], reason="not a decimal number")
+    if len(text) > AMOUNT_CHARS_MAX:
+        reason = "amount too large" if _DIGITS.fullmatch(text) else "not a decimal number"
+        raise InvalidAmount(amount=text[:AMOUNT_CHARS_MAX] + "\u2026", reason=reason)
+    if not _AMOUNT.fullmatch(text):
+        raise InvalidAmount(amount=text, reason="not a decimal number")
+    return Decimal(text)
 
 
 def exponent(currency: str) -> int:
@@ -27,17 +48,23 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
     if isinstance(amount, (float, bool)):
         raise InvalidAmount(amount=str(amount), reason="amounts must be decimal, not float")
     exp = exponent(currency)
-    try:
-        value = Decimal(amount) if not isinstance(amount, Decimal) else amount
-    except (InvalidOperation, ValueError):
-        raise InvalidAmount(amount=str(amount), reason="not a number") from None
+    if isinstance(amount, str):
+        value = parse_amount(amount)
+    elif isinstance(amount, int):
+        value = Decimal(amount)
+    elif isinstance(amount, Decimal):
+        value = amount
+    else:
+        raise InvalidAmount(amount=str(amount)[:AMOUNT_CHARS_MAX], reason="not a number")
     if not value.is_finite():
         raise InvalidAmount(amount=str(amount), reason="not a finite number")
-    scaled = value.scaleb(exp)
-    if scaled != scaled.to_integral_value():
+    written = value.as_tuple().exponent
+    assert isinstance(written, int)  # finite
+    if -written > exp:  # "100.0" KRW: more decimals written than the currency has
         raise InvalidAmount(
             amount=str(amount), reason=f"{currency} has {exp} decimal places at most"
         )
+    scaled = value.scaleb(exp)
     minor = int(scaled)
     if abs(minor) > MAX_MINOR:
         raise InvalidAmount(amount=str(amount), reason="amount too large")

@@ -8,7 +8,8 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from charging.errors import InvalidAddress, InvalidAmount, InvalidInput
+from charging import msisdn
+from charging.errors import InvalidAmount, InvalidInput
 from charging.money import MAX_MINOR, exponent
 
 ACCOUNT_NUMBER_MAX_LENGTH = 32
@@ -16,14 +17,11 @@ APP_ID_MAX_LENGTH = 64
 REFERENCE_CODE_MAX_LENGTH = 128
 DESCRIPTION_MAX_LENGTH = 256
 CHARGING_CODE_MAX_LENGTH = 64
-TEL_URI_MAX_LENGTH = 64  # longer input is refused before it is looked at (as scf.common.address)
 PIN_MIN_LENGTH = 4
 PIN_MAX_LENGTH = 64
 VALIDITY_EXTENSION_MAX_DAYS = 3650
 
 _ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_TEL = re.compile(r"tel:(\+?)([0-9]+)", re.IGNORECASE)
-_VISUAL_SEPARATORS = re.compile(r"[-.()]")  # RFC 3966 visual-separator, dropped when normalising
 
 
 def account_number(value: Any) -> str:
@@ -37,22 +35,9 @@ def account_number(value: Any) -> str:
 
 
 def tel_uri(value: Any) -> str:
-    """A ``tel:`` URI (RFC 3966 address portion only, as Parlay X Part 1 §5.1 allows), normalised
-    by dropping visual separators: ``tel:+82-10-1234-5678`` becomes ``tel:+821012345678``.
-
-    Global numbers (``+`` and an E.164 number of at most 15 digits) and national numbers (digits
-    only) are accepted; parameters such as ``;phone-context=`` are refused. The scheme is
-    case-insensitive. ``scf.common.address`` normalises end-user addresses to the same URI.
-    """
-    if not isinstance(value, str) or len(value) > TEL_URI_MAX_LENGTH:
-        raise InvalidAddress(address=str(value)[:TEL_URI_MAX_LENGTH])
-    match = _TEL.fullmatch(_VISUAL_SEPARATORS.sub("", value.strip()))
-    if match is None:
-        raise InvalidAddress(address=value)
-    plus, digits = match.groups()
-    if len(digits) > 15 or (plus and (len(digits) < 3 or digits[0] == "0")):
-        raise InvalidAddress(address=value)
-    return f"tel:{plus}{digits}"
+    """An MSISDN as the ledger keys it: the canonical ``tel:+<E.164>`` URI of a global or national
+    ``tel:`` URI (``tel:010-1234-5678`` becomes ``tel:+821012345678``); see ``charging.msisdn``."""
+    return msisdn.tel_uri(value)
 
 
 def text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:

@@ -2,7 +2,8 @@
 
 The framework calls the application back (challenge, authenticationSucceeded,
 signServiceAgreement, terminateAccess), so the client ORB listens too: on loopback by default
-(``MICROPAY_CLIENT_HOST`` to publish another address). Callback objects get random object ids
+(``MICROPAY_CLIENT_HOST`` to publish another address) on a free port, or on a fixed one
+(``MICROPAY_CLIENT_PORT``, for a firewall or an application restarted in place). Callback objects get random object ids
 in their own POA, so a third party cannot guess them.
 """
 
@@ -44,8 +45,9 @@ def client_orb() -> ClientOrb:
     with _lock:
         if _orb is None:
             host = os.environ.get("MICROPAY_CLIENT_HOST", "127.0.0.1")
+            port = os.environ.get("MICROPAY_CLIENT_PORT", "")
             orb = CORBA.ORB_init(
-                ["micropay-client", "-ORBendPoint", f"giop:tcp:{host}:", *UTF8_STRINGS],
+                ["micropay-client", "-ORBendPoint", f"giop:tcp:{host}:{port}", *UTF8_STRINGS],
                 CORBA.ORB_ID,
             )
             root = orb.resolve_initial_references("RootPOA")

@@ -13,9 +13,16 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from charging import msisdn
+
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
         "dir": "var",  # relative paths are relative to the working directory
+    },
+    "numbers": {
+        # national numbers (010-1111-0001, tel:01011110001) are read as numbers of this country
+        # (ISO 3166 alpha-2); every number is stored and compared as tel:+<E.164>
+        "default_region": "KR",
     },
     "ledger": {
         "url": "",  # empty: sqlite:///<data.dir>/ledger.db
@@ -62,9 +69,20 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "port": 2775,
         "system_id": "micropay",
         "password_file": "",  # empty: generated in the data folder on first start
+        # bind again after a failure: network errors back off from 100 ms to this cap ...
+        "reconnect_delay_max_ms": 5000,
+        # ... a wrong system_id or password (ESME_RINVSYSID/RINVPASWD) far more slowly, and the
+        # sender stops after this many in a row (0: never), so the SMSC does not lock the account
+        "bind_auth_retry_min_ms": 30_000,
+        "bind_auth_retry_max_ms": 600_000,
+        "bind_auth_failures_max": 0,
     },
     "sms": {
-        "short_code": "tel:+821555",
+        "short_code": "short:1555",  # the default sender and the self-service number
+        # how short codes go to the SMSC as senders (SMPP TON/NPI); per code: "7175=0/1,..."
+        "short_code_ton": 3,
+        "short_code_npi": 0,
+        "short_code_overrides": "",
         "max_length": 1530,
         "submit_window_max": 10,
         "templates_file": "",  # empty: <data.dir>/sms-templates.toml (operator overrides)
@@ -110,6 +128,10 @@ class Config:
     def __init__(self, values: dict[str, dict[str, Any]]) -> None:
         self.values = values
         self.data_dir = Path(values["data"]["dir"]).resolve()
+        try:  # process-wide: every number this process parses is read in this region
+            msisdn.set_default_region(values["numbers"]["default_region"])
+        except ValueError as exc:
+            raise ConfigError(f"numbers.default_region: {exc}") from None
 
     def __getitem__(self, section: str) -> dict[str, Any]:
         return self.values[section]

@@ -12,6 +12,7 @@ start order does not matter) and reads:
 - SMS: ``micropay_smpp_bound`` (this gateway's bind to the SMSC),
   ``micropay_sms_outbox_parts_queued`` (parts waiting to be submitted, all gateways),
   ``micropay_sms_notifications_waiting{state}`` (pending / dead application notifications),
+  ``micropay_sms_unrouted`` (MO messages kept because nothing takes them yet),
   ``micropay_sms_sender_events_total{event}`` and ``micropay_sms_notifications_total{result}``
   (this gateway's sender and notification dispatcher);
 - ``micropay_sessions{surface,kind}`` (live handshakes, access sessions and service tokens);
@@ -135,6 +136,7 @@ class StateCollector(Collector):
         yield from (bound, sender, notified)
         with sms.db.transaction(write=False) as tx:
             queued = tx.one("SELECT COUNT(*) FROM sms_part WHERE state = 'queued'")
+            unrouted = tx.one("SELECT COUNT(*) FROM sms_unrouted")
             waiting = dict(
                 tx.all(
                     "SELECT state, COUNT(*) FROM sms_event WHERE state IN ('pending', 'dead') "
@@ -153,7 +155,12 @@ class StateCollector(Collector):
         )
         for state in ("pending", "dead"):
             events.add_metric([state], int(waiting.get(state, 0)))
-        yield from (depth, events)
+        kept = GaugeMetricFamily(
+            "micropay_sms_unrouted",
+            "MO messages no notification or registration has taken yet (all gateways)",
+        )
+        kept.add_metric([], int(unrouted[0]) if unrouted else 0)
+        yield from (depth, events, kept)
 
     def _sessions(self, extras: dict[str, Any]) -> Iterator[Metric]:
         sessions = GaugeMetricFamily(

@@ -14,8 +14,6 @@ import grpc
 from micropay.v1 import account_pb2 as pb
 from micropay.v1 import account_pb2_grpc
 
-from charging.errors import CurrencyMismatch
-from scf.account import end_user
 from shim.calls import Calls, caller
 from shim.convert import decimal_of, moment_of, money, optional_text, timestamp
 from shim.domain import Domain
@@ -148,12 +146,8 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         app = _app()
 
         def work() -> Any:
-            service = self.domain.account()
             amount, currency = decimal_of(request.amount)
-            account = end_user.account_of(service.ledger, request.end_user_identifier)
-            if currency != account.currency:
-                raise CurrencyMismatch(currency=currency, account_currency=account.currency)
-            service.balance_update(
+            self.domain.account().balance_update(
                 app,
                 request.end_user_identifier,
                 optional_text(request.end_user_pin),
@@ -161,6 +155,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                 request.balance_type,
                 amount,
                 request.period if request.HasField("period") else None,
+                currency=currency,
             )
             return pb.BalanceUpdateResponse()
 

@@ -3,10 +3,10 @@
 :class:`GrpcServer` registers the four ``micropay.v1`` servicers behind the call observer
 (``shim.observe``: metrics and logs) and the auth interceptor,
 the standard health service (``grpc.health.v1.Health``: "" and each service SERVING while up,
-NOT_SERVING once stopping) and server reflection, binds with TLS per ``shim.tls``, and runs a
-sweep every ``revocation_sweep_interval_s`` for what ended outside the shim. ``start()`` returns
-once the port is bound (or raises); ``stop()`` lets in-flight RPCs finish for
-``stop_grace_s`` and cancels streams.
+NOT_SERVING once stopping) and server reflection (v1 and v1alpha, ``shim.reflection``), binds
+with TLS per ``shim.tls``, and runs a sweep every ``revocation_sweep_interval_s`` for what ended
+outside the shim. ``start()`` returns once the port is bound (or raises); ``stop()`` lets
+in-flight RPCs finish for ``stop_grace_s`` and cancels streams.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from micropay.v1 import (
     account_pb2,
     account_pb2_grpc,
@@ -41,6 +40,7 @@ from shim.framework_service import FrameworkServicer
 from shim.observe import ObserveInterceptor
 from shim.payment_service import PaymentServicer
 from shim.ratelimit import RateLimiter
+from shim.reflection import enable_reflection
 from shim.sms_service import SmsServicer
 from shim.tls import server_credentials
 
@@ -126,9 +126,7 @@ class GrpcServer:
         sms_pb2_grpc.add_SmsServiceServicer_to_server(SmsServicer(self.domain, self.calls), server)
         health_servicer = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), server)
         address = f"{self.section['host']}:{int(self.section['port'])}"
         credentials = server_credentials(self.section, self.data_dir)
         self.tls = credentials is not None

@@ -15,6 +15,7 @@ import signal
 import sys
 from pathlib import Path
 
+from charging import msisdn
 from smsc.admin import AdminServer
 from smsc.credentials import ensure_password, password_path
 from smsc.server import SmscServer
@@ -38,11 +39,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--rate", type=int, default=0, help="throttle beyond N submit_sm per second (0: no limit)"
     )
+    p.add_argument(
+        "--region", default=msisdn.DEFAULT_REGION, help="the country of national numbers (KR)"
+    )
     p.add_argument("--parent-pid", type=int, default=0, help="exit when this process is gone")
     return p.parse_args(argv)
 
 
 async def serve(args: argparse.Namespace) -> None:
+    msisdn.set_default_region(args.region)
     data = Path(args.data).resolve()
     data.mkdir(parents=True, exist_ok=True)
     password = ensure_password(password_path(args.password_file, data))

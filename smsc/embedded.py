@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from charging import msisdn
 from smsc.admin import ADMIN_FILE
 from smsc.credentials import smsc_data_dir
 
@@ -70,6 +71,8 @@ def spawn_smsc(
         system_id,
         "--rate",
         str(rate_per_s),
+        "--region",
+        msisdn.default_region(),  # the gateway's: national numbers read alike on both sides
     ]
     if password_file:
         cmd += ["--password-file", password_file]

@@ -18,9 +18,9 @@ the operator names for testing, with ``--test-account ADDRESS[,pin=PIN][,role=RO
     recipients = ["tel:+821012345678"]   # handsets sendSms may write to
     billing_account = "acct:B-1"         # sendSms charging is billed there
     charge_amount = "10"
-    activation_number = "tel:+821555"    # for startSmsNotification
+    activation_number = "short:1555"    # for startSmsNotification
     registration = "REG-1"               # an off-line registration for getReceivedSms ...
-    registration_number = "tel:+821555"  # ... its activation number
+    registration_number = "short:1555"  # ... its activation number
     registration_criteria = "POLL"       # ... and criteria
     mo_command = ["micropay", "sms", "mo", "{from}", "{to}", "{text}"]   # injects an MO SMS
 

@@ -2,10 +2,11 @@
 
 - an account number (``1001``) becomes ``acct:1001``, micropay's alias scheme for the
   micro-payment account itself;
-- a mobile number (``010-1111-0001``, ``+82 10 1111 0001``, ``tel:+821011110001``) becomes a
-  global ``tel:`` URI; a national number starting with 0 gets the shop's country code.
+- a phone number (``010-1111-0001``, ``+82 10 1111 0001``, ``tel:+821011110001``) becomes its
+  global ``tel:+<E.164>`` URI, read by libphonenumber (``phonenumbers``) in the shop's country
+  (a national number) and refused when it is no valid number, as the gateway reads it.
 
-The rule that tells them apart: a mobile number starts with ``+``, ``0`` or ``tel:`` and has
+The rule that tells them apart: a phone number starts with ``+``, ``0`` or ``tel:`` and has
 at least 9 digits; anything else that is letters, digits, ``.``, ``_`` or ``-`` is an account
 number. Both name the same account (one open account per MSISDN).
 """
@@ -13,6 +14,8 @@ number. Both name the same account (one open account per MSISDN).
 from __future__ import annotations
 
 import re
+
+import phonenumbers
 
 ACCOUNT_CHARS_MAX = 32
 _ACCOUNT = re.compile(r"[A-Za-z0-9._-]{1,32}")
@@ -26,13 +29,16 @@ def phone_uri(text: str, country_code: str) -> str | None:
     if t.lower().startswith("tel:"):
         t = t[4:]
     t = _SEPARATORS.sub("", t)
-    if not _PHONE.fullmatch(t):
+    if not _PHONE.fullmatch(t) or not t.startswith(("+", "0")):
         return None
-    if t.startswith("+"):
-        return f"tel:{t}"
-    if t.startswith("0"):
-        return f"tel:+{country_code}{t[1:]}"
-    return None
+    region = phonenumbers.region_code_for_country_code(int(country_code))
+    try:
+        number = phonenumbers.parse(t, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return "tel:" + phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def end_user(text: str, country_code: str) -> str | None:
@@ -42,7 +48,8 @@ def end_user(text: str, country_code: str) -> str | None:
         return None
     if t.lower().startswith("tel:") or t.startswith(("+", "0")):
         phone = phone_uri(t, country_code)
-        if phone is not None or t.lower().startswith("tel:"):
+        shaped = _PHONE.fullmatch(_SEPARATORS.sub("", t))  # a number, if no valid one
+        if phone is not None or shaped or t.lower().startswith("tel:"):
             return phone
     if t.lower().startswith("acct:"):
         t = t[5:]

@@ -28,7 +28,7 @@ file) or derived from the gateway's own configuration (``micropay demo``). Secre
     sms_language = "en"                                # ko or en
     country_code = "82"                                # for national mobile numbers (010...)
     timezone = "Asia/Seoul"
-    short_code = "tel:+821555"                         # the SMS self-service number
+    short_code = "short:1555"                         # the SMS self-service number
 
     [operator]
     password_file = ""                                 # "": <data_dir>/operator-password
@@ -64,7 +64,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "sms_language": "en",
         "country_code": "82",
         "timezone": "Asia/Seoul",
-        "short_code": "tel:+821555",
+        "short_code": "short:1555",
     },
     "operator": {"password_file": "", "micropay_config": ""},
     "phone": {"smsc_dir": ""},
@@ -94,7 +94,7 @@ class ShopSettings:
     sms_language: str = "en"
     country_code: str = "82"
     timezone: str = "Asia/Seoul"
-    short_code: str = "tel:+821555"
+    short_code: str = "short:1555"
     operator_password_file: Path | None = None
     micropay_config: Path | None = None  # lets the operator view run `micropay account ...`
     micropay_env: dict[str, str] = field(default_factory=dict)  # extra env for that command

@@ -10,6 +10,7 @@ from omniORB import CORBA
 from org.csapi.fw.fw_access import trust_and_security as ts
 
 from framework.corba import refs
+from framework.corba.callbacks import call_application
 from framework.corba.errors import servant_of
 from framework.core.authentication import AuthSession
 from framework.core.errors import MethodNotSupported
@@ -72,7 +73,11 @@ class IpAPILevelAuthenticationServant(ts_POA.IpAPILevelAuthentication):
             return
         answer: bytes | None
         try:
-            answer = refs.from_octets(self.client_auth.challenge(refs.octets(packet)))
+            answer = refs.from_octets(
+                call_application(
+                    lambda: self.client_auth.challenge(refs.octets(packet)), idempotent=True
+                )
+            )
         except CORBA.Exception as exc:
             log(logging.INFO, "client did not answer the challenge", error=type(exc).__name__)
             answer = None
@@ -89,6 +94,6 @@ class IpAPILevelAuthenticationServant(ts_POA.IpAPILevelAuthentication):
     @staticmethod
     def _tell(call: Any) -> None:
         try:
-            call()
+            call_application(call, idempotent=True)  # notifications: twice is harmless
         except CORBA.Exception as exc:
             log(logging.INFO, "client callback failed", error=type(exc).__name__)

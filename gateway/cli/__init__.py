@@ -1,4 +1,4 @@
-"""The ``micropay`` command line (DESIGN §5): one module per command group.
+"""The ``micropay`` command line: one module per command group.
 
 Each module in ``COMMAND_MODULES`` defines ``register(subparsers)`` and gives each parser a
 ``handler(args, config)`` default that returns what to print: a dict or list (shown as JSON with

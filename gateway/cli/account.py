@@ -1,5 +1,5 @@
 """``micropay account``: open, inspect, suspend, resume, close, top up and change micro-payment
-accounts (DESIGN §5). Amounts are decimal major units (``--balance 12.50`` for USD), converted
+accounts. Amounts are decimal major units (``--balance 12.50`` for USD), converted
 exactly with ``charging.money``: more decimals than the currency has is an error, never rounded.
 
 The ledger is the one at ``config.ledger_url`` (``[ledger] url``, ``MICROPAY_LEDGER_URL``).
@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from charging import msisdn
 from charging.engine import SETTINGS
 from charging.ledger import Ledger
 from charging.model import Account, HistoryEntry
@@ -121,7 +122,7 @@ def create(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     with open_ledger(config) as ledger:
         account = ledger.create_account(
             args.number,
-            msisdn=args.msisdn,
+            msisdn=msisdn.loose(args.msisdn, part="--msisdn"),
             currency=cur,
             kind=args.kind,
             balance_minor=minor(args.balance, cur) or 0,
@@ -211,7 +212,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = cmds.add_parser("create", help="open an account")
     c.add_argument("number")
-    c.add_argument("--msisdn", required=True, help="owner's tel: URI, e.g. tel:+821012345678")
+    c.add_argument("--msisdn", required=True, help="the owner's number: tel:+821012345678, 010-1234-5678, ...")
     c.add_argument("--currency", required=True, help="ISO 4217 code, e.g. KRW")
     c.add_argument("--kind", choices=("prepaid", "postpaid"), default="prepaid")
     c.add_argument("--balance", help="opening balance (prepaid), major units")

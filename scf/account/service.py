@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from charging import validate
 from charging.entries import HISTORY_MAX_ENTRIES
 from charging.errors import (
+    CurrencyMismatch,
     InvalidInput,
     NotEntitled,
     UnregisteredAccount,
@@ -130,14 +132,20 @@ class AccountService:
         balance_type: str,
         amount: Decimal,
         period_days: int | None,
+        *,
+        currency: str | None = None,
     ) -> TransactionResult:
         """A direct recharge of a prepaid account; ``period_days`` makes it valid for at least
-        that many days from today (never shorter than it was)."""
+        that many days from today (never shorter than it was). ``currency``: the amount's, when
+        the surface carries one (gRPC Money); it must be the account's. Parlay X's decimal
+        amount is in the account's currency."""
         if not self.ledger.entitled(app_id, "recharge"):  # before anything about the account
             raise NotEntitled(app_id=app_id, operation="balanceUpdate")
         if balance_type != BALANCE_TYPE:
             raise InvalidInput(field="balanceType", reason=f"the balance type is {BALANCE_TYPE}")
         account = self._authorised(end_user_identifier, pin)
+        if currency is not None and currency != account.currency:
+            raise CurrencyMismatch(currency=currency, account_currency=account.currency)
         if account.kind is not Kind.PREPAID:
             raise InvalidInput(
                 field="endUserIdentifier", reason="only prepaid accounts take credit"
@@ -168,6 +176,10 @@ class AccountService:
             raise VouchersNotAccepted(account=account.number)
         if voucher_pin is None:  # every voucher micropay issues has a PIN
             raise VoucherInvalid(voucher_id=voucher_id)
+        try:
+            validate.pin(voucher_pin)
+        except InvalidInput as exc:  # the ledger's "pin" is the end user's; this one is not
+            raise InvalidInput(part="voucherPin", reason=exc.variables.get("reason", "")) from None
         return self.ledger.redeem_voucher(
             app_id, reference_code, account.number, voucher_id, voucher_pin
         )

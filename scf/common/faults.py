@@ -20,6 +20,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from charging.errors import DomainError
 from charging.money import from_minor
@@ -53,6 +54,7 @@ class Variable:
     aliases: tuple[str, ...] = ()
     default: str | None = None
     money: bool = False
+    instant: bool = False  # an ISO 8601 date and time: shown in UTC with "Z", whole seconds
 
     def candidates(self) -> tuple[str, ...]:
         snake = re.sub(r"(?<!^)(?=[A-Z])", "_", self.name).lower()
@@ -173,7 +175,7 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
               "PERMISSION_DENIED", 403, _PX7),
     FaultSpec("pin_locked", _P, "POL1103",
               "End user authentication is locked after too many failures; retry after %1",
-              (V("lockedUntil", aliases=("until",), default="the lockout period"),),
+              (V("lockedUntil", aliases=("until",), default="the lockout period", instant=True),),
               "RESOURCE_EXHAUSTED", 429, _OURS),
     # -- account state -------------------------------------------------------------------------
     FaultSpec("unregistered_account", _P, "POL1009", "User has not been provisioned for %1",
@@ -235,6 +237,15 @@ UNEXPECTED = FaultSpec("unexpected", _S, "SVC0001", "A service error occurred. E
 TRANSIENT = FaultSpec("transient", _S, "SVC1000", "No resources", (), "UNAVAILABLE", 503, _ONEAPI)
 # fmt: on
 
+# The ledger names its inputs in Python (``reference_code``); a client knows them by their Parlay X
+# message part names, so the ``part`` variable of a fault says those on every surface.
+PART_NAMES: dict[str, str] = {
+    "reference_code": "referenceCode",
+    "reservation_id": "reservationIdentifier",
+    "voucher_id": "voucherIdentifier",
+    "pin": "endUserPin",
+}
+
 SPECS: dict[str, FaultSpec] = {spec.code: spec for spec in FAULT_TABLE}
 assert len(SPECS) == len(FAULT_TABLE), "a code appears twice in FAULT_TABLE"
 
@@ -264,10 +275,26 @@ def _value(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str:
     return _clipped(_raw_value(var, sources))
 
 
+def utc_text(value: str) -> str:
+    """``2026-01-01T09:00:00.25+09:00`` -> ``2026-01-01T00:00:01Z``: the one form of a date and
+    time on every surface (rounded up: it says when something becomes possible again)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        return value
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def _raw_value(var: Variable, sources: tuple[Mapping[str, str], ...]) -> str:
     value = _lookup(var, sources)
     if value is None:
         return var.default if var.default is not None else UNSPECIFIED
+    if var.instant:
+        return utc_text(value)
     if not var.money or not re.fullmatch(r"-?\d+", value):
         return value
     currency = _lookup(_CURRENCY, sources)
@@ -335,6 +362,10 @@ def fault_for(error: DomainError, context: Mapping[str, object] | None = None) -
         own.setdefault("errorCode", error.code)
     sources = (own, {k: str(v) for k, v in (context or {}).items()})
     values = [_value(var, sources) for var in spec.variables]
+    values = [
+        PART_NAMES.get(value, value) if var.name == "part" else value
+        for var, value in zip(spec.variables, values, strict=True)
+    ]
     return _build(spec, values, error.code)
 
 

@@ -164,17 +164,8 @@ def offer_properties(config: Any) -> dict[str, list[str]]:
     }
 
 
-def _health_checks(runtime: Any, sms: SmsRuntime, smsc_address: str) -> None:
+def _health_checks(runtime: Any, sms: SmsRuntime) -> None:
     sender, dispatcher = sms.sender, sms.dispatcher
-
-    def bind_state() -> tuple[bool, str]:
-        bound = sender.connected.is_set()
-        stats = sender.stats
-        detail = (
-            f"{'bound' if bound else 'not bound'} to {smsc_address} binds={stats['binds']}"
-            f" bind_failures={stats['bind_failures']}"
-        )
-        return bound, detail
 
     def outbox_depth() -> tuple[bool, str]:
         with sms.db.transaction(write=False) as tx:
@@ -185,7 +176,7 @@ def _health_checks(runtime: Any, sms: SmsRuntime, smsc_address: str) -> None:
         )
         return queued <= OUTBOX_QUEUED_READY_MAX, detail
 
-    runtime.health.add_check("smpp", bind_state)
+    runtime.health.add_check("smpp", sender.bind_status)
     runtime.health.add_check("sms_outbox", outbox_depth)
 
 
@@ -223,5 +214,5 @@ def start_sms_component(runtime: Any) -> SmsComponent:
         raise
     runtime.extras[SMS_KEY] = sms.service
     runtime.extras[SMS_RUNTIME_KEY] = sms
-    _health_checks(runtime, sms, smsc_address)
+    _health_checks(runtime, sms)
     return SmsComponent(sms, runtime.services, service_id, runtime.extras)

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from scf.sms.addresses import Addressing, canonical_tel, parse_overrides
+from scf.sms.bind_backoff import BindRetryPolicy
 from scf.sms.model import ChargingHook, NotificationResolver
 from scf.sms.notifications import NotificationDispatcher
 from scf.sms.sender import SUBMIT_LEASE_MS, SmppSender
@@ -49,6 +51,26 @@ def templates_path(config) -> Path:  # config: gateway.config.Config
     return Path(name) if name else config.data_dir / "sms-templates.toml"
 
 
+def addressing(config) -> Addressing:  # config: gateway.config.Config
+    """How short codes go to the SMSC (``sms.short_code_ton/npi/overrides``)."""
+    sms = config["sms"]
+    return Addressing(
+        int(sms["short_code_ton"]),
+        int(sms["short_code_npi"]),
+        parse_overrides(str(sms["short_code_overrides"])),
+    )
+
+
+def bind_retry(config) -> BindRetryPolicy:  # config: gateway.config.Config
+    smsc = config["smsc"]
+    return BindRetryPolicy(
+        network_max_ms=int(smsc["reconnect_delay_max_ms"]),
+        auth_min_ms=int(smsc["bind_auth_retry_min_ms"]),
+        auth_max_ms=int(smsc["bind_auth_retry_max_ms"]),
+        auth_failures_max=int(smsc["bind_auth_failures_max"]),
+    )
+
+
 def start_sms(
     config,
     *,
@@ -65,6 +87,8 @@ def start_sms(
     smsc = config["smsc"]
     pw_file = password_path(smsc["password_file"], smsc_data_dir(config.data_dir))
     dispatcher = NotificationDispatcher(database, resolver or _no_listener)
+    service_addressing = addressing(config)
+    short_code = canonical_tel(str(config["sms"]["short_code"]), "sms.short_code")
     sender = SmppSender(
         database,
         host=smsc["host"],
@@ -74,10 +98,16 @@ def start_sms(
         window_max=int(config["sms"]["submit_window_max"]),
         lease_ms=lease_ms,
         on_event=dispatcher.wake,
+        addressing=service_addressing,
+        short_codes=frozenset(
+            [short_code.removeprefix("short:")] if short_code.startswith("short:") else []
+        ),
+        bind_retry=bind_retry(config),
     )
     service = SmsService(
         database,
-        short_code=config["sms"]["short_code"],
+        short_code=short_code,
+        addressing=service_addressing,
         max_length=int(config["sms"]["max_length"]),
         charging_hook=charging_hook,
         templates=Templates(templates_path(config)),

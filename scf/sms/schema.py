@@ -9,10 +9,12 @@
 - sms_registration / sms_subscription / sms_inbound / sms_mo_part: activation numbers, started
   notifications, messages waiting for getReceivedSms, and parts of long MO messages being
   reassembled.
+- sms_unrouted: MO messages no notification or registration took, kept until one does.
 """
 
 from __future__ import annotations
 
+from scf.sms import msisdn_migration
 from storage import Database, Migration, migrate
 
 _V1 = """
@@ -128,6 +130,19 @@ CREATE TABLE sms_receipt_early (
 )
 """
 
+# An MO message that matches no started notification and no registration is kept here (never
+# acknowledged and dropped) until an application starts one that matches it.
+_V3 = """
+CREATE TABLE sms_unrouted (
+    unrouted_id {serial},
+    message TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    activation_number TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX sms_unrouted_number ON sms_unrouted (activation_number, unrouted_id)
+"""
+
 MIGRATIONS = [
     Migration(
         1,
@@ -136,8 +151,17 @@ MIGRATIONS = [
         sql_by_dialect={"postgresql": _V1.replace("{serial}", "BIGSERIAL PRIMARY KEY")},
     ),
     Migration(2, "receipts that overtake their submit_sm_resp", _V2),
+    Migration(
+        3,
+        "MO messages no application takes (yet)",
+        _V3.replace("{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT"),
+        sql_by_dialect={"postgresql": _V3.replace("{serial}", "BIGSERIAL PRIMARY KEY")},
+    ),
 ]
 
 
 def migrate_sms(db: Database) -> int:
-    return migrate(db, "sms", MIGRATIONS)
+    """The ``sms`` schema, then the one-time canonicalisation of its numbers."""
+    version = migrate(db, "sms", MIGRATIONS)
+    msisdn_migration.upgrade(db)
+    return version

@@ -7,8 +7,9 @@ everything in arrival order, in batches (one commit for many responses: group co
 - Throttling: ESME_RTHROTTLED / ESME_RMSGQFUL pause all submission for a delay that doubles while
   the SMSC keeps throttling (``THROTTLE_DELAY_MIN_MS`` .. ``THROTTLE_DELAY_MAX_MS``), and the
   window restarts at 1, growing by one per accepted submit_sm (slow start); the part is retried.
-- SMSC down or bind lost: reconnect with back-off (``RECONNECT_DELAY_MIN_MS`` .. ``_MAX_MS``);
-  parts in flight are released and resubmitted on the next bind.
+- SMSC down, bind refused or lost: bind again after a back-off that depends on why
+  (:mod:`scf.sms.bind_backoff`: network, refused, or wrong credentials -- the slowest, with an
+  optional stop); parts in flight are released and resubmitted on the next bind.
 - Durability: a part becomes ``submitted`` in the commit that records its submit_sm_resp, so a
   restart resubmits exactly the parts without a recorded answer. The one at-least-once edge: if
   the process dies after the SMSC answered but before that commit, the part is submitted again
@@ -41,7 +42,8 @@ from aiosmpplib import DeliverSm, GenericNack, SmppCommandStatus, SubmitSmResp
 from aiosmpplib.state import MESSAGE_STATE, RECEIPTED_MESSAGE_ID
 
 from scf.sms import inbound, outbox
-from scf.sms.addresses import from_smpp
+from scf.sms.addresses import DEFAULT_ADDRESSING, Addressing, SmppAddress
+from scf.sms.bind_backoff import BindBackoff, BindFailure, BindRetryPolicy, classify
 from scf.sms.encoding import EncodedPart, decode_text
 from scf.sms.pdus import submit_sm, user_data
 from scf.sms.receipts import parse_receipt
@@ -51,8 +53,6 @@ from storage.cluster import exclusive
 
 logger = logging.getLogger("micropay.sms.sender")
 
-RECONNECT_DELAY_MIN_MS = 100
-RECONNECT_DELAY_MAX_MS = 5_000
 THROTTLE_DELAY_MIN_MS = 100
 THROTTLE_DELAY_MAX_MS = 5_000
 RETRY_DELAY_MS = 1_000  # a temporary submit error (ESME_RSYSERR, ...) is retried after this
@@ -85,6 +85,9 @@ class SmppSender:
         enquire_link_interval_ms: int = 30_000,
         response_timeout_ms: int = 10_000,
         on_event: Callable[[], None] | None = None,
+        addressing: Addressing = DEFAULT_ADDRESSING,
+        short_codes: frozenset[str] = frozenset(),
+        bind_retry: BindRetryPolicy | None = None,
     ) -> None:
         assert window_max >= 1
         self.db = db
@@ -95,6 +98,9 @@ class SmppSender:
         self._enquire_ms = enquire_link_interval_ms
         self._response_ms = response_timeout_ms
         self._on_event = on_event or (lambda: None)
+        self.addressing = addressing
+        self.short_codes = short_codes  # configured short codes' digits (MO destinations)
+        self.backoff = BindBackoff(bind_retry)
         self.owner = f"sender-{uuid.uuid4().hex[:12]}"
         self.connected = threading.Event()
         self.stats: dict[str, int] = dict.fromkeys(
@@ -208,7 +214,7 @@ class SmppSender:
                 for (_fn, _, future), result in zip(batch, results, strict=True):
                     if not future.done():
                         future.set_result(result)
-                if any(fn in (outbox.apply_receipt, inbound.handle_mo) for fn, _, _ in batch):
+                if any(fn in (outbox.apply_receipt, inbound.handle_smpp_mo) for fn, _, _ in batch):
                     self._on_event()
 
     async def _drain_ops(self) -> None:
@@ -219,7 +225,6 @@ class SmppSender:
 
     # -- sessions ----------------------------------------------------------------------------
     async def _connect_loop(self) -> None:
-        delay = RECONNECT_DELAY_MIN_MS
         while not self._stopping:
             try:
                 session = await SmppSession.open(
@@ -237,20 +242,12 @@ class SmppSender:
                 ConnectionError,
                 BindRefused,
                 asyncio.IncompleteReadError,
+                ValueError,  # credentials SMPP cannot carry (a password over 8 characters)
             ) as exc:
-                self.stats["bind_failures"] += 1
-                logger.warning(
-                    "cannot bind to SMSC %s:%s (%s); retry in %d ms",
-                    self.host,
-                    self.port,
-                    exc,
-                    delay,
-                )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake_until_stop(), delay / 1000)
-                delay = min(delay * 2, RECONNECT_DELAY_MAX_MS)
+                if not await self._after_bind_failure(exc):
+                    return
                 continue
-            delay = RECONNECT_DELAY_MIN_MS
+            self.backoff.bound()
             self.stats["binds"] += 1
             self.connected.set()
             logger.info("bound to SMSC %s:%s as %s", self.host, self.port, self.system_id)
@@ -264,6 +261,47 @@ class SmppSender:
                 if leftover:
                     self.stats["released"] += len(leftover)
                     self._enqueue(outbox.release, leftover)
+
+    async def _after_bind_failure(self, exc: BaseException) -> bool:
+        """Wait as the back-off says after a failed bind; False when the sender must stop."""
+        self.stats["bind_failures"] += 1
+        status = exc.status if isinstance(exc, BindRefused) else None
+        kind = BindFailure.AUTHENTICATION if isinstance(exc, ValueError) else classify(status)
+        cause = str(exc) if isinstance(exc, BindRefused) else f"{type(exc).__name__} {exc}"
+        delay_ms = self.backoff.failed(kind, cause.strip())
+        if delay_ms is None:
+            logger.error(
+                "SMSC %s:%s refused our credentials %d times in a row (%s); not binding again"
+                " until restarted",
+                self.host,
+                self.port,
+                self.backoff.auth_failures,
+                cause,
+            )
+            await self._wake_until_stop()
+            return False
+        log = logger.error if kind is BindFailure.AUTHENTICATION else logger.warning
+        log(
+            "cannot bind to SMSC %s:%s (%s, %s); retry in %d ms",
+            self.host,
+            self.port,
+            cause,
+            kind,
+            delay_ms,
+        )
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake_until_stop(), delay_ms / 1000)
+        return True
+
+    def bind_status(self) -> tuple[bool, str]:
+        """(bound?, detail) for ``/readyz``: when not bound, why, and when the next try is."""
+        bound = self.connected.is_set()
+        detail = (
+            f"{'bound' if bound else 'not bound'} to {self.host}:{self.port}"
+            f" binds={self.stats['binds']} bind_failures={self.stats['bind_failures']}"
+        )
+        cause = self.backoff.describe()
+        return bound, detail if bound or not cause else f"{detail}; {cause}"
 
     async def _wake_until_stop(self) -> None:
         while not self._stopping:
@@ -373,8 +411,12 @@ class SmppSender:
                     "receipt for message id %s before its submit_sm_resp; kept", receipt.message_id
                 )
             return _S.ESME_ROK
-        sender = from_smpp(msg.source.number, msg.source.ton)
-        destination = from_smpp(msg.destination.number, msg.destination.ton)
-        await self._enqueue(inbound.handle_mo, sender, destination, data)
+        source = SmppAddress(msg.source.number, int(msg.source.ton), int(msg.source.npi))
+        destination = SmppAddress(
+            msg.destination.number, int(msg.destination.ton), int(msg.destination.npi)
+        )
+        await self._enqueue(
+            inbound.handle_smpp_mo, source, destination, data, self.addressing, self.short_codes
+        )
         self.stats["mo"] += 1
         return _S.ESME_ROK

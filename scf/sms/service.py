@@ -18,9 +18,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from charging.errors import InvalidAddress, InvalidInput
+from charging.errors import InvalidAddress, InvalidInput, TooManyAddresses
 from scf.sms import inbound, outbox
-from scf.sms.addresses import SmppAddress, canonical_tel, parse_tel, sender_address
+from scf.sms.addresses import (
+    DEFAULT_ADDRESSING,
+    Addressing,
+    SmppAddress,
+    canonical_tel,
+    parse_tel,
+    sender_address,
+)
 from scf.sms.encoding import encode_message
 from scf.sms.errors import (
     ChargingNotSupported,
@@ -42,7 +49,7 @@ from scf.sms.schema import migrate_sms
 from scf.sms.templates import Templates
 from storage import Database
 
-ADDRESSES_MAX = 100  # per sendSms (POL0003 beyond; reported as InvalidInput here)
+ADDRESSES_MAX = 100  # per sendSms (POL0003 beyond)
 GATEWAY_APP_ID = "micropay-gateway"  # the operator's own notifications to subscribers
 
 
@@ -51,7 +58,8 @@ class SmsService:
         self,
         db: Database,
         *,
-        short_code: str = "tel:+821555",
+        short_code: str = "short:1555",
+        addressing: Addressing = DEFAULT_ADDRESSING,
         max_length: int = 1530,
         charging_hook: ChargingHook | None = None,
         templates: Templates | None = None,
@@ -60,6 +68,7 @@ class SmsService:
     ) -> None:
         self.db = db
         self.short_code = canonical_tel(short_code, "short_code")
+        self.addressing = addressing
         self.max_length = max_length
         self.charging_hook = charging_hook
         self.templates = templates or Templates()
@@ -81,12 +90,12 @@ class SmsService:
         if not addresses:
             raise InvalidAddress(part="addresses", address="")
         if len(addresses) > ADDRESSES_MAX:
-            raise InvalidInput(part="addresses", count=len(addresses), max=ADDRESSES_MAX)
+            raise TooManyAddresses(part="addresses", count=len(addresses), maximum=ADDRESSES_MAX)
         targets: dict[str, SmppAddress] = {}
         for address in addresses:
             parsed = parse_tel(address, "addresses", short_codes=False)
             targets.setdefault(parsed.uri, parsed)
-        source = sender_address(sender_name, self.short_code)
+        sender, source = sender_address(sender_name, self.short_code, self.addressing)
         if not isinstance(message, str):
             raise InvalidInput(part="message")
         encoded = encode_message(message, secrets.randbelow(256), self.max_length)
@@ -102,7 +111,8 @@ class SmsService:
                 tx,
                 request_id=request_id,
                 app_id=app_id,
-                sender=source,
+                sender=sender,
+                source=source,
                 message=message,
                 encoded=encoded,
                 addresses=list(targets.items()),
@@ -155,6 +165,7 @@ class SmsService:
                     outbox.utc_now(),
                 ),
             )
+            inbound.reroute(tx, number)
 
     def stopSmsNotification(self, app_id: str, correlator: str) -> None:
         with self.db.transaction() as tx:
@@ -173,26 +184,66 @@ class SmsService:
         criteria: str = "",
         registration_id: str | None = None,
     ) -> str:
-        """Off-line provisioning (by the operator): MO messages to this number (and criteria)
-        wait for ``getReceivedSms(registration_id)`` when no notification takes them."""
+        """Provision a registration (the operator, ``micropay sms register``): MO messages to this
+        number (and criteria) that no started notification takes wait for
+        ``getReceivedSms(registration_id)``. Registering the same number and criteria for the
+        same application again returns the registration it has."""
         number = canonical_tel(activation_number, "smsServiceActivationNumber")
+        crit = (criteria or "").strip()
+        if " " in crit:
+            raise InvalidInput(part="criteria", criteria=crit)
         reg_id = registration_id or uuid.uuid4().hex
         with self.db.transaction() as tx:
             existing = tx.one(
                 "SELECT registration_id, app_id FROM sms_registration"
-                " WHERE activation_number = ? AND criteria = ?",
-                (number, criteria),
+                " WHERE activation_number = ? AND LOWER(criteria) = LOWER(?)",
+                (number, crit),
             )
             if existing is not None:
                 if existing[1] != app_id:
-                    raise OverlappedCriteria(criteria=criteria or "(none)")
+                    raise OverlappedCriteria(criteria=crit or "(none)")
                 return existing[0]
+            if tx.one("SELECT 1 FROM sms_registration WHERE registration_id = ?", (reg_id,)):
+                raise InvalidInput(part="registrationIdentifier", reason="already taken")
             tx.execute(
                 "INSERT INTO sms_registration (registration_id, app_id, activation_number,"
                 " criteria, created_at) VALUES (?, ?, ?, ?, ?)",
-                (reg_id, app_id, number, criteria, outbox.utc_now()),
+                (reg_id, app_id, number, crit, outbox.utc_now()),
             )
+            inbound.reroute(tx, number)
         return reg_id
+
+    def unregister_activation_number(self, registration_id: str) -> int:
+        """End a registration; return how many messages still waiting for it were discarded."""
+        with self.db.transaction() as tx:
+            cur = tx.execute(
+                "DELETE FROM sms_registration WHERE registration_id = ?", (registration_id,)
+            )
+            if cur.rowcount == 0:
+                raise UnknownRegistration(part="registrationIdentifier", id=registration_id)
+            dropped = tx.execute(
+                "DELETE FROM sms_inbound WHERE registration_id = ?", (registration_id,)
+            )
+            return max(dropped.rowcount, 0)
+
+    def registrations(self, app_id: str | None = None) -> list[dict[str, object]]:
+        """Provisioned registrations with the number of messages waiting for each."""
+        where, args = ("WHERE r.app_id = ?", (app_id,)) if app_id else ("", ())
+        with self.db.transaction(write=False) as tx:
+            rows = tx.all(
+                "SELECT r.registration_id, r.app_id, r.activation_number, r.criteria,"
+                " r.created_at, (SELECT COUNT(*) FROM sms_inbound i"
+                " WHERE i.registration_id = r.registration_id)"
+                f" FROM sms_registration r {where} ORDER BY r.created_at, r.registration_id",
+                args,
+            )
+        keys = ("registration_id", "app_id", "activation_number", "criteria", "created_at")
+        return [{**dict(zip(keys, r[:5], strict=True)), "waiting": int(r[5])} for r in rows]
+
+    def unrouted(self, limit: int = 100) -> list[dict[str, object]]:
+        """MO messages kept because nothing matched them, oldest first."""
+        with self.db.transaction(write=False) as tx:
+            return inbound.unrouted(tx, limit)
 
     def getReceivedSms(self, app_id: str, registration_id: str) -> list[SmsMessage]:
         """Messages waiting for this registration, oldest first; they are handed over once."""

@@ -100,13 +100,14 @@ def test_usd_amounts_are_exact_decimals(micropay):
     [
         (("account", "show", "9999"), "not registered"),
         (("account", "create", "3001", "--msisdn", "tel:+82", "--currency", "KRW"), "address"),
+        (("account", "create", "3001", "--msisdn", "010-1234", "--currency", "KRW"), "address"),
         (
             (
                 "account",
                 "create",
                 "3001",
                 "--msisdn",
-                "tel:+8210",
+                "tel:+821030010001",
                 "--currency",
                 "KRW",
                 "--balance",
@@ -114,14 +115,14 @@ def test_usd_amounts_are_exact_decimals(micropay):
             ),
             "amount",
         ),
-        (("account", "create", "3001", "--msisdn", "tel:+8210", "--currency", "XYZ"), "currency"),
+        (("account", "create", "3001", "--msisdn", "tel:+821030010001", "--currency", "XYZ"), "currency"),
         (
             (
                 "account",
                 "create",
                 "3001",
                 "--msisdn",
-                "tel:+8210",
+                "tel:+821030010001",
                 "--currency",
                 "KRW",
                 "--pin-file",
@@ -135,7 +136,7 @@ def test_usd_amounts_are_exact_decimals(micropay):
                 "create",
                 "3001",
                 "--msisdn",
-                "tel:+8210",
+                "tel:+821030010001",
                 "--currency",
                 "KRW",
                 "--kind",
@@ -149,7 +150,7 @@ def test_usd_amounts_are_exact_decimals(micropay):
                 "create",
                 "3001",
                 "--msisdn",
-                "tel:+8210",
+                "tel:+821030010001",
                 "--currency",
                 "KRW",
                 "--valid-until",
@@ -192,3 +193,17 @@ def test_the_ledger_url_may_name_postgresql(micropay, postgres_url):
     assert (code, account["balance"], account["kind"]) == (0, "300000", "postpaid")
     code, shown, _ = micropay("account", "show", "4001", url=postgres_url)
     assert (code, shown["state"]) == (0, "active")
+
+
+def test_one_phone_one_open_account_whatever_the_spelling(micropay):
+    """010-7700-0090, tel:01077000090 and tel:+821077000090 are one phone (numbers.default_region
+    KR): stored as tel:+821077000090, and a second open account for it is refused."""
+    code, account, _ = micropay(
+        "account", "create", "5001", "--msisdn", "010-7700-0090", "--currency", "KRW"
+    )  # fmt: skip
+    assert (code, account["msisdn"]) == (0, "tel:+821077000090")
+    for spelling in ("tel:+821077000090", "tel:01077000090", "010 7700 0090"):
+        code, _, err = micropay(
+            "account", "create", "5002", "--msisdn", spelling, "--currency", "KRW"
+        )  # fmt: skip
+        assert code == 1 and "open account" in err, (spelling, err)

@@ -78,7 +78,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for number, (kind, balance, monthly, per_tx) in ACCOUNTS.items():
             self.ledger.create_account(
                 number,
-                msisdn=f"tel:+8210{number}",
+                msisdn=f"tel:+8210{int(number):08d}",
                 currency="KRW",
                 kind=kind,
                 balance_minor=balance,

@@ -269,7 +269,7 @@ def test_sms_receipts_and_a_long_mo_are_delivered_once_with_two_gateways(
         long_text = "Your receipt: " + "x" * 300  # three parts per address
         sent = {}
         for name, manager in managers.items():
-            addresses = [f"tel:+8210710{ord(name):03d}{i:03d}" for i in range(3)]
+            addresses = [f"tel:+82107{ord(name):03d}{i:04d}" for i in range(3)]
             for text in ("short one", long_text):
                 correlator = f"r-{name}-{len(text)}"
                 request_id = manager.sendSms(
@@ -282,9 +282,9 @@ def test_sms_receipts_and_a_long_mo_are_delivered_once_with_two_gateways(
             return sorted((c, info.address) for c, info in list(listener.receipts))
 
         wait_until(lambda: len(receipts()) >= len(expected), WAIT_EVENTS_S, "receipts")
-        managers["a"].startSmsNotification(listener.reference("mo-1"), "tel:+8215550000", "")
+        managers["a"].startSmsNotification(listener.reference("mo-1"), "short:15550", "")
         admin_call(cluster.smsc_dir, "mo", **{"from": "tel:+821072220000"},
-                   to="tel:+8215550000", text="MO " + "y" * 400)  # fmt: skip
+                   to="short:15550", text="MO " + "y" * 400)  # fmt: skip
         wait_until(lambda: listener.receptions, WAIT_EVENTS_S, "the MO message")
         time.sleep(QUIET_S)
         assert receipts() == expected  # each address of each request: one receipt
@@ -313,6 +313,7 @@ NAMED_METRICS = (
     "micropay_sms_outbox_parts_queued",
     "micropay_smpp_bound",
     "micropay_sms_notifications_waiting",
+    "micropay_sms_unrouted",
     "micropay_charging_event_lag_events",
     "micropay_charging_event_lag_seconds",
     "micropay_charging_events_latest_seq",

@@ -9,6 +9,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from micropay.v1 import common_pb2
 
+from charging.errors import DomainError
 from charging.money import exponent
 
 
@@ -16,7 +17,11 @@ def money(amount: str | int, currency: str = "KRW") -> common_pb2.Money:
     """Money from a decimal text the way a client would scale it: by the currency's exponent
     when the amount fits, else by its own decimals (so over-precise amounts reach the server)."""
     value = Decimal(str(amount))
-    places = max(exponent(currency), -int(value.as_tuple().exponent))
+    try:
+        known = exponent(currency)
+    except DomainError:  # a currency the server must refuse: sent as it is
+        known = 0
+    places = max(known, -int(value.as_tuple().exponent))
     return common_pb2.Money(
         currency_code=currency, amount_minor=int(value.scaleb(places)), exponent=places
     )

@@ -1,6 +1,7 @@
 """The two surfaces of tests/shared_fault_cases.py: each performs one Parlay X operation through a
 real client (gRPC stubs bound by ``client.grpc_session``, CORBA managers from
-``client.session``) and reports None or the fault's (messageId, variables).
+``client.session``) and reports None or the fault's (messageId, variables, text): over CORBA the
+text is the template (Parlay X clients substitute), over gRPC the rendered text.
 
 gRPC variables are ErrorInfo metadata (by name); they are given here in the order of the fault
 table's row, the order the CORBA ``variables`` sequence has.
@@ -18,6 +19,7 @@ from client.grpc_errors import GrpcFault
 from scf.common.faults import FAULT_TABLE
 from tests.shared_fault_cases import Outcome
 from tests.shim.messages import charge as grpc_charge
+from tests.shim.messages import money as grpc_money
 
 
 def _ordered(message_id: str, metadata: dict[str, str]) -> list[str]:
@@ -40,7 +42,7 @@ class GrpcSurface:
         try:
             call()
         except GrpcFault as fault:
-            return fault.message_id, _ordered(fault.message_id, fault.variables)
+            return fault.message_id, _ordered(fault.message_id, fault.variables), fault.text
         return None
 
     def chargeAmount(self, end_user: str, amount: str, currency: str, ref: str) -> Outcome:
@@ -81,6 +83,42 @@ class GrpcSurface:
         request = sms_pb2.SendSmsRequest(addresses=addresses, message=message)
         return self._outcome(lambda: self.sms.SendSms(request))
 
+    def sendSmsCharged(self, addresses: list[str], amount: str, currency: str) -> Outcome:
+        request = sms_pb2.SendSmsRequest(
+            addresses=addresses, message="hi", charging=grpc_charge(amount, currency)
+        )
+        return self._outcome(lambda: self.sms.SendSms(request))
+
+    def getSmsDeliveryStatus(self, request_id: str) -> Outcome:
+        request = sms_pb2.GetSmsDeliveryStatusRequest(request_identifier=request_id)
+        return self._outcome(lambda: self.sms.GetSmsDeliveryStatus(request))
+
+    def getReceivedSms(self, registration_id: str) -> Outcome:
+        request = sms_pb2.GetReceivedSmsRequest(registration_identifier=registration_id)
+        return self._outcome(lambda: self.sms.GetReceivedSms(request))
+
+    def stopSmsNotification(self, correlator: str) -> Outcome:
+        request = sms_pb2.StopSmsNotificationRequest(correlator=correlator)
+        return self._outcome(lambda: self.sms.StopSmsNotification(request))
+
+    def balanceUpdate(self, end_user: str, amount: str, ref: str) -> Outcome:
+        request = account_pb2.BalanceUpdateRequest(
+            end_user_identifier=end_user,
+            reference_code=ref,
+            balance_type="MICROPAY",
+            amount=grpc_money(amount),
+        )
+        return self._outcome(lambda: self.account.BalanceUpdate(request))
+
+    def voucherUpdate(self, end_user: str, voucher: str, voucher_pin: str, ref: str) -> Outcome:
+        request = account_pb2.VoucherUpdateRequest(
+            end_user_identifier=end_user,
+            reference_code=ref,
+            voucher_identifier=voucher,
+            voucher_pin=voucher_pin,
+        )
+        return self._outcome(lambda: self.account.VoucherUpdate(request))
+
 
 class CorbaSurface:
     def __init__(self, session: Any) -> None:
@@ -93,7 +131,7 @@ class CorbaSurface:
         try:
             call()
         except (common.ServiceException, common.PolicyException) as fault:
-            return fault.messageId, list(fault.variables)
+            return fault.messageId, list(fault.variables), fault.text
         return None
 
     @staticmethod
@@ -124,3 +162,26 @@ class CorbaSurface:
 
     def sendSms(self, addresses: list[str], message: str) -> Outcome:
         return self._outcome(lambda: self.sms.sendSms(addresses, "", [], message, []))
+
+    def sendSmsCharged(self, addresses: list[str], amount: str, currency: str) -> Outcome:
+        info = [self._charge(amount, currency)]
+        return self._outcome(lambda: self.sms.sendSms(addresses, "", info, "hi", []))
+
+    def getSmsDeliveryStatus(self, request_id: str) -> Outcome:
+        return self._outcome(lambda: self.sms.getSmsDeliveryStatus(request_id))
+
+    def getReceivedSms(self, registration_id: str) -> Outcome:
+        return self._outcome(lambda: self.sms.getReceivedSms(registration_id))
+
+    def stopSmsNotification(self, correlator: str) -> Outcome:
+        return self._outcome(lambda: self.sms.stopSmsNotification(correlator))
+
+    def balanceUpdate(self, end_user: str, amount: str, ref: str) -> Outcome:
+        return self._outcome(
+            lambda: self.account.balanceUpdate(end_user, "", ref, "MICROPAY", amount, [])
+        )
+
+    def voucherUpdate(self, end_user: str, voucher: str, voucher_pin: str, ref: str) -> Outcome:
+        return self._outcome(
+            lambda: self.account.voucherUpdate(end_user, "", ref, voucher, voucher_pin)
+        )

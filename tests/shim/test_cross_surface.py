@@ -64,3 +64,44 @@ def test_payments_are_seen_across_surfaces(shim: ShimGateway) -> None:
                 raise AssertionError("a reused referenceCode with other content was accepted")
     finally:
         corba.terminate()
+
+
+def test_national_numbers_name_the_same_subscriber_on_both_surfaces(shim: ShimGateway) -> None:
+    """tel:010-... (read in numbers.default_region, KR) is the account opened under tel:+8210...;
+    an SMS to it is one address in E.164; a number that is no valid number is SVC0002."""
+    from micropay.v1 import sms_pb2
+
+    app = shim.register("national-app")
+    _, msisdn = shim.new_account(balance_minor=7_000)
+    national = "tel:0" + msisdn.removeprefix("tel:+82")  # tel:010...
+    corba = shim.connect_corba(app)
+    try:
+        with shim.connect(app) as session:
+            account = session.obtain_service("P_ACCOUNT_MANAGEMENT")
+            balance = account.GetBalance(
+                account_pb2.GetBalanceRequest(end_user_identifier=national)
+            )
+            assert balance.result[0].amount.amount_minor == 7_000
+            (corba_balance,) = corba.obtain_service("P_ACCOUNT_MANAGEMENT").getBalance(
+                national[:7] + "-" + national[7:], ""
+            )
+            assert corba_balance.amount == "7000"
+            sms = session.obtain_service("P_SMS")
+            rid = sms.SendSms(
+                sms_pb2.SendSmsRequest(addresses=[national, msisdn], message="hi")
+            ).request_identifier
+            status = sms.GetSmsDeliveryStatus(
+                sms_pb2.GetSmsDeliveryStatusRequest(request_identifier=rid)
+            )
+            assert [d.address for d in status.result] == [msisdn]
+            try:
+                account.GetBalance(account_pb2.GetBalanceRequest(end_user_identifier="tel:0101234"))
+            except GrpcFault as fault:
+                assert (fault.message_id, fault.variables) == (
+                    "SVC0002",
+                    {"part": "endUserIdentifier"},
+                )
+            else:
+                raise AssertionError("an invalid national number was accepted")
+    finally:
+        corba.terminate()

@@ -25,6 +25,7 @@ SERVICES = {
     "micropay.v1.SmsService",
     "grpc.health.v1.Health",
     "grpc.reflection.v1alpha.ServerReflection",
+    "grpc.reflection.v1.ServerReflection",
 }
 RATE_PER_S = 2
 BURST = 6  # the handshake's four authenticated calls fit; a loop of calls does not
@@ -36,6 +37,26 @@ def test_reflection_lists_the_services(shim: ShimGateway) -> None:
         request = reflection_pb2.ServerReflectionRequest(list_services="")
         (answer,) = list(stub.ServerReflectionInfo(iter([request]), timeout=10))
     assert {s.name for s in answer.list_services_response.service} == SERVICES
+
+
+def test_reflection_v1_answers_as_v1alpha_does(shim: ShimGateway) -> None:
+    """Tools that speak only reflection v1 (grpcurl, grpc-js clients) find the services too; v1
+    messages are v1alpha's, field for field, so v1alpha's classes speak it on the v1 path."""
+    with shim.channel() as channel:
+        call = channel.stream_stream(
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            request_serializer=reflection_pb2.ServerReflectionRequest.SerializeToString,
+            response_deserializer=reflection_pb2.ServerReflectionResponse.FromString,
+        )
+        requests = [
+            reflection_pb2.ServerReflectionRequest(list_services=""),
+            reflection_pb2.ServerReflectionRequest(
+                file_containing_symbol="micropay.v1.PaymentService"
+            ),
+        ]
+        listed, described = list(call(iter(requests), timeout=10))
+    assert {s.name for s in listed.list_services_response.service} == SERVICES
+    assert described.file_descriptor_response.file_descriptor_proto  # the payment proto file
 
 
 def test_health_serves_without_a_token(shim: ShimGateway) -> None:

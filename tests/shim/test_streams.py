@@ -15,7 +15,7 @@ from tests.shim.harness import ShimGateway
 from tests.shim.messages import charge
 
 WAIT_S = 20
-ACTIVATION = "tel:+821555"  # the gateway's default sms.short_code
+ACTIVATION = "short:1555"  # the gateway's default sms.short_code
 
 
 def take(stream, count: int) -> list:  # noqa: ANN001

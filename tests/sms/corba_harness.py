@@ -31,8 +31,6 @@ from org__POA.csapi.parlayx import sms as sms__POA
 
 import client
 from client.orb import client_orb
-from scf.sms.service import SmsService
-from storage import open_database
 from tests.conftest import ROOT, free_port
 from tests.framework.gateway import Gateway, TestApp
 from tests.sms.conftest import wait_until
@@ -134,13 +132,8 @@ def cli_json(gateway: Gateway, *args: str) -> Any:
 
 
 def register_activation_number(gateway: Gateway, app_id: str, number: str) -> str:
-    """The operator's off-line provisioning of a ReceiveSms registration (on the gateway's own
-    database file; there is no command for it yet)."""
-    db = open_database(f"sqlite:///{gateway.data_dir / 'ledger.db'}")
-    try:
-        return SmsService(db, migrate=False).register_activation_number(app_id, number)
-    finally:
-        db.close()
+    """The operator's provisioning of a ReceiveSms registration: ``micropay sms register``."""
+    return cli_json(gateway, "sms", "register", app_id, number)["registration_id"]
 
 
 class AppProcess:

@@ -16,7 +16,7 @@ import sys
 import smpp34
 
 MO_TEXT = "잔액 조회 " * 12  # 72 UCS-2 units: two parts
-MO_FROM, MO_TO = "821077778888", "821555"
+MO_FROM, MO_TO = "821077778888", "1555"  # to the short code (TON 3)
 
 
 def mo_parts() -> list[bytes]:
@@ -47,8 +47,8 @@ async def main(port: int, record: str) -> None:
                             source_addr=MO_FROM,
                             source_addr_ton=1,
                             source_addr_npi=1,
-                            dest_addr_ton=1,
-                            dest_addr_npi=1,
+                            dest_addr_ton=3,
+                            dest_addr_npi=0,
                             esm_class=0x40,
                             data_coding=8,
                         )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from charging.errors import InvalidAddress, InvalidInput
+from charging.errors import InvalidAddress, InvalidInput, TooManyAddresses
 from scf.sms.errors import (
     ChargingNotSupported,
     DuplicateCorrelator,
@@ -48,8 +48,10 @@ def stored(service: SmsService) -> int:
         (["sip:bob@example.com"], "hi", InvalidAddress),
         (["short:1555"], "hi", InvalidAddress),  # a short code is no end user
         (["tel:+1234567890123456"], "hi", InvalidAddress),  # 16 digits > E.164
+        (["tel:+8210123"], "hi", InvalidAddress),  # no valid number
+        (["tel:0101234"], "hi", InvalidAddress),  # no valid national number
         ([A, "tel:"], "hi", InvalidAddress),
-        ([A] * 101, "hi", InvalidInput),
+        ([A] * 101, "hi", TooManyAddresses),
     ],
 )
 def test_send_sms_refusals(service: SmsService, addresses, message, error) -> None:
@@ -104,11 +106,11 @@ def test_charging_needs_a_hook_and_the_hook_decides(service: SmsService) -> None
 
 def test_notification_refusals(service: SmsService) -> None:
     ref = SimpleReference("ep", "SmsNotification", "c1")
-    service.startSmsNotification("app1", ref, "tel:+821555", "PAY")
+    service.startSmsNotification("app1", ref, "short:1555", "PAY")
     with pytest.raises(DuplicateCorrelator):
-        service.startSmsNotification("app1", ref, "tel:+821555", "OTHER")
+        service.startSmsNotification("app1", ref, "short:1555", "OTHER")
     with pytest.raises(OverlappedCriteria):
-        service.startSmsNotification("app2", SimpleReference("ep", "S", "c9"), "tel:+821555", "pay")
+        service.startSmsNotification("app2", SimpleReference("ep", "S", "c9"), "short:1555", "pay")
     with pytest.raises(InvalidAddress):
         service.startSmsNotification("app1", SimpleReference("ep", "S", "c2"), "1555", None)
     with pytest.raises(InvalidInput):
@@ -126,17 +128,69 @@ def test_notification_refusals(service: SmsService) -> None:
 def test_unknown_registration(service: SmsService) -> None:
     with pytest.raises(UnknownRegistration):
         service.getReceivedSms("app1", "nope")
-    reg = service.register_activation_number("app1", "tel:+821555")
+    reg = service.register_activation_number("app1", "short:1555")
     with pytest.raises(UnknownRegistration):
         service.getReceivedSms("app2", reg)
     assert service.getReceivedSms("app1", reg) == []
 
 
 def test_mo_routing_by_criteria_without_smpp(service: SmsService) -> None:
-    reg_any = service.register_activation_number("app1", "tel:+821555")
-    reg_bal = service.register_activation_number("app2", "tel:+821555", "BAL")
-    assert service.route_mo(A, "tel:+821555", "bal please") == "queue"
-    assert service.route_mo(A, "tel:+821555", "hello") == "queue"
-    assert service.route_mo(A, "tel:+829999", "hello") == "unroutable"
+    reg_any = service.register_activation_number("app1", "short:1555")
+    reg_bal = service.register_activation_number("app2", "short:1555", "BAL")
+    assert service.route_mo(A, "short:1555", "bal please") == "queue"
+    assert service.route_mo(A, "short:1555", "hello") == "queue"
+    assert service.route_mo(A, "short:9999", "hello") == "unrouted"
     assert [m.message for m in service.getReceivedSms("app2", reg_bal)] == ["bal please"]
     assert [m.message for m in service.getReceivedSms("app1", reg_any)] == ["hello"]
+
+
+def test_an_mo_nothing_takes_is_kept_until_something_does(service: SmsService) -> None:
+    """Never acknowledged and dropped: kept (listable), handed over to the first registration
+    or notification that matches it, in arrival order; what still does not match stays."""
+    assert service.route_mo(A, "short:7175", "VOTE 1") == "unrouted"
+    assert service.route_mo(A, "short:7175", "BAL") == "unrouted"
+    assert [(m["to"], m["text"]) for m in service.unrouted()] == [
+        ("short:7175", "VOTE 1"),
+        ("short:7175", "BAL"),
+    ]
+    reg = service.register_activation_number("app1", "short:7175", "vote")
+    assert [(m.message, m.senderAddress) for m in service.getReceivedSms("app1", reg)] == [
+        ("VOTE 1", A)
+    ]
+    assert [m["text"] for m in service.unrouted()] == ["BAL"]
+    service.startSmsNotification("app2", SimpleReference("ep", "S", "c-any"), "short:7175")
+    assert service.unrouted() == []
+    with service.db.transaction() as tx:
+        assert tx.all("SELECT kind, correlator FROM sms_event") == [("reception", "c-any")]
+
+
+def test_national_numbers_are_one_address(service: SmsService) -> None:
+    """tel:010-1111-0001 and tel:+821011110001 are one phone: stored once, in E.164."""
+    rid = service.sendSms(
+        "app1", ["tel:010-1111-0001", "tel:+821011110001"], None, None, "hi", None
+    )
+    assert [d.address for d in service.getSmsDeliveryStatus("app1", rid)] == ["tel:+821011110001"]
+    assert service.route_mo("tel:01011110001", "short:1555", "x") == "unrouted"
+    assert service.unrouted()[0]["from"] == "tel:+821011110001"
+
+
+def test_the_sender_is_recorded_as_a_uri_and_sent_as_configured(tmp_path: Path) -> None:
+    """senderName 7175 is short:7175 in the request, and goes out with its configured TON/NPI."""
+    from scf.sms.addresses import Addressing
+
+    db = open_database(f"sqlite:///{tmp_path / 's.db'}")
+    service = SmsService(db, addressing=Addressing(overrides={"7175": (0, 1)}))
+    service.sendSms("app1", [A], "7175", None, "hi", None)
+    service.sendSms("app1", [A], None, None, "hi", None)
+    service.sendSms("app1", [A], "Shop", None, "hi", None)
+    with db.transaction() as tx:
+        rows = tx.all(
+            "SELECT r.sender, p.source_digits, p.source_ton, p.source_npi FROM sms_request r"
+            " JOIN sms_part p ON p.request_id = r.request_id ORDER BY p.part_id"
+        )
+    assert rows == [
+        ("short:7175", "7175", 0, 1),
+        ("short:1555", "1555", 3, 0),
+        ("Shop", "Shop", 5, 0),
+    ]
+    db.close()

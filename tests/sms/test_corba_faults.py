@@ -158,10 +158,10 @@ def test_request_identifiers_are_per_application(gateway: Gateway, sms: SmsApp) 
 
 
 def test_notification_faults(gateway: Gateway, sms: SmsApp, listener: AppSmsNotification) -> None:
-    number = "tel:+821555801"
+    number = "short:1555801"
     start = sms.manager.startSmsNotification
     start(listener.reference("dup-1"), number, "QUIZ")
-    assert fault(lambda: start(listener.reference("dup-1"), "tel:+821555802", "")) == (
+    assert fault(lambda: start(listener.reference("dup-1"), "short:1555802", "")) == (
         SVC,
         "SVC0005",
         ["dup-1", "reference"],
@@ -183,17 +183,17 @@ def test_notification_faults(gateway: Gateway, sms: SmsApp, listener: AppSmsNoti
         "SVC0002",
         ["smsServiceActivationNumber"],
     )
-    assert fault(lambda: start(listener.reference("n-2"), "tel:+821555803", "two words")) == (
+    assert fault(lambda: start(listener.reference("n-2"), "short:1555803", "two words")) == (
         SVC,
         "SVC0002",
         ["criteria"],
     )
-    assert fault(lambda: start(ref("IOR:nonsense", "n-3"), "tel:+821555804", "")) == (
+    assert fault(lambda: start(ref("IOR:nonsense", "n-3"), "short:1555804", "")) == (
         SVC,
         "SVC0002",
         ["reference"],
     )
-    assert fault(lambda: start(ref("", "n-4"), "tel:+821555805", "")) == (
+    assert fault(lambda: start(ref("", "n-4"), "short:1555805", "")) == (
         SVC,
         "SVC0002",
         ["reference"],

@@ -29,7 +29,7 @@ from tests.sms.corba_harness import (
     wait_status,
 )
 
-SHORT_CODE = "tel:+821555"
+SHORT_CODE = "short:1555"
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_mo_message_reaches_the_started_notification(
     gateway: Gateway, listener: AppSmsNotification
 ) -> None:
     sms = obtain_sms(gateway, "sms-keyword")
-    number, handset = "tel:+821555701", "tel:+821055501003"
+    number, handset = "short:1555701", "tel:+821055501003"
     try:
         sms.manager.startSmsNotification(listener.reference("vote-1"), number, "VOTE")
         cli_json(gateway, "sms", "mo", handset, number, "vote blue please")
@@ -133,7 +133,7 @@ def test_an_application_process_is_told_of_korean_mo_text(gateway: Gateway, tmp_
     """A separate application process, with the client library's ORB, gets non-Latin text
     through notifySmsReception: both ORBs carry IDL strings as UTF-8."""
     app = gateway.register("sms-korean-app", services=("P_SMS",))
-    number, handset, text = "tel:+821555703", "tel:+821055501007", "안녕하세요 micropay 😀"
+    number, handset, text = "short:1555703", "tel:+821055501007", "안녕하세요 micropay 😀"
     spec = {"number": number, "criteria": "", "correlator": "ko-1", "count": 1, "wait_s": 20}
     process = AppProcess(gateway, app, tmp_path, **spec)
     try:
@@ -150,7 +150,7 @@ def test_an_application_process_is_told_of_korean_mo_text(gateway: Gateway, tmp_
 
 def test_get_received_sms_hands_each_message_over_once(gateway: Gateway) -> None:
     sms = obtain_sms(gateway, "sms-poller")
-    number = "tel:+821555702"
+    number = "short:1555702"
     try:
         registration = register_activation_number(gateway, "sms-poller", number)
         cli_json(gateway, "sms", "mo", "tel:+821055501004", number, "first")

@@ -9,7 +9,7 @@ from scf.sms.runtime import SmsRuntime
 from tests.sms.conftest import Listener, Smsc, wait_until
 
 A, B = "tel:+821011112222", "tel:+821033334444"
-SHORT = "tel:+821555"
+SHORT = "short:1555"
 
 
 def statuses(sms: SmsRuntime, request_id: str, app: str = "app1") -> dict[str, str]:

@@ -54,7 +54,7 @@ def test_our_sender_against_the_smpp34_smsc(tmp_path: Path) -> None:
         assert server.stdout.readline().strip() == "ready"
         runtime = start_sms(config, resolver=lambda e: Listener(), lease_ms=2_000)
         service = runtime.service
-        reg = service.register_activation_number("app1", "tel:+821555")
+        reg = service.register_activation_number("app1", "short:1555")
         ids = {n: service.sendSms("app1", [n], None, None, t, None) for n, t in TEXTS.items()}
 
         def delivered() -> bool:
@@ -108,8 +108,8 @@ async def _smpp34_client(port: int, password: str) -> tuple[str, smpp34.DeliverS
     resp = await smsc.submit_sm(
         "821099990000",
         "첫 메시지".encode("utf-16-be"),
-        source_addr="821555",
-        source_addr_ton=1,
+        source_addr="1555",
+        source_addr_ton=3,
         dest_addr_ton=1,
         dest_addr_npi=1,
         data_coding=8,
@@ -143,4 +143,4 @@ def test_smpp34_client_against_our_smsc(smsc: Smsc) -> None:
     assert f"id:{message_id} ".encode() in event.short_message
     assert b"stat:DELIVRD" in event.short_message
     [msg] = smsc.inbox("tel:+821099990000")
-    assert msg["text"] == "첫 메시지" and msg["from"] == "tel:+821555"
+    assert msg["text"] == "첫 메시지" and msg["from"] == "short:1555"

@@ -72,7 +72,7 @@ def test_admin_needs_the_token(running) -> None:
         admin_call(running.data_dir, "format-disk")
     with pytest.raises(AdminError):
         admin_call(
-            running.data_dir, "mo", **{"from": "not a number", "to": "tel:+821555", "text": "x"}
+            running.data_dir, "mo", **{"from": "not a number", "to": "short:1555", "text": "x"}
         )
 
 
@@ -138,12 +138,12 @@ def test_cli_inbox_and_mo(tmp_path: Path) -> None:
     env = {**os.environ, "MICROPAY_DATA_DIR": str(data)}
     handle = spawn_smsc(data / "smsc", port=free_port())
     try:
-        done = _cli(env, "sms", "mo", "+821012345678", "tel:+821555", "잔액 조회")
+        done = _cli(env, "sms", "mo", "+821012345678", "short:1555", "잔액 조회")
         assert done.returncode == 0, done.stderr
         assert "parts" in done.stdout
         done = _cli(env, "--json", "sms", "mo", "tel:+821012345678", "1555", "x" * 200)
-        assert json.loads(done.stdout)["parts"] == 2 and json.loads(done.stdout)["to"] == "tel:1555"
-        bad = _cli(env, "sms", "mo", "nobody", "tel:+821555", "hi")
+        assert json.loads(done.stdout)["parts"] == 2 and json.loads(done.stdout)["to"] == "short:1555"
+        bad = _cli(env, "sms", "mo", "nobody", "short:1555", "hi")
         assert bad.returncode == 1 and bad.stderr.startswith("micropay: error:")
         assert admin_call(handle.data_dir, "stats")["pending_mo"] == 2  # no ESME bound yet
     finally:
@@ -153,7 +153,7 @@ def test_cli_inbox_and_mo(tmp_path: Path) -> None:
     store.deliver_to_handset(
         "tel:+821099998888",
         {
-            "from": "tel:+821555",
+            "from": "short:1555",
             "to": "tel:+821099998888",
             "text": "결제 완료",
             "parts": 1,
@@ -167,6 +167,9 @@ def test_cli_inbox_and_mo(tmp_path: Path) -> None:
     assert [m["text"] for m in json.loads(done.stdout)] == ["결제 완료"]
     text = _cli(env, "sms", "inbox", "+821099998888")
     assert "결제 완료" in text.stdout
+    for national in ("010-9999-8888", "tel:01099998888"):  # as Korean subscribers write it
+        text = _cli(env, "sms", "inbox", national)
+        assert "결제 완료" in text.stdout, (national, text.stdout, text.stderr)
     empty = _cli(env, "sms", "inbox", "tel:+821000000000")
     assert "no messages" in empty.stdout
     bad = _cli(env, "sms", "inbox", "tel:abc")

@@ -151,7 +151,7 @@ def recharge_zero(ctx: Any) -> None:
 
 
 @tp("AM/REC/BI-06", "balanceUpdate with more decimals than the currency has is refused",
-    clause=f"{REC}; {PX1} SVC0007; DESIGN §3 (money)",
+    clause=f"{REC}; {PX1} SVC0007; docs/idl-mapping.md (money is exact)",
     pre="A funded prepaid test account",
     stimulus="balanceUpdate(account, ..., an amount one decimal finer than the currency)",
     expected="ServiceException SVC0007 (never rounded)",

@@ -81,7 +81,7 @@ def sign_gives_manager(ctx: Any) -> None:
 
 
 @tp("FW/SAM/BV-04", "The framework's agreement signature verifies with its published key",
-    clause=f"{SAM}.signServiceAgreement (TpSignatureAndServiceMgr.DigitalSignature); DESIGN §5",
+    clause=f"{SAM}.signServiceAgreement (TpSignatureAndServiceMgr.DigitalSignature); docs/framework.md (signing)",
     pre="The operator published the framework's public key (profile [framework] public_keys or "
         "--framework-key)",
     stimulus="Sign an agreement both ways",

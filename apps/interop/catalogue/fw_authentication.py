@@ -16,7 +16,7 @@ from apps.interop.refusals import Refusal, check_refusal, expect_refusal
 
 INITIAL = "TS 29.198-3 §6.3.1 IpInitial"
 API_AUTH = "TS 29.198-3 §6.3.1 IpAPILevelAuthentication"
-CHAP = "DESIGN §5 / RFC 1994 CHAP"
+CHAP = "docs/framework.md (mechanisms) / RFC 1994 CHAP"
 API_AUTH_REPO_ID = "IDL:org/csapi/fw/fw_access/trust_and_security/IpAPILevelAuthentication:1.0"
 
 
@@ -82,7 +82,7 @@ def framework_challenges(ctx: Any) -> None:
 
 
 @tp("FW/AUT/BV-04", "Legacy P_OSA_MD5 authentication works when allowed",
-    clause=f"{API_AUTH}.selectAuthenticationMechanism; DESIGN §5 P_OSA_MD5",
+    clause=f"{API_AUTH}.selectAuthenticationMechanism; docs/framework.md (mechanisms) P_OSA_MD5",
     pre="The operator allows P_OSA_MD5 for the application (profile: [framework] md5 = true)",
     stimulus="The whole mutual authentication with the mechanism list 'P_OSA_MD5'",
     expected="P_OSA_MD5 is chosen and both sides are proven",
@@ -197,7 +197,7 @@ def access_nil(ctx: Any) -> None:
 
 
 @tp("FW/AUT/BI-05", "The framework does not answer its own challenge (reflection)",
-    clause=f"{API_AUTH}.challenge; DESIGN §5 (mutual, fresh, once)",
+    clause=f"{API_AUTH}.challenge; docs/framework.md (mechanisms: mutual, fresh, once)",
     pre="A mechanism was selected; the framework is challenging us",
     stimulus="Inside our challenge() callback we send the framework's own challenge back to it",
     expected="P_ACCESS_DENIED (a reflected challenge would let anyone relay the framework's proof)",
@@ -214,7 +214,7 @@ def reflection(ctx: Any) -> None:
 
 
 @tp("FW/AUT/BI-06", "A replayed client challenge is not answered again",
-    clause=f"{API_AUTH}.challenge; DESIGN §5 (mutual, fresh, once)",
+    clause=f"{API_AUTH}.challenge; docs/framework.md (mechanisms: mutual, fresh, once)",
     pre="A mechanism was selected in two handshakes of the application",
     stimulus="challenge(P) in one handshake, then the same packet P in a second one",
     expected="The second is refused with P_ACCESS_DENIED",

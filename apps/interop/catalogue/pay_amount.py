@@ -38,7 +38,7 @@ def charge(ctx: Any) -> None:
 
 
 @tp("PAY/AMT/BV-02", "A repeated chargeAmount debits once",
-    clause=f"{AMT}.chargeAmount (referenceCode); DESIGN §3 idempotency",
+    clause=f"{AMT}.chargeAmount (referenceCode); docs/payment-and-account.md (idempotency)",
     pre="A funded test account",
     stimulus="The same chargeAmount (same referenceCode and content) twice",
     expected="Both accepted; the balance falls once",
@@ -173,7 +173,7 @@ def charge_not_decimal(ctx: Any) -> None:
 
 
 @tp("PAY/AMT/BI-06", "An amount finer than the currency is refused, never rounded",
-    clause=f"{AMT}.chargeAmount; SVC0007; DESIGN §3 (money)",
+    clause=f"{AMT}.chargeAmount; SVC0007; docs/idl-mapping.md (money is exact)",
     pre="A funded test account",
     stimulus="chargeAmount(account, a small amount with one more decimal than the currency has)",
     expected="ServiceException SVC0007; the balance does not move",

@@ -35,7 +35,7 @@ STOP_TIMEOUT_S = 15
 CLI_TIMEOUT_S = 60
 APP_ID = "interop-app"
 PEER_ID = "interop-peer"
-SHORT_CODE = "tel:+821555"
+SHORT_CODE = "short:1555"
 
 
 def clean_env() -> dict[str, str]:

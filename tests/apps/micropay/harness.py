@@ -37,7 +37,7 @@ from tests.conftest import ROOT, free_port
 from tests.framework.gateway import Gateway
 
 APP_ID = "micropay-shop"
-SHORT_CODE = "tel:+821555"
+SHORT_CODE = "short:1555"
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
 GATEWAY_COMMAND = [sys.executable, "-m", "gateway.cli", "serve"]  # config: MICROPAY_CONFIG

@@ -198,6 +198,10 @@ def test_the_variables_read_are_the_ones_the_fault_table_sends() -> None:
         ("010-1111-0001", "tel:+821011110001"),
         ("+82 10 1111 0001", "tel:+821011110001"),
         ("tel:+821011110001", "tel:+821011110001"),
+        ("tel:01011110001", "tel:+821011110001"),
+        ("+82 010 1111 0001", "tel:+821011110001"),  # the trunk 0 kept after the country code
+        ("099-1234-5678", None),  # no valid number, though it looks like one
+        ("+8212345678901", None),
         ("0001", "acct:0001"),
         ("tel:12", None),
         ("10 01", None),

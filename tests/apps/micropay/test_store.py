@@ -57,7 +57,7 @@ def test_events_and_sms_are_kept_once_across_a_restart(tmp_path: Path) -> None:
     store = Store(tmp_path / "shop.db")
     assert store.record_event(event("41"))
     assert not store.record_event(event("41"))
-    sms = InboundSms("tel:+8210", "tel:+821555", "BAL", "2026-11-27T09:00:00Z", "c")
+    sms = InboundSms("tel:+8210", "short:1555", "BAL", "2026-11-27T09:00:00Z", "c")
     assert store.record_inbound(sms, "k1")
     store.event_acted("41", "shown")
     store.close()

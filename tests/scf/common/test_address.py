@@ -1,5 +1,6 @@
 """Parlay X addresses: one case table, run through every entry point, plus agreement with the
-ledger's own normaliser (the key accounts are stored under)."""
+ledger's own normaliser (the key accounts are stored under). Numbers are E.164 (libphonenumber):
+national forms are read in the default region (KR), invalid numbers are refused."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from charging import validate
+from charging import msisdn, validate
 from charging.errors import InvalidAddress
 from scf.common.address import (
     ADDRESS_CHARS_MAX,
@@ -16,10 +17,11 @@ from scf.common.address import (
     normalise,
     parse_activation_number,
     parse_end_user,
+    parse_loose,
 )
 from scf.common.faults import fault_for
 
-G, N, S = AddressKind.GLOBAL, AddressKind.NATIONAL, AddressKind.SHORT_CODE
+G, S = AddressKind.GLOBAL, AddressKind.SHORT_CODE
 
 # (input, kind, canonical URI) for addresses an end user may have
 END_USER_CASES = [
@@ -27,13 +29,14 @@ END_USER_CASES = [
     ("tel:+82-10-1234-5678", G, "tel:+821012345678"),
     ("tel:+82.10.1234.5678", G, "tel:+821012345678"),
     ("tel:+82(10)1234-5678", G, "tel:+821012345678"),
-    ("tel:+-82-10", G, "tel:+8210"),  # RFC 3966 allows a separator straight after '+'
+    ("tel:+-82-10-1234-5678", G, "tel:+821012345678"),  # a separator straight after '+'
     ("TEL:+821012345678", G, "tel:+821012345678"),  # schemes are case-insensitive
     ("  tel:+821012345678\n", G, "tel:+821012345678"),
-    ("tel:+123", G, "tel:+123"),  # E164_DIGITS_MIN
-    ("tel:+123456789012345", G, "tel:+123456789012345"),  # E164_DIGITS_MAX
-    ("tel:010-1234-5678", N, "tel:01012345678"),  # national: Parlay X MUST accept it
-    ("tel:7777", N, "tel:7777"),
+    ("tel:+8201012345678", G, "tel:+821012345678"),  # the trunk 0 after the country code
+    ("tel:+12025550123", G, "tel:+12025550123"),  # another country's number
+    ("tel:010-1234-5678", G, "tel:+821012345678"),  # national: Parlay X MUST accept it
+    ("tel:01012345678", G, "tel:+821012345678"),
+    ("tel:02-312-3456", G, "tel:+8223123456"),  # a Seoul landline
 ]
 
 # (input, kind, canonical URI) accepted only where an activation number is expected
@@ -56,9 +59,14 @@ MALFORMED = [
     "tel:01012345678;phone-context=+82",
     "tel:+82%2010",
     "tel:+0821012345678",  # E.164 country codes do not start with 0
-    "tel:+12",  # shorter than E164_DIGITS_MIN
+    "tel:+12",
     "tel:+1234567890123456",  # 16 digits
     "tel:1234567890123456",  # national, 16 digits
+    "tel:+821555",  # well-formed, but no valid Korean number (a short code is short:1555)
+    "tel:+8210",
+    "tel:7777",  # national, but no valid number in KR
+    "tel:+123",
+    "tel:+999123456789",  # no such country code
     "tel:+82A0",
     "tel:*123#",
     "tel:++821012345678",
@@ -119,8 +127,40 @@ def test_the_fault_names_the_message_part() -> None:
 
 
 def test_address_is_a_value() -> None:
-    assert Address(G, "8210") == parse_end_user("tel:+82-10")
-    assert len({parse_end_user("tel:+82-10"), parse_end_user("tel:+8210")}) == 1
+    assert Address(G, "821012345678") == parse_end_user("tel:010-1234-5678")
+    assert len({parse_end_user("tel:+82-10-1234-5678"), parse_end_user("tel:01012345678")}) == 1
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "010-1111-0001",
+        "010 1111 0001",
+        "01011110001",
+        "+82 10-1111-0001",
+        "821011110001",  # country code first, without '+'
+        "tel:01011110001",
+        "tel:+821011110001",
+    ],
+)
+def test_numbers_as_people_type_them(typed: str) -> None:
+    """The command line, the shop and the phone view take a number as it is written."""
+    assert parse_loose(typed).uri == "tel:+821011110001"
+    assert parse_loose("short:1555", short_codes=True).uri == "short:1555"
+    with pytest.raises(InvalidAddress):
+        parse_loose("1555")  # not a number; a short code is named short:
+
+
+def test_national_numbers_follow_the_default_region() -> None:
+    try:
+        msisdn.set_default_region("us")
+        assert normalise("tel:(202)555-0123") == "tel:+12025550123"
+        with pytest.raises(InvalidAddress):
+            normalise("tel:010-1234-5678")  # no US number
+    finally:
+        msisdn.set_default_region(msisdn.DEFAULT_REGION)
+    with pytest.raises(ValueError, match="region"):
+        msisdn.set_default_region("XX")
 
 
 separators = st.sampled_from(["", "", "", "-", ".", "(", ")"])

@@ -28,11 +28,9 @@ DECIMALS = [
     ("1500", Decimal("1500")),
     ("12.50", Decimal("12.50")),
     ("-3.1", Decimal("-3.1")),
-    ("+7", Decimal("7")),
-    (".5", Decimal("0.5")),
-    ("5.", Decimal("5")),
     ("0.000", Decimal("0")),
-    ("00012", Decimal("12")),
+    ("0.5", Decimal("0.5")),
+    ("-0.01", Decimal("-0.01")),
 ]
 NOT_DECIMALS = [
     "",
@@ -52,6 +50,12 @@ NOT_DECIMALS = [
     "-.",
     "1_000",
     "9" * 41,
+    "+7",  # one form: no plus sign ...
+    ".5",  # ... a digit before the point ...
+    "5.",  # ... digits after it ...
+    "00012",  # ... and no leading zeros
+    "0100",
+    "-",
 ]
 
 
@@ -76,10 +80,32 @@ def test_minor_from_text(text: str, currency: str, minor: int) -> None:
     assert minor_from_text(text, currency) == minor
 
 
-@pytest.mark.parametrize(("text", "currency"), [("12.5", "KRW"), ("0.001", "USD"), ("1e2", "KRW")])
+@pytest.mark.parametrize(
+    ("text", "currency"),
+    [
+        ("12.5", "KRW"),
+        ("0.001", "USD"),
+        ("1e2", "KRW"),
+        ("100.0", "KRW"),  # a whole number, but written with more decimals than KRW has
+        ("0.000", "KRW"),
+        ("1.000", "USD"),
+    ],
+)
 def test_excess_precision_is_refused_not_rounded(text: str, currency: str) -> None:
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(InvalidAmount) as caught:
         minor_from_text(text, currency)
+    assert fault_for(caught.value).message_id == "SVC0007"
+
+
+@pytest.mark.parametrize("digits", [16, 20, 40, 41, 400])
+def test_a_long_amount_is_too_large_whatever_its_length(digits: int) -> None:
+    """Past MAX_MINOR an amount is "too large", at 20 digits as at 400 (and on gRPC too)."""
+    with pytest.raises(InvalidAmount) as caught:
+        minor_from_text("9" * digits, "KRW")
+    assert caught.value.variables["reason"] == "amount too large"
+    with pytest.raises(InvalidAmount) as caught:
+        minor_from_money(10**16, "KRW", 0)
+    assert caught.value.variables["reason"] == "amount too large"
 
 
 def test_text_from_minor_has_the_currencys_decimals() -> None:

@@ -246,6 +246,22 @@ RENDER_CASES = [
         "End user authentication is locked after too many failures; retry after the lockout period",
         ["the lockout period"],
     ),
+    (
+        errors.PinLocked(account="ACC-1", locked_until="2026-05-01T03:15:00.250000+00:00"),
+        None,
+        "POL1103",
+        "End user authentication is locked after too many failures;"
+        " retry after 2026-05-01T03:15:01Z",
+        ["2026-05-01T03:15:01Z"],  # UTC with Z, as every date and time micropay answers
+    ),
+    (
+        errors.PinLocked(account="ACC-1", locked_until="2026-05-01T12:15:00+09:00"),
+        None,
+        "POL1103",
+        "End user authentication is locked after too many failures;"
+        " retry after 2026-05-01T03:15:00Z",
+        ["2026-05-01T03:15:00Z"],
+    ),
     (errors.WrongPin(account="ACC-1"), None, "SVC0250", "End user authentication failed.", []),
 ]
 
