@@ -7,7 +7,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from charging import accounts, admin, clock, entries, events, grants, movements, pins, validate
+from charging import (
+    accounts,
+    admin,
+    clock,
+    entries,
+    events,
+    grants,
+    movements,
+    pins,
+    settlement,
+    validate,
+)
 from charging.batch import BatchState, Command
 from charging.clock import Moment
 from charging.engine import LedgerEngine
@@ -156,6 +167,12 @@ class AccountOperations(LedgerEngine):
             for a in self._read(accounts.system_accounts)
             if (wanted is None or a.kind is wanted) and (app_id is None or a.app_id == app_id)
         ]
+
+    def settlement(self, month: str, app_id: str | None = None) -> list[settlement.Statement]:
+        """What each application (or ``app_id``) collected and had refunded in ``month``
+        (``YYYY-MM`` in the ledger's zone): what the operator owes it (``charging.settlement``)."""
+        app = None if app_id is None else validate.app_id(app_id)
+        return self._read(lambda tx: settlement.statements(tx, month, self.tz, app))
 
     def list_grants(self, app_id: str | None = None) -> list[grants.Grant]:
         app = None if app_id is None else validate.app_id(app_id)

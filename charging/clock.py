@@ -45,6 +45,14 @@ def month_key(instant: datetime, tz: ZoneInfo) -> str:
     return instant.astimezone(tz).strftime("%Y-%m")
 
 
+def month_bounds(month: str, tz: ZoneInfo) -> tuple[str, str]:
+    """The UTC text range [start, end) of calendar month ``YYYY-MM`` in ``tz``."""
+    year, mon = (int(p) for p in month.split("-"))
+    start = datetime(year, mon, 1, tzinfo=tz)
+    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
+    return to_text(start), to_text(end)
+
+
 def is_expired(valid_until: date | None, instant: datetime, tz: ZoneInfo) -> bool:
     """An account is valid through the whole of its ``valid_until`` day in the ledger's zone."""
     return valid_until is not None and local_date(instant, tz) > valid_until

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -233,14 +232,6 @@ def _check_reservations(tx: Transaction, accounts: dict[str, _Account], report: 
             )
 
 
-def _month_bounds(month: str, tz: ZoneInfo) -> tuple[str, str]:
-    """The UTC text range [start, end) of calendar month ``YYYY-MM`` in ``tz``."""
-    year, mon = (int(p) for p in month.split("-"))
-    start = datetime(year, mon, 1, tzinfo=tz)
-    end = datetime(year + mon // 12, mon % 12 + 1, 1, tzinfo=tz)
-    return clock.to_text(start), clock.to_text(end)
-
-
 def _check_month_spend(
     tx: Transaction, accounts: dict[str, _Account], tz: ZoneInfo, report: Report
 ) -> None:
@@ -251,7 +242,7 @@ def _check_month_spend(
         if a.subscriber:
             by_month[a.month_key].append(number)
     for month, numbers in by_month.items():
-        start, end = _month_bounds(month, tz)
+        start, end = clock.month_bounds(month, tz)
         spent: dict[str, int] = defaultdict(int)
         for number, kind, amount in tx.all(
             "SELECT account_number, kind, amount_minor FROM ledger_entries "

@@ -255,9 +255,10 @@ class Ledger(AccountOperations):
 
     def fund_float(
         self, app_id: str, amount_minor: int, currency: str, reference_code: str | None = None
-    ) -> int:
-        """The operator pays ``amount_minor`` into ``app_id``'s top-up float, from funding;
-        returns the float's balance after. Idempotent when a ``reference_code`` is given."""
+    ) -> TransactionResult:
+        """The operator pays ``amount_minor`` into ``app_id``'s top-up float, from funding (the
+        result's ``balance_minor`` is the float's after). Idempotent when a ``reference_code``
+        is given."""
         target = validate.app_id(app_id)
         c = self._money(
             payments.fund_float, Operation.FUND_FLOAT, movements.OPERATOR_APP_ID,

@@ -79,11 +79,14 @@ def charge_split(state: BatchState, c: Command) -> list[TransactionResult]:
     return results
 
 
-def fund_float(state: BatchState, c: Command) -> int:
+def fund_float(state: BatchState, c: Command) -> TransactionResult:
     """The operator pays ``c.amount_minor`` into an application's float (``c.args``: the
-    application), from funding; returns the float's balance after."""
+    application), from funding; the result's balance is the float's after."""
     target = state.system(movements.float_of(c.args, c.currency), c.currency)
     enforce(state.attempt(Operation.FUND_FLOAT, c, target, number=target.number))
     source = state.system(movements.funding(c.currency), c.currency)
-    state.transfer(EntryKind.FLOAT_FUNDING.value, source, target, c.amount_minor, c)
-    return target.ledger_balance_minor
+    tid = state.transfer(EntryKind.FLOAT_FUNDING.value, source, target, c.amount_minor, c)
+    return TransactionResult(
+        tid, target.number, EntryKind.FLOAT_FUNDING, c.amount_minor, c.currency,
+        target.ledger_balance_minor, None, False,
+    )  # fmt: skip

@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "shop",
     "account",
     "voucher",
+    "float",
+    "settlement",
     "tariff",
     "app",
     "agreement",

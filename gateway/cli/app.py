@@ -1,9 +1,11 @@
-"""``micropay app register|list|show|disable|enable``: the framework's client applications.
+"""``micropay app register|set|list|show|disable|enable``: the framework's client applications.
 
 An application is registered with its shared authentication secret (read from a file, never
 from the command line), its signing public key (PEM file) and the services it subscribes to:
 ``payment`` (P_PAYMENT), ``account`` (P_ACCOUNT_MANAGEMENT), ``sms`` (P_SMS), or any service type
-name such as ``P_PAYMENT``. Secrets are never printed; keys are shown by fingerprint.
+name such as ``P_PAYMENT``. Secrets are never printed; keys are shown by fingerprint. What it may
+do beyond payments -- recharge from its float, redeem vouchers -- is granted at registration or
+with ``app set`` (``gateway.cli.grants``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from framework.core.store import (
     FrameworkStore,
     InvalidApplication,
 )
+from gateway.cli import grants
+from gateway.cli.account import open_ledger
 from gateway.cli.output import CommandError
 from gateway.config import Config
 from storage import open_database
@@ -64,7 +68,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="allowed CHAP mechanisms, e.g. P_OSA_HMAC_SHA256,P_OSA_MD5",
     )
     r.add_argument("--services", required=True, help="payment,account,sms (or type names)")
+    grants.add_options(r, revoke=False)
     r.set_defaults(handler=register_app)
+    st = app_sub.add_parser("set", help="grant or revoke recharge and vouchers (see app show)")
+    st.add_argument("app_id")
+    grants.add_options(st, revoke=True)
+    st.set_defaults(handler=set_app)
     app_sub.add_parser("list", help="list applications").set_defaults(handler=list_apps)
     for action, handler, text in (
         ("show", show_app, "show one application"),
@@ -142,7 +151,18 @@ def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
         raise CommandError(f"application {args.app_id} is already registered") from None
     except (InvalidApplication, InvalidKey) as exc:
         raise CommandError(str(exc)) from None
-    return describe(app)
+    with open_ledger(config) as ledger:
+        grants.apply(ledger, args.app_id, args)
+        return describe(app) | grants.describe(ledger, args.app_id)
+
+
+def set_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
+    _app(config, args.app_id)
+    if not (args.grant or args.revoke):
+        raise CommandError("nothing to set: give --grant or --revoke")
+    with open_ledger(config) as ledger:
+        grants.apply(ledger, args.app_id, args)
+        return {"app_id": args.app_id} | grants.describe(ledger, args.app_id)
 
 
 def list_apps(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
@@ -158,7 +178,9 @@ def _app(config: Config, app_id: str) -> tuple[FrameworkStore, Application]:
 
 
 def show_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
-    return describe(_app(config, args.app_id)[1], detail=True)
+    shown = describe(_app(config, args.app_id)[1], detail=True)
+    with open_ledger(config) as ledger:
+        return shown | grants.describe(ledger, args.app_id)
 
 
 def disable_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:

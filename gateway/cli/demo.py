@@ -109,8 +109,20 @@ def register_shop(config: Config, secret: bytes, public_pem: str) -> None:
         store.db.close()
 
 
+SHOP_FLOAT = 1_000_000  # KRW the operator pays into the shop's top-up float, once
+SHOP_RECHARGE_CAP = 100_000  # the largest top-up the shop's operator view may make
+
+
+def grant_shop(ledger: Ledger) -> None:
+    """The shop's operator view tops accounts up (balanceUpdate): grant it recharge, capped,
+    and fund its float once (charging.grants)."""
+    ledger.grant(APP_ID, "recharge", CURRENCY, cap_minor=SHOP_RECHARGE_CAP)
+    ledger.fund_float(APP_ID, SHOP_FLOAT, CURRENCY, reference_code="demo-shop-float")
+
+
 def seed_accounts(config: Config, accounts: tuple[DemoAccount, ...] = DEMO_ACCOUNTS) -> None:
-    """Create the demo accounts that are missing; give the postpaid one its month's spend."""
+    """Create the demo accounts that are missing; give the postpaid one its month's spend;
+    let the shop top up from its float."""
     settings = ledger_settings(config)
     past = datetime.now(UTC) - timedelta(days=60)
     expired = [a for a in accounts if a.expired]
@@ -119,6 +131,7 @@ def seed_accounts(config: Config, accounts: tuple[DemoAccount, ...] = DEMO_ACCOU
             for a in expired:
                 _create(ledger, a, valid_until=(past + timedelta(days=30)).date())
     with Ledger.open(config.ledger_url, **settings) as ledger:
+        grant_shop(ledger)
         for a in accounts:
             if not a.expired:
                 _create(ledger, a)

@@ -207,3 +207,57 @@ def test_one_phone_one_open_account_whatever_the_spelling(micropay):
             "account", "create", "5002", "--msisdn", spelling, "--currency", "KRW"
         )  # fmt: skip
         assert code == 1 and "open account" in err, (spelling, err)
+
+
+def test_grants_floats_and_the_settlement_report(micropay, tmp_path):
+    """An operator grants an application recharges (capped), funds its float, and reads what it
+    owes each application for the month -- every movement journaled, the ledger clean."""
+    secret = tmp_path / "shop.secret"
+    secret.write_text("a-secret-of-enough-length-0123\n")
+    secret.chmod(0o600)
+    code, app, err = micropay(
+        "app", "register", "shop", "--secret-file", str(secret), "--services", "payment,account",
+        "--grant", "recharge", "--currency", "KRW", "--recharge-cap", "50000",
+    )  # fmt: skip
+    assert code == 0, err
+    assert app["grants"] == "recharge KRW (cap 50000)"
+    code, shown, _ = micropay("app", "set", "shop", "--grant", "voucher")
+    assert (code, shown["grants"]) == (0, "recharge KRW (cap 50000), voucher")
+    code, _, err = micropay("app", "set", "shop", "--grant", "recharge")
+    assert code == 1 and "--currency" in err
+    code, funded, _ = micropay("float", "fund", "shop", "200000", "--currency", "KRW",
+                               "--reference", "f-1")  # fmt: skip
+    assert (code, funded["balance"], funded["replayed"]) == (0, "200000", False)
+    code, again, _ = micropay("float", "fund", "shop", "200000", "--currency", "KRW",
+                              "--reference", "f-1")  # fmt: skip
+    assert (again["balance"], again["replayed"]) == ("200000", True)
+    assert micropay("float", "list")[1] == [
+        {"app_id": "shop", "currency": "KRW", "balance": "200000"}
+    ]
+    micropay("account", "create", "1001", "--msisdn", "tel:+821012345678", "--currency", "KRW",
+             "--balance", "10000")  # fmt: skip
+    from charging.ledger import Ledger
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'var' / 'ledger.db'}") as ledger:
+        month = ledger._moment().month
+        ledger.charge("shop", "c-1", "1001", 3_000, "KRW", "song")
+        ledger.charge("shop", "c-2", "1001", 2_000, "KRW", "book")
+        ledger.refund("shop", "r-1", "1001", 500, "KRW", "refund")
+        ledger.recharge("shop", "t-1", "1001", 1_000, "KRW")
+    code, report, _ = micropay("settlement", "report", "--month", month)
+    assert report == [{
+        "app_id": "shop", "currency": "KRW", "month": month, "payments": 2,
+        "collected": "5000", "refunds": 1, "refunded": "500", "net": "4500", "balance": "4500",
+    }]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "settlement", "report", "shop", "--month", month,
+         "--csv"], cwd=ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_S,
+        env={**os.environ, "MICROPAY_DATA_DIR": str(tmp_path / "var"), "MICROPAY_LEDGER_URL": ""},
+    )  # fmt: skip
+    assert done.stdout.splitlines() == [
+        "app_id,currency,month,payments,collected,refunds,refunded,net,balance",
+        f"shop,KRW,{month},2,5000,1,500,4500,4500",
+    ]
+    assert micropay("float", "list", "shop")[1][0]["balance"] == "199000"
+    code, reconciled, _ = micropay("ledger", "reconcile")
+    assert (code, reconciled["clean"]) == (0, True)

@@ -134,6 +134,11 @@ class Deployment:
             self.cli("app", "register", app_id, "--secret-file", str(keys / f"{app_id}.secret"),
                      "--public-key", str(keys / f"{app_id}.pub.pem"), "--services", services,
                      "--auth-mechanisms", mechanisms)  # fmt: skip
+        # The harness's application recharges and redeems vouchers: the operator grants it
+        # both and funds its float, as docs/interop.md says an operator does.
+        self.cli("app", "set", APP_ID, "--grant", "recharge", "--currency", "KRW",
+                 "--grant", "voucher")  # fmt: skip
+        self.cli("float", "fund", APP_ID, "10000000", "--currency", "KRW")
         (keys / "framework.pem").write_text(self.cli("framework", "public-key"))
         (keys / "pin").write_text("4321\n")
         (keys / "lock-pin").write_text("8642\n")
