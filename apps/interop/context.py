@@ -108,10 +108,11 @@ class Context:
         return thing
 
     # -- the framework --------------------------------------------------------------------------
-    def peer_creds(self) -> Credentials:
-        peer = self.profile.peer
+    def peer_creds(self, who: str = "peer") -> Credentials:
+        """The credentials of the profile's ``[peer]`` (or ``[restricted]``) application."""
+        peer = getattr(self.profile, who)
         if peer is None:
-            raise Inconclusive("no peer application in the profile ([peer])")
+            raise Inconclusive(f"no {who} application in the profile ([{who}])")
         key = chap.load_private_key(peer.private_key_pem)
         return Credentials(peer.app_id, peer.secret, key, framework_keys=self.creds.framework_keys)
 
@@ -134,7 +135,7 @@ class Context:
             raise Inconclusive(f"no access session: {self._failed[who]}")
         if who not in self._sessions:
             try:
-                creds = self.creds if who == "main" else self.peer_creds()
+                creds = self.creds if who == "main" else self.peer_creds(who)
                 self._sessions[who] = self.fw.open_access(creds)
             except (Refusal, HandshakeError) as exc:
                 self._failed[who] = f"the handshake failed: {exc}"

@@ -37,6 +37,14 @@ the operator names for testing, with ``--test-account ADDRESS[,pin=PIN][,role=RO
     [payment]
     volume_parameters = { tariff = "default" }
 
+    [grants]                              # what the operator granted beyond payments
+    recharge_cap = "1000000"              # the application's largest single balanceUpdate
+
+    [restricted]                          # a third application: Account Management only,
+    app_id = "interop-restricted"         # granted recharge with an empty top-up float,
+    secret_file = "restricted.secret"     # not granted vouchers
+    private_key = "restricted.pem"
+
 Roles the harness tells by itself, from Account Management's getAccountStatus (when offered):
 ``unregistered``, ``suspended``, ``expired``, ``closed``, ``active``, ``funded`` (active with
 room for small charges), ``limited`` (a per-transaction limit), ``monthly`` (a monthly limit that
@@ -119,10 +127,12 @@ class Profile:
     vouchers: list[Voucher] = field(default_factory=list)
     sms: dict[str, Any] = field(default_factory=dict)
     peer: Peer | None = None
+    restricted: Peer | None = None  # [restricted]: granted recharge, empty float, no vouchers
     framework_keys: list[bytes] = field(default_factory=list)
     md5_allowed: bool = False
     access_sessions_max: int = 0  # the framework's per-application bound, when the operator says
     volume_parameters: dict[str, str] = field(default_factory=dict)
+    grants: dict[str, Any] = field(default_factory=dict)  # [grants], as the operator states it
 
     def add_account(self, account: TestAccount) -> None:
         for known in self.accounts:
@@ -212,22 +222,25 @@ def load_profile(path: str | Path, profile: Profile | None = None) -> Profile:
     for item in data.get("voucher", []):
         profile.vouchers.append(Voucher(str(item["id"]), str(item.get("pin", ""))))
     profile.sms.update(data.get("sms", {}))
-    if "peer" in data:
-        peer = data["peer"]
-        try:
-            profile.peer = Peer(
-                str(peer["app_id"]),
-                secret_from(_read(base, peer["secret_file"])),
-                _read(base, peer["private_key"]),
-            )
-        except KeyError as exc:
-            raise ProfileError(f"{path}: [peer] needs {exc.args[0]}") from None
+    for section in ("peer", "restricted"):
+        if section in data:
+            item = data[section]
+            try:
+                app = Peer(
+                    str(item["app_id"]),
+                    secret_from(_read(base, item["secret_file"])),
+                    _read(base, item["private_key"]),
+                )
+            except KeyError as exc:
+                raise ProfileError(f"{path}: [{section}] needs {exc.args[0]}") from None
+            setattr(profile, section, app)
     framework = data.get("framework", {})
     profile.framework_keys += [_read(base, k) for k in framework.get("public_keys", [])]
     profile.md5_allowed = bool(framework.get("md5", profile.md5_allowed))
     profile.access_sessions_max = int(
         framework.get("access_sessions_max", profile.access_sessions_max)
     )
+    profile.grants.update(data.get("grants", {}))
     payment = data.get("payment", {})
     profile.volume_parameters.update(
         {str(k): str(v) for k, v in payment.get("volume_parameters", {}).items()}

@@ -264,3 +264,66 @@ def voucher_reused_ref(ctx: Any) -> None:
         ),
         "SVC1102",
     )
+
+
+@tp("AM/REC/BI-08", "A recharge above the application's per-recharge cap is refused",
+    clause=f"{REC}; {MICROPAY_FAULTS} POL1106 (grants: the operator caps what an application "
+    "may recharge)",
+    pre="A funded prepaid test account; the application's cap (profile [grants] recharge_cap)",
+    stimulus="balanceUpdate(account, ..., the cap plus one minor unit)",
+    expected="PolicyException POL1106; the balance is unchanged",
+    destructive=True, covers=("POL1106",))  # fmt: skip
+def recharge_over_cap(ctx: Any) -> None:
+    cap = ctx.profile.grants.get("recharge_cap")
+    if cap is None:
+        raise Inconclusive("the application's recharge cap is not in the profile ([grants])")
+    account = ctx.account("funded")
+    currency = ctx.currency(account)
+    over = money.text(money.decimal(str(cap)) + money.unit(currency), currency)
+    moved = ctx.delta(
+        account,
+        lambda: expect_refusal(lambda: _update(ctx, account, over, ctx.ref()), "POL1106"),
+    )
+    assert moved == 0, f"the balance moved by {moved}"
+
+
+@tp("AM/REC/BI-09", "A recharge the application's float cannot cover is refused",
+    clause=f"{REC}; {MICROPAY_FAULTS} POL1107 (grants: a recharge is paid from the "
+    "application's top-up float)",
+    pre="A funded prepaid test account; an application granted recharge with an empty float "
+    "(profile [restricted])",
+    stimulus="That application's balanceUpdate(account, ..., a small amount)",
+    expected="PolicyException POL1107; the balance is unchanged",
+    destructive=True, covers=("POL1107",))  # fmt: skip
+def recharge_unfunded(ctx: Any) -> None:
+    account = ctx.account("funded")
+    peer = ctx.face("P_ACCOUNT_MANAGEMENT", "restricted")
+    amount = money.text(ctx.small(account), ctx.currency(account))
+    types = peer.getBalanceTypes(account.address, "")
+    moved = ctx.delta(
+        account,
+        lambda: expect_refusal(
+            lambda: peer.balanceUpdate(account.address, "", ctx.ref(), types[0], amount,
+                                       ctx.currency(account), None),
+            "POL1107",
+        ),
+    )  # fmt: skip
+    assert moved == 0, f"the balance moved by {moved}"
+
+
+@tp("AM/VOU/BI-05", "voucherUpdate by an application not granted vouchers is refused",
+    clause=f"{VOU}; {MICROPAY_FAULTS} POL1105 (grants: Account Management is read-only until "
+    "the operator grants more)",
+    pre="A funded prepaid test account; an application not granted vouchers (profile "
+    "[restricted])",
+    stimulus="That application's voucherUpdate(account, '', ref, a made-up voucher, '')",
+    expected="PolicyException POL1105, before anything about the voucher or the account",
+    destructive=True, covers=("POL1105",))  # fmt: skip
+def voucher_not_granted(ctx: Any) -> None:
+    account = ctx.account("funded")
+    peer = ctx.face("P_ACCOUNT_MANAGEMENT", "restricted")
+    expect_refusal(
+        lambda: peer.voucherUpdate(account.address, "", ctx.ref(), f"IOP-{ctx.run_id}-NONE", "",
+                                   ctx.currency(account)),
+        "POL1105",
+    )  # fmt: skip

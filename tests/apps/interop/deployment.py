@@ -35,6 +35,8 @@ STOP_TIMEOUT_S = 15
 CLI_TIMEOUT_S = 60
 APP_ID = "interop-app"
 PEER_ID = "interop-peer"
+RESTRICTED_ID = "interop-restricted"
+RECHARGE_CAP = "1000000"  # KRW: the harness application's largest single recharge
 SHORT_CODE = "short:1555"
 
 
@@ -127,6 +129,8 @@ class Deployment:
             (APP_ID, rsa.generate_private_key(public_exponent=65537, key_size=2048),
              "payment,account,sms", "P_OSA_HMAC_SHA256,P_OSA_MD5"),
             (PEER_ID, ed25519.Ed25519PrivateKey.generate(), "payment,sms", "P_OSA_HMAC_SHA256"),
+            (RESTRICTED_ID, ed25519.Ed25519PrivateKey.generate(), "account",
+             "P_OSA_HMAC_SHA256"),
         ):  # fmt: skip
             (keys / f"{app_id}.secret").write_text(secrets.token_urlsafe(24) + "\n")
             (keys / f"{app_id}.pem").write_bytes(_pem_private(key))
@@ -134,11 +138,13 @@ class Deployment:
             self.cli("app", "register", app_id, "--secret-file", str(keys / f"{app_id}.secret"),
                      "--public-key", str(keys / f"{app_id}.pub.pem"), "--services", services,
                      "--auth-mechanisms", mechanisms)  # fmt: skip
-        # The harness's application recharges and redeems vouchers: the operator grants it
-        # both and funds its float, as docs/interop.md says an operator does.
+        # The harness's application recharges (within a cap) and redeems vouchers: the operator
+        # grants it both and funds its float, as docs/interop.md says; the restricted
+        # application may recharge but its float is empty, and it may not redeem vouchers.
         self.cli("app", "set", APP_ID, "--grant", "recharge", "--currency", "KRW",
-                 "--grant", "voucher")  # fmt: skip
+                 "--recharge-cap", RECHARGE_CAP, "--grant", "voucher")  # fmt: skip
         self.cli("float", "fund", APP_ID, "10000000", "--currency", "KRW")
+        self.cli("app", "set", RESTRICTED_ID, "--grant", "recharge", "--currency", "KRW")
         (keys / "framework.pem").write_text(self.cli("framework", "public-key"))
         (keys / "pin").write_text("4321\n")
         (keys / "lock-pin").write_text("8642\n")
@@ -213,6 +219,10 @@ class Deployment:
             + 'registration_criteria = "POLL"\n'
             + f"mo_command = {mo}\n"
             + '[payment]\nvolume_parameters = { tariff = "default" }\n'
+            + f'[grants]\nrecharge_cap = "{RECHARGE_CAP}"\n'
+            + f'[restricted]\napp_id = "{RESTRICTED_ID}"\n'
+            + f'secret_file = "{keys / (RESTRICTED_ID + ".secret")}"\n'
+            + f'private_key = "{keys / (RESTRICTED_ID + ".pem")}"\n'
             + f'[peer]\napp_id = "{PEER_ID}"\nsecret_file = "{keys / (PEER_ID + ".secret")}"\n'
             + f'private_key = "{keys / (PEER_ID + ".pem")}"\n'
             + f'[framework]\npublic_keys = ["{keys / "framework.pem"}"]\nmd5 = true\naccess_sessions_max = 64\n'

@@ -31,6 +31,7 @@ from typing import Any
 from apps.micropay.credentials import ensure_credentials
 from charging.ledger import Ledger
 from framework.core.store import FrameworkStore
+from gateway.cli.demo import grant_shop
 from smsc.store import read_inbox
 from storage import open_database
 from tests.conftest import ROOT, free_port
@@ -132,6 +133,7 @@ class Deployment:
                 f'smsc_dir = "{gateway.data_dir / "smsc"}"\n'
             )
             ledger = Ledger.open(f"sqlite:///{gateway.data_dir / 'ledger.db'}")
+            grant_shop(ledger)  # its operator view tops up, as the demo's does
         except BaseException:
             gateway.stop()
             raise
