@@ -15,6 +15,7 @@ import time
 import pytest
 
 from charging.ledger import Ledger
+from charging.reconcile import reconcile
 from tests.charging.helpers import assert_reconciles, open_account
 from tests.conftest import ROOT
 
@@ -119,3 +120,5 @@ def test_sigkill_loses_no_acknowledged_charge(ledger_url):
         assert set(counts) - set(acked) <= in_doubt, "a charge nobody sent"
         assert requests is not None and requests[0] == len(counts)  # entry and key together
         assert_reconciles(ledger, "1001")
+        report = reconcile(ledger)  # every movement two postings; the ledger sums to zero
+        assert report.clean, report.problems

@@ -1,8 +1,9 @@
 """Random interleavings of every ledger operation, against a small model of what must happen.
 
 After every step: no prepaid balance is overspent, no monthly limit is exceeded, each account's
-history sums to its balance, and the ledger agrees with the model on balance, reservations and
-month-to-date spend. Each refusal must be one the model expects, and each success too. Replays of
+history sums to its balance, the ledger agrees with the model on balance, reservations and
+month-to-date spend, every movement is two postings that cancel out, and each currency sums to
+zero. An application "topper" recharges from a float the operator funds, within a daily cap. Each refusal must be one the model expects, and each success too. Replays of
 earlier requests return their first outcome and change nothing.
 
 Runs on SQLite (the PostgreSQL backend runs the same operations in the other tests); argon2 runs
@@ -43,6 +44,7 @@ ACCOUNTS = {
     "1002": ("postpaid", 0, 5_000, 3_000),
 }
 AMOUNTS = st.integers(min_value=1, max_value=3_000)
+TOPPER_DAILY_CAP = 5_000  # what "topper" may recharge per day
 NUMBERS = st.sampled_from(sorted(ACCOUNTS))
 
 
@@ -70,6 +72,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.spent: dict[str, int] = {}
         self.charged: dict[str, int] = {}  # what the app charged, net of refunds
         self.ledger.grant("app", "voucher")
+        self.ledger.grant("topper", "recharge", "KRW", daily_cap_minor=TOPPER_DAILY_CAP)
+        self.float = 0  # topper's float
+        self.topped: dict[str, int] = {}  # day -> what topper recharged that day
         self.month = ledger_clock.month_key(self.clock.now, self.ledger.tz)
         self.active: dict[str, bool] = {}
         self.held: dict[str, Held] = {}
@@ -143,6 +148,20 @@ class LedgerMachine(RuleBasedStateMachine):
     def recharge(self, amount: int) -> None:
         self.call("recharge", "operator", self.ref(), "1001", amount, "KRW", expect=True)
         self.balance["1001"] += amount
+
+    @rule(amount=AMOUNTS)
+    def fund_float(self, amount: int) -> None:
+        self.ledger.fund_float("topper", amount, "KRW", reference_code=self.ref())
+        self.float += amount
+
+    @rule(amount=AMOUNTS)
+    def recharge_from_the_float(self, amount: int) -> None:
+        day = self.clock.now.astimezone(self.ledger.tz).date().isoformat()
+        ok = amount <= self.float and self.topped.get(day, 0) + amount <= TOPPER_DAILY_CAP
+        if self.call("recharge", "topper", self.ref(), "1001", amount, "KRW", expect=ok):
+            self.balance["1001"] += amount
+            self.float -= amount
+            self.topped[day] = self.topped.get(day, 0) + amount
 
     @rule(target=reservations, number=NUMBERS, amount=AMOUNTS)
     def reserve(self, number: str, amount: int) -> str:
@@ -240,6 +259,28 @@ class LedgerMachine(RuleBasedStateMachine):
             assert status.ledger_balance_minor == self.balance[number]
             assert status.reserved_minor == self.reserved(number)
             assert status.month_spent_minor == self.spent[number]
+
+    @invariant()
+    def every_movement_has_a_source_and_a_destination(self) -> None:
+        with self.ledger.db.transaction(write=False) as tx:
+            unbalanced = tx.all(
+                "SELECT transfer_id FROM ledger_entries GROUP BY transfer_id "
+                "HAVING COUNT(*) <> 2 OR SUM(amount_minor) <> 0"
+            )
+            totals = tx.all(
+                "SELECT currency, SUM(amount_minor) FROM ledger_entries GROUP BY currency"
+            )
+            balances = tx.all(
+                "SELECT currency, SUM(ledger_balance_minor) FROM ledger_accounts GROUP BY currency"
+            )
+            [(float_balance,)] = tx.all(
+                "SELECT COALESCE(SUM(ledger_balance_minor), 0) FROM ledger_accounts "
+                "WHERE kind = 'float'"
+            )
+        assert unbalanced == []
+        assert all(int(total) == 0 for _, total in totals)
+        assert all(int(total) == 0 for _, total in balances)
+        assert int(float_balance) == self.float
 
 
 def test_random_interleavings_never_overspend(monkeypatch):
