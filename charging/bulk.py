@@ -242,12 +242,13 @@ def write(
     events: list[tuple],
     last_transfer_id: int | None,
 ) -> None:
-    """Write what a batch decided, one statement per table (PostgreSQL: in one round trip).
-    ``last_transfer_id``: the last transfer id used (SQLite stores it in its counter)."""
+    """Write what a batch decided, one statement per table, and commit (PostgreSQL: all in one
+    round trip; SQLite commits when the transaction ends). ``last_transfer_id``: the last
+    transfer id used (SQLite stores it in its counter)."""
     if new_accounts:  # rare (an application's first payment): before the postings that need it
         tx.executemany(_NEW_ACCOUNT, new_accounts)
     if tx.dialect is Dialect.POSTGRESQL:
-        with tx.pipeline():
+        with tx.pipeline(commit=True):
             if money:
                 tx.execute(_PG_SAVE_MONEY, (json.dumps(money),))
             if settings:

@@ -8,6 +8,7 @@ from callers batching work into one transaction (group commit), not from weaker 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sqlite3
 import threading
@@ -63,11 +64,21 @@ def _sqlite_unique_index(connection: sqlite3.Connection, message: str) -> str:
 
 
 class Transaction:
-    """One open transaction; ``execute`` takes ``?`` placeholders on every dialect."""
+    """One open transaction; ``execute`` takes ``?`` placeholders on every dialect.
 
-    def __init__(self, connection: Any, dialect: Dialect) -> None:
+    On PostgreSQL the transaction's ``BEGIN`` is not a round trip of its own: it goes out with
+    the first statement (in the same pipeline), and :meth:`pipeline` ``(commit=True)`` sends the
+    ``COMMIT`` with the block's statements -- a transaction of one read and one write costs two
+    round trips, not four.
+    """
+
+    def __init__(self, connection: Any, dialect: Dialect, *, begin: str | None = None) -> None:
         self._connection = connection
         self.dialect = dialect
+        self._begin = begin  # PostgreSQL: not yet sent
+        self._in_pipeline = False
+        self.begun = begin is None
+        self.committed = False
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect is Dialect.POSTGRESQL else sql
@@ -84,6 +95,9 @@ class Transaction:
         return None
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._begin is not None and not self._in_pipeline:
+            with self.pipeline():  # BEGIN and the statement in one round trip
+                return self.execute(sql, params)
         cursor = self._connection.cursor()
         try:
             cursor.execute(self._sql(sql), tuple(params))
@@ -95,6 +109,10 @@ class Transaction:
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._begin is not None and not self._in_pipeline:
+            with self.pipeline():
+                self.executemany(sql, rows)
+            return
         cursor = self._connection.cursor()
         try:
             cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
@@ -120,17 +138,30 @@ class Transaction:
         self.execute(f"RELEASE SAVEPOINT {name}")
 
     @contextmanager
-    def pipeline(self) -> Iterator[None]:
+    def pipeline(self, *, commit: bool = False) -> Iterator[None]:
         """Send the statements of the block without waiting for each answer (PostgreSQL's
         pipeline mode): a block of statements costs one network round trip, and a cursor's
-        rows arrive when they are first fetched. SQLite runs in-process: nothing to save."""
-        if self.dialect is not Dialect.POSTGRESQL:
+        rows arrive when they are first fetched. ``commit``: the transaction's COMMIT goes out
+        with them (the block must be the transaction's last). SQLite runs in-process: nothing
+        to save, and it commits when the transaction ends."""
+        if self.dialect is not Dialect.POSTGRESQL or self._in_pipeline:
             yield
             return
         try:
             with self._connection.pipeline():
-                yield
+                self._in_pipeline = True
+                try:
+                    if self._begin is not None:
+                        self._connection.execute(self._begin)
+                        self._begin, self.begun = None, True
+                    yield
+                    if commit:
+                        self._connection.execute("COMMIT")
+                        self.committed = True
+                finally:
+                    self._in_pipeline = False
         except Exception as exc:  # errors of a pipeline surface when it syncs
+            self.committed = False
             translated = self._translated(exc)
             if translated is None:
                 raise
@@ -157,8 +188,10 @@ class Database:
             self.dialect = Dialect.POSTGRESQL
             from psycopg_pool import ConnectionPool
 
+            # Autocommit: each transaction sends its own BEGIN and COMMIT (see Transaction),
+            # so that they can share round trips with its statements.
             self._pool = ConnectionPool(
-                url, min_size=1, max_size=POSTGRES_POOL_MAX, open=True, kwargs={"autocommit": False}
+                url, min_size=1, max_size=POSTGRES_POOL_MAX, open=True, kwargs={"autocommit": True}
             )
         else:
             raise ValueError(f"unsupported storage URL scheme {parts.scheme!r}")
@@ -208,8 +241,15 @@ class Database:
             import psycopg
 
             try:
-                with self._pool.connection() as conn, conn.transaction():
-                    yield Transaction(conn, self.dialect)
+                with self._pool.connection() as conn:
+                    tx = Transaction(conn, self.dialect, begin="BEGIN")
+                    try:
+                        yield tx
+                    except BaseException:
+                        _rollback(conn)
+                        raise
+                    if tx.begun and not tx.committed:
+                        conn.execute("COMMIT")
             except psycopg.OperationalError as exc:
                 raise StorageUnavailable(type(exc).__name__) from exc
 
@@ -225,6 +265,15 @@ class Database:
         elif getattr(self._local, "conn", None) is not None:
             self._local.conn.close()
             self._local.conn = None
+
+
+def _rollback(conn: Any) -> None:
+    """End a failed PostgreSQL transaction, if the connection still has one open."""
+    from psycopg.pq import TransactionStatus
+
+    if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        with contextlib.suppress(Exception):  # a broken connection: the pool discards it
+            conn.execute("ROLLBACK")
 
 
 def open_database(url: str) -> Database:
