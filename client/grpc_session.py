@@ -264,8 +264,12 @@ def _handshake(
         ),
     )
     mechanism = started.auth_mechanism
+    app_id = session.app_id.encode()
+    framework_id = started.framework_id.encode() or crypto.DEFAULT_FRAMEWORK_ID
     try:
-        response = crypto.chap_answer(mechanism, started.challenge, secret, session.app_id.encode())
+        response = crypto.chap_answer(
+            mechanism, started.challenge, secret, app_id, app_id, framework_id
+        )
     except ValueError as exc:
         raise errors.AuthenticationFailed(f"the framework's challenge: {exc}") from None
     identifier, value, packet = crypto.chap_challenge()
@@ -280,7 +284,8 @@ def _handshake(
     )
     session.access_token = done.access_token
     session.signing_algorithm = done.signing_algorithm
-    if not crypto.chap_check(mechanism, identifier, value, done.client_challenge_response, secret):
+    answer = done.client_challenge_response
+    if not crypto.chap_check(mechanism, identifier, value, answer, secret, app_id, framework_id):
         with suppress(Exception):  # not the framework we meant: end what it opened, unused
             session.terminate("the framework's CHAP answer is wrong")
         raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")

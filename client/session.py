@@ -291,12 +291,16 @@ def _handshake(
     domain = fw.TpAuthDomain(fw.TpDomainID(ClientAppID=session.app_id), auth_ref)
     with translated():
         answer = initial.initiateAuthenticationWithVersion(domain, "P_OSA_AUTHENTICATION", version)
+        auth.framework_id = framework_id(answer)
         fw_auth = session._bound(answer.AuthInterface, ts.IpAPILevelAuthentication)
         auth.mechanism = fw_auth.selectAuthenticationMechanism(mechanisms)
         auth.mechanism_known.set()
         identifier, value, packet = crypto.chap_challenge()
         response = bytes(fw_auth.challenge(list(packet)))
-        if not crypto.chap_check(auth.mechanism, identifier, value, response, secret):
+        app_id = session.app_id.encode()
+        if not crypto.chap_check(
+            auth.mechanism, identifier, value, response, secret, app_id, auth.framework_id
+        ):
             fw_auth.abortAuthentication()
             raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")
         fw_auth.authenticationSucceeded()
@@ -305,6 +309,14 @@ def _handshake(
     if auth.aborted.is_set():
         raise errors.AuthenticationFailed("the framework refused our CHAP answer")
     session.access = fw_auth  # requestAccess below replaces it with IpAccess
+
+
+def framework_id(answer: Any) -> bytes:
+    """The TpFwID of initiateAuthentication's TpAuthDomain (P_OSA_HMAC_SHA256 binds it)."""
+    domain = answer.DomainID
+    if domain._d == fw.P_FW:
+        return str(domain._v).encode()
+    return crypto.DEFAULT_FRAMEWORK_ID
 
 
 def _ping(initial: Any) -> None:

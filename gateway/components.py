@@ -90,6 +90,9 @@ def framework_settings(config: Config) -> FrameworkSettings:
             lockout_base_s=float(section["auth_lockout_base_s"]),
             session_ttl_s=float(section["auth_session_ttl_s"]),
             sessions_per_app_max=int(section["auth_sessions_per_app_max"]),
+            sessions_per_peer_max=int(section["auth_sessions_per_peer_max"]),
+            alarm_peers=int(section["auth_alarm_peers"]),
+            answer_wait_s=int(section["callback_timeout_ms"]) / 1000 + 1,
         ),
     )
 

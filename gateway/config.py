@@ -37,6 +37,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "callback_timeout_ms": 5000,
         "auth_session_ttl_s": 60,  # an unfinished handshake is aborted after this
         "auth_sessions_per_app_max": 32,  # handshakes in progress per application
+        "auth_sessions_per_peer_max": 16,  # ... per application and client address
+        "auth_alarm_peers": 5,  # failing addresses of one application that raise the alarm
         "signing_algorithms": "P_SHA256_RSA_2048,P_ED25519",
         "agreement_validity_days": 365,
     },

@@ -80,6 +80,13 @@ class Started:
     authentication_id: str
     mechanism: str
     challenge: bytes
+    app_id: str = ""
+    framework_id: str = "micropay"
+
+    @property
+    def parties(self) -> chap.Parties:
+        """Who a P_OSA_HMAC_SHA256 answer of this handshake is bound to."""
+        return self.framework_id.encode(), self.app_id.encode()
 
 
 class GrpcAccess:
@@ -183,7 +190,13 @@ class GrpcFramework:
                 client_app_id=app_id, framework_version=version, auth_mechanisms=mechanisms
             ),
         )
-        return Started(answer.authentication_id, answer.auth_mechanism, bytes(answer.challenge))
+        return Started(
+            answer.authentication_id,
+            answer.auth_mechanism,
+            bytes(answer.challenge),
+            app_id,
+            answer.framework_id or "micropay",
+        )
 
     def complete(
         self, started: Started, response: bytes, client_challenge: bytes, signing: str
@@ -204,7 +217,9 @@ class GrpcFramework:
     ) -> GrpcAccess:
         started = self.initiate(creds.app_id, mechanisms or creds.mechanisms)
         try:
-            response = chap.response_packet(started.mechanism, started.challenge, creds.secret)
+            response = chap.response_packet(
+                started.mechanism, started.challenge, creds.secret, started.parties
+            )
         except ValueError as exc:
             raise HandshakeError(f"the framework's challenge: {exc}") from None
         identifier, value, packet = chap.challenge_packet()
@@ -215,6 +230,7 @@ class GrpcFramework:
             value,
             bytes(done.client_challenge_response),
             creds.secret,
+            started.parties,
         )
         if problem:
             raise HandshakeError(f"the framework's CHAP response is wrong: {problem}")

@@ -37,7 +37,7 @@ from framework.core.errors import InvalidInterfaceName
 from framework.core.keys import FrameworkKeys
 from framework.core.lease import Lease
 from framework.core.memory import OnceMemory
-from framework.core.states import AgreementEvent
+from framework.core.states import AgreementEvent, Auth
 from framework.core.store import Application, FrameworkStore
 from framework.logs import log
 
@@ -268,11 +268,11 @@ class Framework:
 
     def sweep(self, now: datetime) -> None:
         for session in self.authenticator.stale():
-            if session.expire():
-                with self._lock:
-                    lease = self._auth_leases.get(session)
-                if lease is not None:
-                    lease.revoke()
+            session.expire()
+        with self._lock:  # expired, or gave way to a new handshake at a cap
+            ended = [lease for s, lease in self._auth_leases.items() if s.state == Auth.ABORTED]
+        for lease in ended:
+            lease.revoke()
         handles = self.access_sessions()
         disabled = self.store.disabled_among(h.session.app.app_id for h in handles)
         for handle in handles:

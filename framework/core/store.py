@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from framework.core import limits
 from framework.core.records import (
@@ -34,6 +34,7 @@ from framework.core.records import (
 )
 from framework.core.schema import MIGRATIONS
 from framework.core.signing import load_public_key
+from framework.core.trust import TrustRecords
 from storage import Database, UniqueViolation, migrate
 
 __all__ = [
@@ -59,6 +60,7 @@ class FrameworkStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         migrate(db, "framework", MIGRATIONS)
+        self.trust = TrustRecords(db)
 
     # -- applications ---------------------------------------------------------------------------
     def register_application(
@@ -116,6 +118,7 @@ class FrameworkStore:
                 "updated_at = ? WHERE app_id = ?",
                 (1 if enabled else 0, to_text(now), app_id),
             )
+            tx.execute("DELETE FROM fw_auth_failures WHERE app_id = ?", (app_id,))
             return cur.rowcount == 1
 
     def disabled_among(self, app_ids: Iterable[str]) -> set[str]:
@@ -135,36 +138,6 @@ class FrameworkStore:
         with self.db.transaction(write=False) as tx:
             rows = tx.all(f"SELECT app_id FROM fw_applications WHERE app_id IN ({marks})", ids)
         return {r[0] for r in rows}
-
-    # -- lock-out ---------------------------------------------------------------------------------
-    def record_auth_failure(
-        self, app_id: str, now: datetime, max_failures: int, lockout_base_s: float
-    ) -> datetime | None:
-        """Count a failed authentication; past ``max_failures`` lock out with doubling back-off."""
-        with self.db.transaction() as tx:
-            row = tx.one("SELECT auth_failures FROM fw_applications WHERE app_id = ?", (app_id,))
-            if row is None:
-                return None
-            failures = int(row[0]) + 1
-            locked_until = None
-            if failures >= max_failures:
-                seconds = min(
-                    lockout_base_s * 2 ** (failures - max_failures), limits.auth_lockout_max_s
-                )
-                locked_until = now + timedelta(seconds=seconds)
-            tx.execute(
-                "UPDATE fw_applications SET auth_failures = ?, locked_until = ? WHERE app_id = ?",
-                (failures, to_text(locked_until) if locked_until else None, app_id),
-            )
-        return locked_until
-
-    def clear_auth_failures(self, app_id: str) -> None:
-        with self.db.transaction() as tx:
-            tx.execute(
-                "UPDATE fw_applications SET auth_failures = 0, locked_until = NULL "
-                "WHERE app_id = ? AND (auth_failures <> 0 OR locked_until IS NOT NULL)",
-                (app_id,),
-            )
 
     # -- service tokens ---------------------------------------------------------------------------
     def service_token(self, app_id: str, service_id: str, now: datetime) -> str:

@@ -123,9 +123,25 @@ def describe(app: Application, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         row["created_at"] = app.created_at.isoformat()
-        row["auth_failures"] = app.auth_failures
-        row["locked_until"] = app.locked_until.isoformat() if app.locked_until else ""
     return row
+
+
+def lockout(store: FrameworkStore, app_id: str) -> dict[str, Any]:
+    """Failures per client address (the lock-out counts each address on its own)."""
+    failing = store.trust.failures_of(app_id)
+    locks = [until for _, _, until in failing if until is not None]
+    return {
+        "auth_failures": sum(count for _, count, _ in failing),
+        "locked_until": max(locks).isoformat() if locks else "",
+        "failing_addresses": [
+            {
+                "address": peer or "unknown",
+                "failures": count,
+                "locked_until": until.isoformat() if until else "",
+            }
+            for peer, count, until in failing
+        ],
+    }
 
 
 def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
@@ -158,7 +174,8 @@ def _app(config: Config, app_id: str) -> tuple[FrameworkStore, Application]:
 
 
 def show_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
-    return describe(_app(config, args.app_id)[1], detail=True)
+    store, app = _app(config, args.app_id)
+    return {**describe(app, detail=True), **lockout(store, app.app_id)}
 
 
 def disable_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:

@@ -284,7 +284,7 @@ def test_the_deprecated_initiate_authentication_still_leads_to_the_parlay_4_step
     )
     assert answer.DomainID.FwID == "micropay"
     fw_auth = answer.AuthInterface._narrow(ts.IpAPILevelAuthentication)
-    servant.fw_auth = fw_auth
+    servant.fw_auth, servant.app_id = fw_auth, app.app_id.encode()
     raw.select(fw_auth, servant)
     raw.prove_framework(fw_auth, servant, app.secret)
     assert servant.succeeded.wait(10)
