@@ -69,7 +69,13 @@ def chap_answer(
     if length > len(packet) or size == 0 or 5 + size > length:
         raise ValueError("malformed CHAP challenge")
     value = chap_digest(
-        mechanism, identifier, secret, packet[5 : 5 + size], FRAMEWORK_CHALLENGES, framework_id, app_id
+        mechanism,
+        identifier,
+        secret,
+        packet[5 : 5 + size],
+        FRAMEWORK_CHALLENGES,
+        framework_id,
+        app_id,
     )
     return (
         struct.pack(">BBHB", 2, identifier, 5 + len(value) + len(name), len(value)) + value + name
@@ -144,3 +150,14 @@ def verify(
     except Exception:
         return False
     return True
+
+
+def termination_text(app_id: str, terminates: str, reason: str = "") -> str:
+    """A text the framework accepts for a signed termination: it names the application, what
+    it terminates (``access``, ``service token T``, ``interface NAME``) and a fresh nonce."""
+    lines = [
+        f"application: {app_id}",
+        f"terminates: {terminates}",
+        f"nonce: {secrets.token_hex(16)}",
+    ]
+    return "\n".join([*lines, f"reason: {reason}"] if reason else lines)

@@ -18,7 +18,6 @@ raise :class:`client.grpc_errors.GrpcFault` (Parlay X messageId, text, variables
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from collections.abc import Sequence
 from contextlib import suppress
@@ -177,9 +176,7 @@ class GrpcFrameworkSession:
         return stub
 
     def terminate_agreement(self, token: str, text: str | None = None) -> None:
-        text = (
-            text or f"{self.app_id} terminates service agreement {token} ({secrets.token_hex(8)})"
-        )
+        text = text or crypto.termination_text(self.app_id, f"service token {token}")
         self._call(
             "TerminateServiceAgreement",
             framework_pb2.TerminateServiceAgreementRequest(
@@ -194,7 +191,7 @@ class GrpcFrameworkSession:
         """End the access session with a signed TerminateAccess (idempotent)."""
         if self.ended.is_set():
             return
-        text = text or f"{self.app_id} terminates its access ({secrets.token_hex(8)})"
+        text = text or crypto.termination_text(self.app_id, "access")
         try:
             self._call(
                 "TerminateAccess",
@@ -287,5 +284,7 @@ def _handshake(
     answer = done.client_challenge_response
     if not crypto.chap_check(mechanism, identifier, value, answer, secret, app_id, framework_id):
         with suppress(Exception):  # not the framework we meant: end what it opened, unused
-            session.terminate("the framework's CHAP answer is wrong")
+            session.terminate(
+                crypto.termination_text(session.app_id, "access", "the framework's answer is wrong")
+            )
         raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")

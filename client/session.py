@@ -13,7 +13,6 @@ signatures are verified; without them they are accepted unchecked.
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -165,13 +164,16 @@ class FrameworkSession:
 
     def reattach(self, agreement: ServiceAgreement) -> Any:
         """The manager of an agreement signed in another session: on another gateway of the
-        same database (fail-over) or before a gateway restart. No new signature: the framework
-        finds the agreement in force by its token and text and answers with its stored
-        signature (P_ACCESS_DENIED once the agreement has ended)."""
+        same database (fail-over) or before a gateway restart. The agreement is not signed
+        again: the framework finds it in force by its token and text, has us sign a fresh
+        nonce of its own (our signServiceAgreement callback, with the registered key) and
+        answers with its stored signature (P_ACCESS_DENIED once the agreement has ended)."""
         if self.ended.is_set():
             raise errors.AccessTerminated(self.termination_text)
+        assert self._sam is not None
         with translated():
             token = self.service_agreement.selectService(agreement.service_id)
+            self._sam.expect(token, agreement.signing_algorithm)
             result = self.service_agreement.signServiceAgreement(
                 token, agreement.agreement_text, agreement.signing_algorithm
             )
@@ -184,9 +186,7 @@ class FrameworkSession:
         return manager
 
     def terminate_agreement(self, token: str, text: str | None = None) -> None:
-        text = (
-            text or f"{self.app_id} terminates service agreement {token} ({secrets.token_hex(8)})"
-        )
+        text = text or crypto.termination_text(self.app_id, f"service token {token}")
         signature = crypto.sign(self.signing_algorithm, self._key, text)
         with translated():
             self.service_agreement.terminateServiceAgreement(token, text, list(signature))
@@ -198,7 +198,7 @@ class FrameworkSession:
         """End the access session with a signed terminateAccess (idempotent)."""
         if self.ended.is_set():
             return
-        text = text or f"{self.app_id} terminates its access ({secrets.token_hex(8)})"
+        text = text or crypto.termination_text(self.app_id, "access")
         signature = crypto.sign(self.signing_algorithm, self._key, text)
         try:
             with translated():

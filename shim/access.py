@@ -328,7 +328,7 @@ class GrpcAccess:
         session = grant.session
         session.use()
         self.fw.desk.owned(grant.app, token)
-        self.fw.desk.check_termination(grant.app, session.signing_algorithm, text, signature)
+        self.fw.desk.check_termination(grant.app, session.signing_algorithm, token, text, signature)
         self.fw.terminate_token(
             grant.app.app_id, token, text, signature, "terminated by the application"
         )

@@ -87,6 +87,17 @@ def check_response(
     return ""
 
 
+def termination_text(app_id: str, terminates: str, note: str = "") -> str:
+    """A signed termination's text as the framework binds it: the application, what it
+    terminates ("access", "service token T", "interface NAME") and a fresh nonce."""
+    lines = [
+        f"application: {app_id}",
+        f"terminates: {terminates}",
+        f"nonce: {secrets.token_hex(16)}",
+    ]
+    return "\n".join([*lines, f"reason: {note}"] if note else lines)
+
+
 # -- signatures ----------------------------------------------------------------------------------
 def load_private_key(pem: bytes) -> Any:
     key = serialization.load_pem_private_key(pem, password=None)

@@ -9,7 +9,6 @@ a signature with the wrong key). Steps are exposed one by one so a purpose can s
 from __future__ import annotations
 
 import contextlib
-import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -250,7 +249,7 @@ class CorbaAccess:
 
     def terminate_agreement(self, token: str) -> None:
         assert self.sam is not None
-        text = f"{self.creds.app_id} ends agreement {token} ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, f"service token {token}")
         self.sam.terminateServiceAgreement(token, text, self.sign(text))
         self.agreements.pop(token, None)
 
@@ -259,7 +258,7 @@ class CorbaAccess:
         if self.ended:
             return
         self.ended = True
-        text = f"{self.creds.app_id} ends its access ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, "access")
         try:
             if self.algorithm:
                 self.access.terminateAccess(text, self.sign(text))

@@ -11,7 +11,6 @@ service access token). :func:`refusal_from` turns a failed RPC into a Refusal by
 from __future__ import annotations
 
 import contextlib
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,7 +152,7 @@ class GrpcAccess:
         return agreement
 
     def terminate_agreement(self, token: str) -> None:
-        text = f"{self.creds.app_id} ends agreement {token} ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, f"service token {token}")
         self.call(
             "TerminateServiceAgreement",
             fpb.TerminateServiceAgreementRequest(
@@ -166,7 +165,7 @@ class GrpcAccess:
         if self.ended:
             return
         self.ended = True
-        text = f"{self.creds.app_id} ends its access ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, "access")
         with contextlib.suppress(Refusal):
             self.call(
                 "TerminateAccess",

@@ -36,9 +36,9 @@ from framework.core.authentication import Authenticator, AuthPolicy, AuthSession
 from framework.core.errors import InvalidInterfaceName
 from framework.core.keys import FrameworkKeys
 from framework.core.lease import Lease
-from framework.core.memory import OnceMemory
 from framework.core.states import AgreementEvent, Auth
 from framework.core.store import Application, FrameworkStore
+from framework.core.trust import SharedOnce
 from framework.logs import log
 
 P_DISCOVERY = "P_DISCOVERY"
@@ -87,7 +87,7 @@ class Framework:
         self.keys = keys
         self.settings = settings
         self.clock = clock
-        used = OnceMemory(limits.used_termination_signatures_per_app_max)
+        used = SharedOnce(store.trust, clock)  # a used termination signature: on every gateway
         self.used_signatures = used
         self.authenticator = Authenticator(store, settings.auth, clock)
         self.desk = AgreementDesk(

@@ -179,9 +179,7 @@ class Authenticator:
 
     def failed(self, app_id: str, peer: str) -> None:
         now = self.clock()
-        self.trust.failure(
-            app_id, peer, now, self.policy.max_failures, self.policy.lockout_base_s
-        )
+        self.trust.failure(app_id, peer, now, self.policy.max_failures, self.policy.lockout_base_s)
         self.failures += 1
         self._alarm_if_many_addresses(app_id, now)
 

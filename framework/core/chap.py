@@ -111,9 +111,7 @@ def decode(octets: bytes, code: int) -> Packet:
     return Packet(got_code, identifier, value, name)
 
 
-def digest(
-    mechanism: str, identifier: int, secret: bytes, value: bytes, binding: Binding
-) -> bytes:
+def digest(mechanism: str, identifier: int, secret: bytes, value: bytes, binding: Binding) -> bytes:
     """The Response Value for a Challenge ``value`` under ``mechanism`` (P_OSA_MD5 ignores
     ``binding``: RFC 1994 has none)."""
     ident = bytes([identifier])

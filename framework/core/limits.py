@@ -22,7 +22,6 @@ auth_alarm_window_s = 600  # failing addresses counted over this window for the 
 auth_alarm_interval_s = 60  # at most one alarm log line per application per interval
 handshake_stale_s = 5  # at a handshake cap, an unproven handshake this old gives way
 answered_challenges_per_app_max = 4096  # remembered client challenge values (replay refusal)
-used_termination_signatures_per_app_max = 4096  # remembered termination signatures (replay refusal)
 
 # Access
 access_sessions_per_app_max = 64  # past this, the oldest session of the application is ended

@@ -16,6 +16,7 @@ method is one short transaction.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from framework.core import limits
@@ -96,9 +97,7 @@ class TrustRecords:
 
     def success(self, app_id: str, peer: str) -> None:
         with self.db.transaction() as tx:
-            tx.execute(
-                "DELETE FROM fw_auth_failures WHERE app_id = ? AND peer = ?", (app_id, peer)
-            )
+            tx.execute("DELETE FROM fw_auth_failures WHERE app_id = ? AND peer = ?", (app_id, peer))
 
     def clear_failures(self, app_id: str) -> None:
         """``micropay app enable``: every address of the application starts afresh."""
@@ -156,3 +155,14 @@ class TrustRecords:
                 "AND (locked_until IS NULL OR locked_until < ?)",
                 (to_text(now - timedelta(seconds=limits.auth_lockout_max_s)), to_text(now)),
             )
+
+
+class SharedOnce:
+    """The used-signature memory of every gateway on the database (``memory.Once``)."""
+
+    def __init__(self, trust: TrustRecords, clock: Callable[[], datetime]) -> None:
+        self.trust = trust
+        self.clock = clock
+
+    def first_use(self, key: str, value: bytes) -> bool:
+        return self.trust.first_use(key, value, self.clock())

@@ -132,14 +132,14 @@ FW_KEY.verify(
 )
 manager = result.ServiceMgrInterface
 manager.setCallbackWithSessionID(access_cb._this(), 99)
-text = "idl-only terminates the agreement"
+text = f"application: {APP_ID}\nterminates: service token {token}\nnonce: {os.urandom(8).hex()}"
 sam.terminateServiceAgreement(token, text, list(sign(text)))
 try:
     manager.setCallback(access_cb._this())
     raise AssertionError("the manager survived its agreement")
 except CORBA.OBJECT_NOT_EXIST:
     pass
-text = "idl-only terminates its access"
+text = f"application: {APP_ID}\nterminates: access\nnonce: {os.urandom(8).hex()}"
 access.terminateAccess(text, list(sign(text)))
 print("OK", service.ServiceID)
 orb.destroy()

@@ -139,9 +139,7 @@ def prove_framework(fw_auth: Any, servant: ScriptedAuth, secret: bytes) -> None:
     identifier, value, packet = crypto.chap_challenge()
     response = bytes(fw_auth.challenge(list(packet)))
     assert servant.mechanism is not None
-    assert crypto.chap_check(
-        servant.mechanism, identifier, value, response, secret, servant.app_id
-    )
+    assert crypto.chap_check(servant.mechanism, identifier, value, response, secret, servant.app_id)
     fw_auth.authenticationSucceeded()
 
 

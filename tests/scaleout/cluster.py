@@ -260,13 +260,17 @@ class Cluster:
         return gateway
 
     # -- data ----------------------------------------------------------------------------------
-    def register(self, app_id: str, services: tuple[str, ...]) -> TestApp:
+    def register(
+        self,
+        app_id: str,
+        services: tuple[str, ...],
+        mechanisms: tuple[str, ...] = ("P_OSA_HMAC_SHA256",),
+    ) -> TestApp:
         assert self.store is not None
         secret = f"secret-of-{app_id}-0123456789".encode()
         self.store.register_application(
-            app_id, secret, public_pem("rsa2048", 0), ("P_OSA_HMAC_SHA256",), services,
-            datetime.now(UTC),
-        )  # fmt: skip
+            app_id, secret, public_pem("rsa2048", 0), mechanisms, services, datetime.now(UTC)
+        )
         return TestApp(app_id, secret, "rsa2048", 0)
 
     def new_account(self, number: str, msisdn: str, balance_minor: int) -> None:
