@@ -25,8 +25,8 @@ from framework.corba.registry import ServiceRegistry
 from framework.core.authentication import AuthPolicy
 from framework.core.chap import split_list
 from framework.core.keys import FrameworkKeys
-from framework.core.store import FrameworkStore
 from gateway.config import Config
+from gateway.framework_store import open_store
 from gateway.health import HealthServer
 from gateway.logs import log
 from gateway.metrics import start_metrics_component
@@ -115,7 +115,7 @@ def start_framework_component(runtime: Runtime) -> Component:
     assert runtime.orb is not None and runtime.services is not None, "start the ORB first"
     config = runtime.config
     db = open_database(config.framework_url)
-    store = FrameworkStore(db)
+    store = open_store(config, db)
     framework = Framework(
         runtime.orb.orb,
         runtime.orb.root_poa,

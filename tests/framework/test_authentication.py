@@ -9,6 +9,7 @@ import pytest
 from client import crypto
 from framework.core import chap, errors
 from framework.core.authentication import Authenticator, AuthPolicy
+from framework.core.sealing import Keyring
 from framework.core.states import Auth
 from framework.core.store import FrameworkStore
 from storage import open_database
@@ -31,7 +32,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def auth(sqlite_url: str, clock: Clock) -> Authenticator:
-    store = FrameworkStore(open_database(sqlite_url))
+    store = FrameworkStore(open_database(sqlite_url), Keyring.generate())
     for app_id, mechanisms in (("shop", ["P_OSA_HMAC_SHA256"]), ("legacy", ["P_OSA_MD5"])):
         store.register_application(app_id, SECRET, None, mechanisms, ["P_PAYMENT"], clock())
     store.register_application("off", SECRET, None, ["P_OSA_MD5"], ["P_PAYMENT"], clock())

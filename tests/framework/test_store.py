@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from framework.core import limits
+from framework.core.sealing import Keyring
 from framework.core.store import (
     IN_FORCE,
     MIGRATIONS,
@@ -26,7 +27,7 @@ SECRET = b"0123456789abcdef"
 
 @pytest.fixture
 def store(sqlite_url: str) -> FrameworkStore:
-    return FrameworkStore(open_database(sqlite_url))
+    return FrameworkStore(open_database(sqlite_url), Keyring.generate())
 
 
 def register(store: FrameworkStore, app_id: str = "shop", types=("P_PAYMENT",)) -> None:
@@ -58,7 +59,7 @@ def test_invalid_applications(store: FrameworkStore, app_id: str, secret: bytes)
 
 def test_migrations_are_idempotent(sqlite_url: str) -> None:
     db = open_database(sqlite_url)
-    FrameworkStore(db)
+    FrameworkStore(db, Keyring.generate())
     assert migrate(db, "framework", MIGRATIONS) == MIGRATIONS[-1].version
 
 
