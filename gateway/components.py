@@ -83,6 +83,7 @@ def framework_settings(config: Config) -> FrameworkSettings:
     section = config["framework"]
     return FrameworkSettings(
         callback_timeout_ms=int(section["callback_timeout_ms"]),
+        access_idle_s=float(section["access_idle_s"]),
         signing_algorithms=tuple(split_list(section["signing_algorithms"])),
         agreement_validity_days=int(section["agreement_validity_days"]),
         auth=AuthPolicy(

@@ -45,6 +45,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "auth_sessions_per_app_max": 32,  # handshakes in progress per application
         "auth_sessions_per_peer_max": 16,  # ... per application and client address
         "auth_alarm_peers": 5,  # failing addresses of one application that raise the alarm
+        "access_idle_s": 300,  # probe an access session idle this long; end it if its client is gone
         "signing_algorithms": "P_SHA256_RSA_2048,P_ED25519",
         "agreement_validity_days": 365,
     },

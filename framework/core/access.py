@@ -7,6 +7,7 @@ progress (``agreements.AgreementSteps`` by token), so ending the session ends th
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
 from framework.core import limits, signing, termination
@@ -38,12 +39,20 @@ class AccessSession:
         self._offered = offered_algorithms  # enabled and backed by a framework key
         self._used_signatures = used_signatures
         self.lock = threading.RLock()
+        self.last_heard = time.monotonic()  # the client's last call, or its last probe answer
 
     @property
     def ended(self) -> bool:
         return self.state == Access.ENDED
 
+    def heard(self) -> None:
+        self.last_heard = time.monotonic()
+
+    def idle_s(self) -> float:
+        return time.monotonic() - self.last_heard
+
     def use(self) -> None:
+        self.heard()
         with self.lock:
             if not allowed(Machine.ACCESS, self.state, AccessEvent.USE):
                 raise AccessDenied("the access session has ended")

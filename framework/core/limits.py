@@ -20,6 +20,7 @@ chap_name_max_bytes = 255
 auth_lockout_max_s = 3600  # back-off doubles per failure past auth_max_failures, up to this
 auth_alarm_window_s = 600  # failing addresses counted over this window for the alarm
 auth_alarm_interval_s = 60  # at most one alarm log line per application per interval
+trust_prune_interval_s = 60  # how often a gateway drops expired shared challenges and counts
 handshake_stale_s = 5  # at a handshake cap, an unproven handshake this old gives way
 answered_challenges_per_app_max = 4096  # remembered client challenge values (replay refusal)
 

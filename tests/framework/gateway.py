@@ -149,6 +149,11 @@ class Gateway:
         with urllib.request.urlopen(self.endpoints["health"], timeout=5) as response:
             return json.load(response)
 
+    def metrics_text(self) -> str:
+        url = self.endpoints["health"].replace("/readyz", "/metrics")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
+
     def stats(self) -> dict[str, int]:
         detail = self.health()["checks"]["framework"]["detail"]
         return {k: int(v) for k, v in (item.split("=") for item in detail.split())}
