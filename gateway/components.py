@@ -15,6 +15,7 @@ registrations made after the framework started are seen by discovery at once.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from gateway.orb import OrbRuntime, start_orb
 from scf.payment.component import start_charging_scfs
 from scf.sms.component import start_embedded_smsc_component, start_sms_component
 from shim.component import start_grpc_component
+from shim.tls import is_loopback
 from storage import open_database
 
 logger = logging.getLogger("micropay.serve")
@@ -103,12 +105,24 @@ def framework_keys(config: Config) -> FrameworkKeys:
     return FrameworkKeys(config.ensure_data_dir(), algorithms)
 
 
+IIOP_EXPOSED = (
+    "IIOP listens beyond loopback in cleartext: CHAP exchanges, signatures, PINs and amounts "
+    "can be read and changed on the wire; keep it on a private network or behind a "
+    "TLS-terminating proxy (docs/operations.md, 'Protecting IIOP')"
+)
+
+
 def start_orb_component(runtime: Runtime) -> Component:
     corba = runtime.config["corba"]
     timeout_ms = int(runtime.config["framework"]["callback_timeout_ms"])
     runtime.orb = start_orb(corba["host"], int(corba["port"]), timeout_ms)
     runtime.services = ServiceRegistry(runtime.orb.root_poa)
-    runtime.health.add_check("corba", lambda: (True, runtime.orb.corbaloc("IpInitial")))  # type: ignore[union-attr]
+    exposed = not is_loopback(str(corba["host"]))
+    if exposed:
+        log(logger, logging.WARNING, IIOP_EXPOSED, host=str(corba["host"]))
+        sys.stderr.write(f"WARNING: {IIOP_EXPOSED}\n")  # loud, beside the JSON log line
+    detail = runtime.orb.corbaloc("IpInitial") + (" exposed=cleartext-iiop" if exposed else "")
+    runtime.health.add_check("corba", lambda: (True, detail))
     return Stopper("orb", runtime.orb.shutdown)
 
 
