@@ -116,6 +116,53 @@ def test_the_secret_and_a_wrong_key_do_not_reattach_an_agreement(cluster: Cluste
     assert cluster.ledger.get_account("STL-1").balance_minor == 9_800
 
 
+def test_over_grpc_the_secret_and_stored_signatures_get_no_service_token(cluster: Cluster) -> None:
+    """gRPC has no re-attach (service access tokens are honoured by every gateway); the same
+    theft finds no way in there either: a stored signature is not a signature of a new text."""
+    a, b = cluster.gateways["a"], cluster.gateways["b"]
+    app = cluster.register("stolen-grpc-app", ("P_PAYMENT",))
+    with connect(a.grpc, app) as shop:
+        shop.obtain_service("P_PAYMENT")
+        (record,) = cluster.store.agreements(app.app_id)
+        attacker = client.connect(b.grpc, app.app_id, app.secret, wrong_key_pem())
+        try:
+            token = attacker._call(
+                "SelectService", fpb.SelectServiceRequest(service_id=record.service_id)
+            ).service_token
+            assert token == record.token
+            stored = fpb.SignServiceAgreementRequest(
+                service_token=token,
+                agreement_text=record.agreement_text,
+                signing_algorithm=record.signing_algorithm,
+                digital_signature=record.app_signature,
+            )
+            with pytest.raises(client.errors.P_ACCESS_DENIED):
+                attacker._call("SignServiceAgreement", stored)  # without a new text
+            offer = attacker._call(
+                "InitiateSignServiceAgreement",
+                fpb.InitiateSignServiceAgreementRequest(service_token=token),
+            )
+            with pytest.raises(client.errors.P_INVALID_SIGNATURE):  # signed with its own key
+                attacker._call(
+                    "SignServiceAgreement",
+                    fpb.SignServiceAgreementRequest(
+                        service_token=token,
+                        agreement_text=offer.agreement_text,
+                        signing_algorithm=offer.signing_algorithm,
+                        digital_signature=crypto.sign(
+                            offer.signing_algorithm,
+                            serialization.load_pem_private_key(wrong_key_pem(), None),
+                            offer.agreement_text,
+                        ),
+                    ),
+                )
+            agreements = [(r.agreement_id, r.state) for r in cluster.store.agreements(app.app_id)]
+            assert agreements == [(record.agreement_id, "in_force")]  # nothing new, nothing lost
+        finally:
+            attacker.ended.set()
+            attacker.channel.close()
+
+
 def test_used_and_unrelated_signatures_terminate_nothing_on_another_gateway(
     cluster: Cluster,
 ) -> None:
