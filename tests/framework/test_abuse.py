@@ -155,6 +155,8 @@ def test_wrong_answers_abort_and_lock_out_with_back_off(gateway: Gateway) -> Non
         gone(lambda fa=fw_auth: fa.selectAuthenticationMechanism("P_OSA_HMAC_SHA256"))
     shown = json.loads(gateway.cli("--json", "app", "show", app.app_id).stdout)
     assert shown["auth_failures"] == 3 and shown["locked_until"]
+    # counted for the address omniORB reported for the IIOP connection
+    assert [a["address"] for a in shown["failing_addresses"]] == ["127.0.0.1"]
     initial = raw.initial(gateway.corbaloc)
     ref = raw.activate(raw.ScriptedAuth(app.secret))
     with common(14) as info:

@@ -10,7 +10,9 @@ client process died.
 
 from __future__ import annotations
 
+import os
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -66,9 +68,8 @@ def initiate(
 
 def answer_wrongly(stub: framework_pb2_grpc.FrameworkServiceStub, app: TestApp) -> grpc.StatusCode:
     started = initiate(stub, app)
-    wrong = crypto.chap_answer(
-        started.auth_mechanism, started.challenge, b"a guess", b"x", app.app_id.encode()
-    )
+    guess = os.urandom(32)  # a CHAP Response with the right identifier and a guessed value
+    wrong = struct.pack(">BBHB", 2, started.challenge[1], 5 + len(guess), len(guess)) + guess
     try:
         stub.CompleteAuthentication(
             fpb.CompleteAuthenticationRequest(
