@@ -223,6 +223,7 @@ class AuthSession:
         self._verdict = threading.Event()  # the client proved itself, or the handshake ended
         self._client_challenged = False
         self._counted = False  # this handshake's failure was counted
+        self._client_proved = False  # the client answered our challenge rightly (never undone)
 
     @property
     def finished(self) -> bool:
@@ -303,7 +304,7 @@ class AuthSession:
 
     def _count_failure_once(self) -> bool:
         """True once for a handshake that must count as a failure (lock held)."""
-        if self._counted or self.proven:
+        if self._counted or self._client_proved:
             return False
         self._counted = True
         return True
@@ -356,6 +357,7 @@ class AuthSession:
                 self.app.secret,
                 self.binding(chap.Direction.FRAMEWORK_CHALLENGES),
             )
+            self._client_proved = ok
             self._move(AuthEvent.RESPONSE_VALID if ok else AuthEvent.RESPONSE_INVALID, "")
             count = not ok and (octets is not None or self._client_challenged)
             count = count and self._count_failure_once()

@@ -142,6 +142,16 @@ def test_no_answer_before_the_client_is_proven_and_the_attempt_counts(auth, cloc
     begin(auth, peer="10.0.0.2").abort()  # only that address is locked out
 
 
+def test_a_proven_client_that_leaves_is_no_failure(auth) -> None:
+    for _ in range(3):  # max_failures = 2: counting these would lock the application out
+        session = begin(auth)
+        session.select_mechanism("P_OSA_HMAC_SHA256")
+        prove(session)
+        session.answer(crypto.chap_challenge()[2])
+        session.abort()
+    begin(auth).abort()
+
+
 def test_replayed_reflected_and_malformed_challenges_are_refused(auth) -> None:
     session = begin(auth)
     session.select_mechanism("P_OSA_HMAC_SHA256")
