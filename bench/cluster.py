@@ -95,9 +95,15 @@ class Cluster:
         """The application's private key (PEM), for client processes that run handshakes."""
         return self.folder / "app-key.pem"
 
+    @property
+    def master_key_path(self) -> Path:
+        """The master key every gateway of the cluster seals and opens secrets with."""
+        return self.folder / "framework-master.key"
+
     # -- set-up --------------------------------------------------------------------------------
     def _prepare(self) -> None:
         from charging.ledger import Ledger
+        from framework.core.sealing import Keyring
         from framework.core.store import FrameworkStore
         from storage import open_database
         from tests.framework.keypool import private_pem, public_pem
@@ -107,7 +113,7 @@ class Cluster:
         self.key_path.chmod(0o600)
         db = open_database(self.ledger_url)
         try:
-            FrameworkStore(db).register_application(
+            FrameworkStore(db, Keyring.load(self.master_key_path)).register_application(
                 APP_ID,
                 SECRET,
                 public_pem(KEY_KIND),
@@ -129,6 +135,7 @@ class Cluster:
         sections: dict[str, dict[str, Any]] = {
             "data": {"dir": str(base / "data")},
             "ledger": {"url": self.ledger_url},
+            "framework": {"master_key_file": str(self.master_key_path)},  # one for all
             "corba": {"port": ports["corba"]},
             "health": {"port": ports["health"]},
             "smsc": {"port": ports["smsc"]},
@@ -146,6 +153,7 @@ class Cluster:
         )
         config_path = base / "micropay.toml"
         config_path.write_text(text)
+        config_path.chmod(0o600)  # micropay refuses a configuration others may read
         proc = start_gateway(config_path, base / "gateway.log")  # bench.grpc_charge's launcher
         return Gateway(
             config_path, base / "data", proc, ports["corba"], ports["grpc"], ports["health"]

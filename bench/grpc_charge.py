@@ -76,12 +76,14 @@ def write_config(folder: Path) -> tuple[Path, int]:
     )
     path = folder / "micropay.toml"
     path.write_text(text)
+    path.chmod(0o600)  # micropay refuses a configuration others may read
     return path, grpc_port
 
 
 def prepare(data_dir: Path, accounts: int) -> tuple[bytes, bytes]:
     """Register the application and its accounts; (secret, private key PEM)."""
     from charging.ledger import Ledger
+    from framework.core.sealing import MASTER_KEY_FILE, Keyring
     from framework.core.store import FrameworkStore
     from storage import open_database
 
@@ -93,7 +95,7 @@ def prepare(data_dir: Path, accounts: int) -> tuple[bytes, bytes]:
     )
     secret = os.urandom(32)
     db = open_database(url)
-    FrameworkStore(db).register_application(
+    FrameworkStore(db, Keyring.load(data_dir / MASTER_KEY_FILE)).register_application(
         APP_ID,
         secret,
         public.decode(),

@@ -82,33 +82,47 @@ class PostgresServer:
         self._wait_ready()
         return self
 
+    def _as_owner(self, argv: list[str]) -> list[str]:
+        """``argv`` run as the unprivileged user through ``setpriv`` (util-linux), which
+        switches user and then execs. Not ``Popen(user=...)``: that makes Python fork() (it
+        cannot vfork to change user), and a fork while gRPC threads of the calling process are
+        busy (a test under load restarting PostgreSQL) can kill the child before its exec."""
+        if self._as_user is None:
+            return argv
+        entry = pwd.getpwnam(self._as_user)
+        return [
+            "setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups",
+            *argv,
+        ]  # fmt: skip
+
     def _spawn(self) -> None:
         with open(self.log, "ab") as log:
             self._process = subprocess.Popen(
-                [
-                    str(self.bin / "postgres"),
-                    "-D",
-                    str(self.data),
-                    "-p",
-                    str(self.port),
-                    "-c",
-                    "listen_addresses=127.0.0.1",
-                    "-c",
-                    f"unix_socket_directories={self.root}",
-                    "-c",
-                    "max_connections=300",
-                    "-c",
-                    "shared_buffers=64MB",
-                ],
+                self._as_owner(
+                    [
+                        str(self.bin / "postgres"),
+                        "-D",
+                        str(self.data),
+                        "-p",
+                        str(self.port),
+                        "-c",
+                        "listen_addresses=127.0.0.1",
+                        "-c",
+                        f"unix_socket_directories={self.root}",
+                        "-c",
+                        "max_connections=300",
+                        "-c",
+                        "shared_buffers=64MB",
+                    ]
+                ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                user=self._as_user,
                 start_new_session=True,
             )
 
     def _run(self, argv: list[str]) -> None:
         result = subprocess.run(
-            argv, capture_output=True, user=self._as_user, timeout=START_TIMEOUT_S, cwd=self.root
+            self._as_owner(argv), capture_output=True, timeout=START_TIMEOUT_S, cwd=self.root
         )
         if result.returncode != 0:
             raise RuntimeError(f"{argv[0]} failed: {result.stderr.decode(errors='replace')}")

@@ -22,6 +22,7 @@ class ClientAuthentication(ts_POA.IpClientAPILevelAuthentication):
         self._name = name
         self._wait_s = wait_s
         self.mechanism: str | None = None
+        self.framework_id = crypto.DEFAULT_FRAMEWORK_ID  # TpFwID from initiateAuthentication
         self.mechanism_known = threading.Event()
         self.succeeded = threading.Event()
         self.aborted = threading.Event()
@@ -33,7 +34,14 @@ class ClientAuthentication(ts_POA.IpClientAPILevelAuthentication):
             return []
         try:
             return list(
-                crypto.chap_answer(self.mechanism, bytes(challenge), self._secret, self._name)
+                crypto.chap_answer(
+                    self.mechanism,
+                    bytes(challenge),
+                    self._secret,
+                    self._name,
+                    app_id=self._name,
+                    framework_id=self.framework_id,
+                )
             )
         except ValueError:
             return []

@@ -15,6 +15,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 MECHANISMS = ("P_OSA_HMAC_SHA256", "P_OSA_MD5")
+FRAMEWORK_CHALLENGES = 1  # the direction octet when the framework challenges us
+APPLICATION_CHALLENGES = 2  # ... when we challenge the framework
+DEFAULT_FRAMEWORK_ID = b"micropay"
+
+
+def _field(data: bytes) -> bytes:
+    return struct.pack(">H", len(data)) + data
 
 
 def chap_challenge() -> tuple[int, bytes, bytes]:
@@ -28,37 +35,71 @@ def chap_challenge() -> tuple[int, bytes, bytes]:
     )
 
 
-def chap_digest(mechanism: str, identifier: int, secret: bytes, value: bytes) -> bytes:
+def chap_digest(
+    mechanism: str,
+    identifier: int,
+    secret: bytes,
+    value: bytes,
+    direction: int,
+    framework_id: bytes,
+    app_id: bytes,
+) -> bytes:
+    """P_OSA_MD5 is RFC 1994's; P_OSA_HMAC_SHA256 binds who challenges whom and both ids, so
+    an answer the framework gave to our challenge never passes as ours to its challenge."""
     if mechanism == "P_OSA_MD5":
         return hashlib.md5(bytes([identifier]) + secret + value, usedforsecurity=False).digest()
     if mechanism == "P_OSA_HMAC_SHA256":
-        return hmac.new(secret, bytes([identifier]) + value, hashlib.sha256).digest()
+        label = b"P_OSA_HMAC_SHA256" + bytes([direction]) + _field(framework_id) + _field(app_id)
+        return hmac.new(secret, label + bytes([identifier]) + value, hashlib.sha256).digest()
     raise ValueError(f"unsupported mechanism {mechanism}")
 
 
-def chap_answer(mechanism: str, packet: bytes, secret: bytes, name: bytes) -> bytes:
-    """The Response packet to a Challenge packet; ValueError when it is not one."""
+def chap_answer(
+    mechanism: str,
+    packet: bytes,
+    secret: bytes,
+    name: bytes,
+    app_id: bytes,
+    framework_id: bytes = DEFAULT_FRAMEWORK_ID,
+) -> bytes:
+    """Our Response packet to the framework's Challenge packet; ValueError when it is not one."""
     if len(packet) < 5 or packet[0] != 1:
         raise ValueError("not a CHAP challenge")
     identifier, length, size = packet[1], struct.unpack_from(">H", packet, 2)[0], packet[4]
     if length > len(packet) or size == 0 or 5 + size > length:
         raise ValueError("malformed CHAP challenge")
-    value = chap_digest(mechanism, identifier, secret, packet[5 : 5 + size])
+    value = chap_digest(
+        mechanism,
+        identifier,
+        secret,
+        packet[5 : 5 + size],
+        FRAMEWORK_CHALLENGES,
+        framework_id,
+        app_id,
+    )
     return (
         struct.pack(">BBHB", 2, identifier, 5 + len(value) + len(name), len(value)) + value + name
     )
 
 
 def chap_check(
-    mechanism: str, identifier: int, value: bytes, response: bytes, secret: bytes
+    mechanism: str,
+    identifier: int,
+    value: bytes,
+    response: bytes,
+    secret: bytes,
+    app_id: bytes,
+    framework_id: bytes = DEFAULT_FRAMEWORK_ID,
 ) -> bool:
-    """True when ``response`` answers our Challenge (identifier, value) with ``secret``."""
+    """True when ``response`` is the framework's answer to our Challenge (identifier, value)."""
     if len(response) < 5 or response[0] != 2 or response[1] != identifier:
         return False
     length, size = struct.unpack_from(">H", response, 2)[0], response[4]
     if length > len(response) or 5 + size > length:
         return False
-    expected = chap_digest(mechanism, identifier, secret, value)
+    expected = chap_digest(
+        mechanism, identifier, secret, value, APPLICATION_CHALLENGES, framework_id, app_id
+    )
     return hmac.compare_digest(response[5 : 5 + size], expected)
 
 
@@ -109,3 +150,14 @@ def verify(
     except Exception:
         return False
     return True
+
+
+def termination_text(app_id: str, terminates: str, reason: str = "") -> str:
+    """A text the framework accepts for a signed termination: it names the application, what
+    it terminates (``access``, ``service token T``, ``interface NAME``) and a fresh nonce."""
+    lines = [
+        f"application: {app_id}",
+        f"terminates: {terminates}",
+        f"nonce: {secrets.token_hex(16)}",
+    ]
+    return "\n".join([*lines, f"reason: {reason}"] if reason else lines)

@@ -18,7 +18,6 @@ raise :class:`client.grpc_errors.GrpcFault` (Parlay X messageId, text, variables
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from collections.abc import Sequence
 from contextlib import suppress
@@ -177,9 +176,7 @@ class GrpcFrameworkSession:
         return stub
 
     def terminate_agreement(self, token: str, text: str | None = None) -> None:
-        text = (
-            text or f"{self.app_id} terminates service agreement {token} ({secrets.token_hex(8)})"
-        )
+        text = text or crypto.termination_text(self.app_id, f"service token {token}")
         self._call(
             "TerminateServiceAgreement",
             framework_pb2.TerminateServiceAgreementRequest(
@@ -194,7 +191,7 @@ class GrpcFrameworkSession:
         """End the access session with a signed TerminateAccess (idempotent)."""
         if self.ended.is_set():
             return
-        text = text or f"{self.app_id} terminates its access ({secrets.token_hex(8)})"
+        text = text or crypto.termination_text(self.app_id, "access")
         try:
             self._call(
                 "TerminateAccess",
@@ -264,8 +261,12 @@ def _handshake(
         ),
     )
     mechanism = started.auth_mechanism
+    app_id = session.app_id.encode()
+    framework_id = started.framework_id.encode() or crypto.DEFAULT_FRAMEWORK_ID
     try:
-        response = crypto.chap_answer(mechanism, started.challenge, secret, session.app_id.encode())
+        response = crypto.chap_answer(
+            mechanism, started.challenge, secret, app_id, app_id, framework_id
+        )
     except ValueError as exc:
         raise errors.AuthenticationFailed(f"the framework's challenge: {exc}") from None
     identifier, value, packet = crypto.chap_challenge()
@@ -280,7 +281,10 @@ def _handshake(
     )
     session.access_token = done.access_token
     session.signing_algorithm = done.signing_algorithm
-    if not crypto.chap_check(mechanism, identifier, value, done.client_challenge_response, secret):
+    answer = done.client_challenge_response
+    if not crypto.chap_check(mechanism, identifier, value, answer, secret, app_id, framework_id):
         with suppress(Exception):  # not the framework we meant: end what it opened, unused
-            session.terminate("the framework's CHAP answer is wrong")
+            session.terminate(
+                crypto.termination_text(session.app_id, "access", "the framework's answer is wrong")
+            )
         raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")

@@ -13,7 +13,6 @@ signatures are verified; without them they are accepted unchecked.
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -165,13 +164,16 @@ class FrameworkSession:
 
     def reattach(self, agreement: ServiceAgreement) -> Any:
         """The manager of an agreement signed in another session: on another gateway of the
-        same database (fail-over) or before a gateway restart. No new signature: the framework
-        finds the agreement in force by its token and text and answers with its stored
-        signature (P_ACCESS_DENIED once the agreement has ended)."""
+        same database (fail-over) or before a gateway restart. The agreement is not signed
+        again: the framework finds it in force by its token and text, has us sign a fresh
+        nonce of its own (our signServiceAgreement callback, with the registered key) and
+        answers with its stored signature (P_ACCESS_DENIED once the agreement has ended)."""
         if self.ended.is_set():
             raise errors.AccessTerminated(self.termination_text)
+        assert self._sam is not None
         with translated():
             token = self.service_agreement.selectService(agreement.service_id)
+            self._sam.expect(token, agreement.signing_algorithm)
             result = self.service_agreement.signServiceAgreement(
                 token, agreement.agreement_text, agreement.signing_algorithm
             )
@@ -184,9 +186,7 @@ class FrameworkSession:
         return manager
 
     def terminate_agreement(self, token: str, text: str | None = None) -> None:
-        text = (
-            text or f"{self.app_id} terminates service agreement {token} ({secrets.token_hex(8)})"
-        )
+        text = text or crypto.termination_text(self.app_id, f"service token {token}")
         signature = crypto.sign(self.signing_algorithm, self._key, text)
         with translated():
             self.service_agreement.terminateServiceAgreement(token, text, list(signature))
@@ -198,7 +198,7 @@ class FrameworkSession:
         """End the access session with a signed terminateAccess (idempotent)."""
         if self.ended.is_set():
             return
-        text = text or f"{self.app_id} terminates its access ({secrets.token_hex(8)})"
+        text = text or crypto.termination_text(self.app_id, "access")
         signature = crypto.sign(self.signing_algorithm, self._key, text)
         try:
             with translated():
@@ -291,12 +291,16 @@ def _handshake(
     domain = fw.TpAuthDomain(fw.TpDomainID(ClientAppID=session.app_id), auth_ref)
     with translated():
         answer = initial.initiateAuthenticationWithVersion(domain, "P_OSA_AUTHENTICATION", version)
+        auth.framework_id = framework_id(answer)
         fw_auth = session._bound(answer.AuthInterface, ts.IpAPILevelAuthentication)
         auth.mechanism = fw_auth.selectAuthenticationMechanism(mechanisms)
         auth.mechanism_known.set()
         identifier, value, packet = crypto.chap_challenge()
         response = bytes(fw_auth.challenge(list(packet)))
-        if not crypto.chap_check(auth.mechanism, identifier, value, response, secret):
+        app_id = session.app_id.encode()
+        if not crypto.chap_check(
+            auth.mechanism, identifier, value, response, secret, app_id, auth.framework_id
+        ):
             fw_auth.abortAuthentication()
             raise errors.AuthenticationFailed("the framework's CHAP answer is wrong")
         fw_auth.authenticationSucceeded()
@@ -305,6 +309,14 @@ def _handshake(
     if auth.aborted.is_set():
         raise errors.AuthenticationFailed("the framework refused our CHAP answer")
     session.access = fw_auth  # requestAccess below replaces it with IpAccess
+
+
+def framework_id(answer: Any) -> bytes:
+    """The TpFwID of initiateAuthentication's TpAuthDomain (P_OSA_HMAC_SHA256 binds it)."""
+    domain = answer.DomainID
+    if domain._d == fw.P_FW:
+        return str(domain._v).encode()
+    return crypto.DEFAULT_FRAMEWORK_ID
 
 
 def _ping(initial: Any) -> None:

@@ -15,6 +15,7 @@ registrations made after the framework started are seen by discovery at once.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +26,8 @@ from framework.corba.registry import ServiceRegistry
 from framework.core.authentication import AuthPolicy
 from framework.core.chap import split_list
 from framework.core.keys import FrameworkKeys
-from framework.core.store import FrameworkStore
 from gateway.config import Config
+from gateway.framework_store import open_store
 from gateway.health import HealthServer
 from gateway.logs import log
 from gateway.metrics import start_metrics_component
@@ -37,6 +38,7 @@ from gateway.orb import OrbRuntime, start_orb
 from scf.payment.component import start_charging_scfs
 from scf.sms.component import start_embedded_smsc_component, start_sms_component
 from shim.component import start_grpc_component
+from shim.tls import is_loopback
 from storage import open_database
 
 logger = logging.getLogger("micropay.serve")
@@ -83,6 +85,7 @@ def framework_settings(config: Config) -> FrameworkSettings:
     section = config["framework"]
     return FrameworkSettings(
         callback_timeout_ms=int(section["callback_timeout_ms"]),
+        access_idle_s=float(section["access_idle_s"]),
         signing_algorithms=tuple(split_list(section["signing_algorithms"])),
         agreement_validity_days=int(section["agreement_validity_days"]),
         auth=AuthPolicy(
@@ -90,6 +93,9 @@ def framework_settings(config: Config) -> FrameworkSettings:
             lockout_base_s=float(section["auth_lockout_base_s"]),
             session_ttl_s=float(section["auth_session_ttl_s"]),
             sessions_per_app_max=int(section["auth_sessions_per_app_max"]),
+            sessions_per_peer_max=int(section["auth_sessions_per_peer_max"]),
+            alarm_peers=int(section["auth_alarm_peers"]),
+            answer_wait_s=int(section["callback_timeout_ms"]) / 1000 + 1,
         ),
     )
 
@@ -99,12 +105,24 @@ def framework_keys(config: Config) -> FrameworkKeys:
     return FrameworkKeys(config.ensure_data_dir(), algorithms)
 
 
+IIOP_EXPOSED = (
+    "IIOP listens beyond loopback in cleartext: CHAP exchanges, signatures, PINs and amounts "
+    "can be read and changed on the wire; keep it on a private network or behind a "
+    "TLS-terminating proxy (docs/operations.md, 'Protecting IIOP')"
+)
+
+
 def start_orb_component(runtime: Runtime) -> Component:
     corba = runtime.config["corba"]
     timeout_ms = int(runtime.config["framework"]["callback_timeout_ms"])
     runtime.orb = start_orb(corba["host"], int(corba["port"]), timeout_ms)
     runtime.services = ServiceRegistry(runtime.orb.root_poa)
-    runtime.health.add_check("corba", lambda: (True, runtime.orb.corbaloc("IpInitial")))  # type: ignore[union-attr]
+    exposed = not is_loopback(str(corba["host"]))
+    if exposed:
+        log(logger, logging.WARNING, IIOP_EXPOSED, host=str(corba["host"]))
+        sys.stderr.write(f"WARNING: {IIOP_EXPOSED}\n")  # loud, beside the JSON log line
+    detail = runtime.orb.corbaloc("IpInitial") + (" exposed=cleartext-iiop" if exposed else "")
+    runtime.health.add_check("corba", lambda: (True, detail))
     return Stopper("orb", runtime.orb.shutdown)
 
 
@@ -112,7 +130,7 @@ def start_framework_component(runtime: Runtime) -> Component:
     assert runtime.orb is not None and runtime.services is not None, "start the ORB first"
     config = runtime.config
     db = open_database(config.framework_url)
-    store = FrameworkStore(db)
+    store = open_store(config, db)
     framework = Framework(
         runtime.orb.orb,
         runtime.orb.root_poa,

@@ -2,7 +2,9 @@
 
 Order of precedence: embedded defaults < the TOML file (``--config FILE`` or ``MICROPAY_CONFIG``)
 < environment variables named ``MICROPAY_<SECTION>_<KEY>`` (for example ``MICROPAY_LEDGER_URL``).
-Secrets are never values here: the configuration names files that hold them.
+Secrets are never values here: the configuration names files that hold them. Still, a
+PostgreSQL URL may carry a password, so a configuration file the group or others may read is
+refused (``chmod 600`` it), as the secret files it names are.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from charging import msisdn
+from framework.core import files
+from framework.core.sealing import MASTER_KEY_FILE
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
@@ -39,11 +43,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "framework": {
         "url": "",  # empty: the ledger's database
+        "master_key_file": "",  # empty: <data.dir>/framework-master.key (seals CHAP secrets)
         "auth_max_failures": 5,
         "auth_lockout_base_s": 2,
         "callback_timeout_ms": 5000,
         "auth_session_ttl_s": 60,  # an unfinished handshake is aborted after this
         "auth_sessions_per_app_max": 32,  # handshakes in progress per application
+        "auth_sessions_per_peer_max": 16,  # ... per application and client address
+        "auth_alarm_peers": 5,  # failing addresses of one application that raise the alarm
+        "access_idle_s": 300,  # probe an access session idle this long; end it if its client is gone
         "signing_algorithms": "P_SHA256_RSA_2048,P_ED25519",
         "agreement_validity_days": 365,
     },
@@ -144,8 +152,13 @@ class Config:
     def framework_url(self) -> str:
         return self["framework"]["url"] or self.ledger_url
 
+    @property
+    def master_key_path(self) -> Path:
+        named = self["framework"]["master_key_file"]
+        return Path(named).resolve() if named else self.data_dir / MASTER_KEY_FILE
+
     def ensure_data_dir(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=files.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         return self.data_dir
 
 
@@ -157,6 +170,12 @@ def load_config(
     values = copy.deepcopy(DEFAULTS)
     path = path or env.get("MICROPAY_CONFIG") or None
     if path:
+        try:
+            files.check_private(Path(path), "the configuration")
+        except files.NotPrivate as exc:
+            raise ConfigError(str(exc)) from None
+        except OSError:
+            pass  # reported below, with the reason
         try:
             with open(path, "rb") as fh:
                 loaded = tomllib.load(fh)

@@ -16,6 +16,11 @@ start order does not matter) and reads:
   ``micropay_sms_sender_events_total{event}`` and ``micropay_sms_notifications_total{result}``
   (this gateway's sender and notification dispatcher);
 - ``micropay_sessions{surface,kind}`` (live handshakes, access sessions and service tokens);
+- the framework's guard: ``micropay_auth_failures_total`` (failed handshakes this gateway
+  counted), ``micropay_auth_failing_addresses{app_id}`` (addresses with failures in the alarm
+  window, all gateways; alert when it reaches ``framework.auth_alarm_peers``),
+  ``micropay_auth_handshakes_evicted_total`` (stale half-open handshakes that gave way) and
+  ``micropay_access_sessions_reaped_total`` (sessions whose client stopped answering);
 - ``micropay_database_up`` (the shared database answered this scrape).
 
 A part that fails (the database away) is left out of that scrape; ``micropay_database_up`` says so.
@@ -46,7 +51,8 @@ class StateCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         extras = self.runtime.extras
         database_ok = True
-        for part in (self._dispatcher, self._event_lag, self._sms, self._sessions):
+        parts = (self._dispatcher, self._event_lag, self._sms, self._sessions, self._guard)
+        for part in parts:
             try:
                 yield from part(extras)
             except Exception as exc:  # a scrape must answer even when the database does not
@@ -177,3 +183,25 @@ class StateCollector(Collector):
             for kind, count in grpc_server.access.stats().items():
                 sessions.add_metric(["grpc", kind], count)
         yield sessions
+
+    def _guard(self, extras: dict[str, Any]) -> Iterator[Metric]:
+        framework = self.runtime.framework
+        if framework is None:
+            return
+        guard = framework.guard_stats()
+        for name, text in (
+            ("auth_failures", "Failed authentications this gateway counted toward a lock-out"),
+            ("auth_handshakes_evicted", "Stale half-open handshakes that gave way to new ones"),
+            ("access_sessions_reaped", "Access sessions ended because the client stopped answering"),
+        ):
+            counter = CounterMetricFamily(f"micropay_{name}", text)
+            counter.add_metric([], guard[name])
+            yield counter
+        failing = GaugeMetricFamily(
+            "micropay_auth_failing_addresses",
+            "Client addresses with failed authentications in the alarm window (all gateways)",
+            labels=["app_id"],
+        )
+        for app_id, count in sorted(framework.failing_addresses().items()):
+            failing.add_metric([app_id], count)
+        yield failing

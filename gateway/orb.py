@@ -19,6 +19,7 @@ from typing import Any
 import CosNaming
 from omniORB import CORBA
 
+from framework.corba import peer
 from gateway.logs import log
 
 logger = logging.getLogger("micropay.orb")
@@ -61,6 +62,7 @@ def start_orb(host: str, port: int, call_timeout_ms: int) -> OrbRuntime:
         "-ORBnativeCharCodeSet",  # IDL strings carry any text (Korean SMS), not only Latin-1
         "UTF-8",
     ]
+    peer.install()  # the lock-out counts per client address (framework/corba/peer.py)
     orb = CORBA.ORB_init(args, CORBA.ORB_ID)
     root_poa = orb.resolve_initial_references("RootPOA")
     # The RootPOA serves only servant locators and session objects whose references are

@@ -92,11 +92,12 @@ class GrpcAccess:
 
     # -- authentication -----------------------------------------------------------------------
     def initiate(
-        self, app_id: str, version: str, mechanisms: str
+        self, app_id: str, version: str, mechanisms: str, peer: str = ""
     ) -> tuple[str, str, bytes, datetime]:
-        """(authentication id, mechanism, framework challenge, expiry)."""
+        """(authentication id, mechanism, framework challenge, expiry); ``peer`` is the
+        client's address (the lock-out and the handshake caps count per address)."""
         auth = self.fw.authenticator
-        session = auth.begin(DOMAIN_CLIENT_APPLICATION, app_id, AUTH_TYPE, version)
+        session = auth.begin(DOMAIN_CLIENT_APPLICATION, app_id, AUTH_TYPE, version, peer)
         try:
             mechanism = session.select_mechanism(mechanisms)
             challenge = session.new_challenge()
@@ -126,7 +127,7 @@ class GrpcAccess:
         if not session.check_response(response):
             raise AccessDenied("the challenge response is wrong")
         try:
-            answer = session.answer(client_challenge)
+            answer = session.answer(client_challenge, wait_s=0)  # proven just above
             session.client_confirms()
             session.request_access(ACCESS_TYPE)
         except BaseException:
@@ -327,7 +328,7 @@ class GrpcAccess:
         session = grant.session
         session.use()
         self.fw.desk.owned(grant.app, token)
-        self.fw.desk.check_termination(grant.app, session.signing_algorithm, text, signature)
+        self.fw.desk.check_termination(grant.app, session.signing_algorithm, token, text, signature)
         self.fw.terminate_token(
             grant.app.app_id, token, text, signature, "terminated by the application"
         )

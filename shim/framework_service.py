@@ -14,6 +14,7 @@ import grpc
 from micropay.v1 import framework_pb2 as pb
 from micropay.v1 import framework_pb2_grpc
 
+from framework.core.authentication import FRAMEWORK_NAME
 from framework.core.services import ServiceOffer
 from shim.access import AccessGrant, GrpcAccess
 from shim.calls import Calls, caller
@@ -33,6 +34,17 @@ def service_message(offer: ServiceOffer) -> pb.Service:
     )
 
 
+def peer_host(peer: str | None) -> str:
+    """gRPC's ``context.peer()`` (``ipv4:10.0.0.7:5123``, ``ipv6:[::1]:5123``, ``unix:...``)
+    as the address the lock-out counts: the host, without the port."""
+    if not peer:
+        return ""
+    kind, _, rest = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return rest.rpartition(":")[0].strip("[]")
+    return peer
+
+
 class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
     def __init__(self, access: GrpcAccess, calls: Calls, catalog: Any) -> None:
         self.access = access
@@ -46,15 +58,18 @@ class FrameworkServicer(framework_pb2_grpc.FrameworkServiceServicer):
 
     # -- trust and security -------------------------------------------------------------------
     async def InitiateAuthentication(self, request: Any, context: Context) -> Any:
+        peer = peer_host(context.peer())
+
         def work() -> Any:
             auth_id, mechanism, challenge, expires = self.access.initiate(
-                request.client_app_id, request.framework_version, request.auth_mechanisms
+                request.client_app_id, request.framework_version, request.auth_mechanisms, peer
             )
             return pb.InitiateAuthenticationResponse(
                 authentication_id=auth_id,
                 auth_mechanism=mechanism,
                 challenge=challenge,
                 expire_time=timestamp(expires),
+                framework_id=FRAMEWORK_NAME.decode(),
             )
 
         return await self.calls.run(context, work)

@@ -3,8 +3,9 @@
 The harness must face any implementation, so it carries its own copy of the mechanisms rather
 than the gateway's or the client library's: RFC 1994 packets (code, identifier, 2-byte big-endian
 length, value-size, value, name); ``P_OSA_HMAC_SHA256`` value = HMAC-SHA256(key = secret,
-identifier || challenge value); ``P_OSA_MD5`` value = MD5(identifier || secret || challenge
-value). Signatures are over the UTF-8 bytes of the text: ``P_SHA256_RSA_2048`` (PKCS#1 v1.5,
+"P_OSA_HMAC_SHA256" || direction || len16 || framework id || len16 || application id ||
+identifier || challenge value), direction 1 when the framework challenges, 2 when we do;
+``P_OSA_MD5`` value = MD5(identifier || secret || challenge value). Signatures are over the UTF-8 bytes of the text: ``P_SHA256_RSA_2048`` (PKCS#1 v1.5,
 SHA-256), ``P_MD5_RSA_512/1024`` (PKCS#1 v1.5, MD5) and ``P_ED25519``.
 """
 
@@ -20,6 +21,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
 CHALLENGE_BYTES = 32
+FRAMEWORK_CHALLENGES, APPLICATION_CHALLENGES = 1, 2
+Parties = tuple[bytes, bytes]  # (framework id, application id)
 
 
 def challenge_packet(
@@ -32,9 +35,14 @@ def challenge_packet(
     return identifier, value, packet
 
 
-def digest(mechanism: str, identifier: int, secret: bytes, value: bytes) -> bytes:
+def digest(
+    mechanism: str, identifier: int, secret: bytes, value: bytes, direction: int, parties: Parties
+) -> bytes:
     if mechanism == "P_OSA_HMAC_SHA256":
-        return hmac.new(secret, bytes([identifier]) + value, hashlib.sha256).digest()
+        label = b"P_OSA_HMAC_SHA256" + bytes([direction])
+        for name in parties:
+            label += struct.pack(">H", len(name)) + name
+        return hmac.new(secret, label + bytes([identifier]) + value, hashlib.sha256).digest()
     if mechanism == "P_OSA_MD5":
         return hashlib.md5(bytes([identifier]) + secret + value, usedforsecurity=False).digest()
     raise ValueError(f"the harness does not know the mechanism {mechanism!r}")
@@ -51,17 +59,17 @@ def parse_challenge(packet: bytes) -> tuple[int, bytes]:
 
 
 def response_packet(
-    mechanism: str, packet: bytes, secret: bytes, name: bytes = b"interop"
+    mechanism: str, packet: bytes, secret: bytes, parties: Parties, name: bytes = b"interop"
 ) -> bytes:
     """Our CHAP Response (code 2) to the framework's Challenge."""
     identifier, value = parse_challenge(packet)
-    answer = digest(mechanism, identifier, secret, value)
+    answer = digest(mechanism, identifier, secret, value, FRAMEWORK_CHALLENGES, parties)
     header = struct.pack(">BBHB", 2, identifier, 5 + len(answer) + len(name), len(answer))
     return header + answer + name
 
 
 def check_response(
-    mechanism: str, identifier: int, value: bytes, response: bytes, secret: bytes
+    mechanism: str, identifier: int, value: bytes, response: bytes, secret: bytes, parties: Parties
 ) -> str:
     """ "" when ``response`` is the right answer to our Challenge, else what is wrong with it."""
     if len(response) < 5 or response[0] != 2:
@@ -72,10 +80,22 @@ def check_response(
     if length > len(response) or 5 + size > length:
         return "malformed CHAP Response packet (length or value-size)"
     if not hmac.compare_digest(
-        response[5 : 5 + size], digest(mechanism, identifier, secret, value)
+        response[5 : 5 + size],
+        digest(mechanism, identifier, secret, value, APPLICATION_CHALLENGES, parties),
     ):
         return "the value is not the expected digest of the shared secret"
     return ""
+
+
+def termination_text(app_id: str, terminates: str, note: str = "") -> str:
+    """A signed termination's text as the framework binds it: the application, what it
+    terminates ("access", "service token T", "interface NAME") and a fresh nonce."""
+    lines = [
+        f"application: {app_id}",
+        f"terminates: {terminates}",
+        f"nonce: {secrets.token_hex(16)}",
+    ]
+    return "\n".join([*lines, f"reason: {note}"] if note else lines)
 
 
 # -- signatures ----------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ a signature with the wrong key). Steps are exposed one by one so a purpose can s
 from __future__ import annotations
 
 import contextlib
-import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +63,7 @@ class ClientAuth(ts_POA.IpClientAPILevelAuthentication):
         self.fw_auth: Guarded | None = None
         self.reflection: Any = None  # what the framework answered to its own challenge
         self.challenge_packet = b""
+        self.parties: chap.Parties = (b"micropay", b"")  # set from initiateAuthentication
 
     def challenge(self, challenge: Any) -> Any:
         packet = bytes(challenge)
@@ -78,7 +78,7 @@ class ClientAuth(ts_POA.IpClientAPILevelAuthentication):
             return []
         secret = self.secret if self.mode != "wrong" else b"not-" + self.secret
         try:
-            return list(chap.response_packet(self.mechanism, packet, secret))
+            return list(chap.response_packet(self.mechanism, packet, secret, self.parties))
         except ValueError:
             return []
 
@@ -249,7 +249,7 @@ class CorbaAccess:
 
     def terminate_agreement(self, token: str) -> None:
         assert self.sam is not None
-        text = f"{self.creds.app_id} ends agreement {token} ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, f"service token {token}")
         self.sam.terminateServiceAgreement(token, text, self.sign(text))
         self.agreements.pop(token, None)
 
@@ -258,7 +258,7 @@ class CorbaAccess:
         if self.ended:
             return
         self.ended = True
-        text = f"{self.creds.app_id} ends its access ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, "access")
         try:
             if self.algorithm:
                 self.access.terminateAccess(text, self.sign(text))
@@ -298,6 +298,8 @@ class CorbaFramework:
         fw_auth = answer.AuthInterface._narrow(ts.IpAPILevelAuthentication)
         if fw_auth is None:
             raise HandshakeError("TpAuthDomain.AuthInterface is not an IpAPILevelAuthentication")
+        framework_id = answer.DomainID._v if answer.DomainID._d == fw.P_FW else "micropay"
+        servant.parties = (str(framework_id).encode(), creds.app_id.encode())
         servant.fw_auth = Guarded(fw_auth)
         return Handshake(Guarded(fw_auth), servant, answer)
 
@@ -312,7 +314,12 @@ class CorbaFramework:
         identifier, value, packet = chap.challenge_packet()
         response = bytes(handshake.fw_auth.challenge(list(packet)))
         problem = chap.check_response(
-            handshake.servant.mechanism, identifier, value, response, creds.secret
+            handshake.servant.mechanism,
+            identifier,
+            value,
+            response,
+            creds.secret,
+            handshake.servant.parties,
         )
         if problem:
             raise HandshakeError(f"the framework's CHAP response is wrong: {problem}")

@@ -11,7 +11,6 @@ service access token). :func:`refusal_from` turns a failed RPC into a Refusal by
 from __future__ import annotations
 
 import contextlib
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,6 +79,13 @@ class Started:
     authentication_id: str
     mechanism: str
     challenge: bytes
+    app_id: str = ""
+    framework_id: str = "micropay"
+
+    @property
+    def parties(self) -> chap.Parties:
+        """Who a P_OSA_HMAC_SHA256 answer of this handshake is bound to."""
+        return self.framework_id.encode(), self.app_id.encode()
 
 
 class GrpcAccess:
@@ -146,7 +152,7 @@ class GrpcAccess:
         return agreement
 
     def terminate_agreement(self, token: str) -> None:
-        text = f"{self.creds.app_id} ends agreement {token} ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, f"service token {token}")
         self.call(
             "TerminateServiceAgreement",
             fpb.TerminateServiceAgreementRequest(
@@ -159,7 +165,7 @@ class GrpcAccess:
         if self.ended:
             return
         self.ended = True
-        text = f"{self.creds.app_id} ends its access ({secrets.token_hex(6)})"
+        text = chap.termination_text(self.creds.app_id, "access")
         with contextlib.suppress(Refusal):
             self.call(
                 "TerminateAccess",
@@ -183,7 +189,13 @@ class GrpcFramework:
                 client_app_id=app_id, framework_version=version, auth_mechanisms=mechanisms
             ),
         )
-        return Started(answer.authentication_id, answer.auth_mechanism, bytes(answer.challenge))
+        return Started(
+            answer.authentication_id,
+            answer.auth_mechanism,
+            bytes(answer.challenge),
+            app_id,
+            answer.framework_id or "micropay",
+        )
 
     def complete(
         self, started: Started, response: bytes, client_challenge: bytes, signing: str
@@ -204,7 +216,9 @@ class GrpcFramework:
     ) -> GrpcAccess:
         started = self.initiate(creds.app_id, mechanisms or creds.mechanisms)
         try:
-            response = chap.response_packet(started.mechanism, started.challenge, creds.secret)
+            response = chap.response_packet(
+                started.mechanism, started.challenge, creds.secret, started.parties
+            )
         except ValueError as exc:
             raise HandshakeError(f"the framework's challenge: {exc}") from None
         identifier, value, packet = chap.challenge_packet()
@@ -215,6 +229,7 @@ class GrpcFramework:
             value,
             bytes(done.client_challenge_response),
             creds.secret,
+            started.parties,
         )
         if problem:
             raise HandshakeError(f"the framework's CHAP response is wrong: {problem}")

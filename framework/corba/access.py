@@ -9,7 +9,7 @@ from org.csapi.fw.fw_access import trust_and_security as ts
 
 from framework.corba import refs
 from framework.corba.errors import servant_of
-from framework.core import limits
+from framework.core import limits, termination
 from framework.core.errors import InvalidProperty
 
 if TYPE_CHECKING:
@@ -45,7 +45,10 @@ class IpAccessServant(ts_POA.IpAccess):
     ) -> None:
         self.framework.check_interface_name(interfaceName)
         self.handle.session.check_signature(
-            terminationText, refs.from_octets(digitalSignature), limits.termination_text_max_bytes
+            terminationText,
+            refs.from_octets(digitalSignature),
+            limits.termination_text_max_bytes,
+            termination.interface(interfaceName),
         )
         self.framework.release_interface(self.handle, interfaceName)
 

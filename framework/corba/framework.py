@@ -14,9 +14,10 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from omniORB import CORBA
 from org.csapi.fw.fw_application import service_agreement as sa
 
 from framework.corba import refs
@@ -36,9 +37,9 @@ from framework.core.authentication import Authenticator, AuthPolicy, AuthSession
 from framework.core.errors import InvalidInterfaceName
 from framework.core.keys import FrameworkKeys
 from framework.core.lease import Lease
-from framework.core.memory import OnceMemory
-from framework.core.states import AgreementEvent
+from framework.core.states import AgreementEvent, Auth
 from framework.core.store import Application, FrameworkStore
+from framework.core.trust import SharedOnce
 from framework.logs import log
 
 P_DISCOVERY = "P_DISCOVERY"
@@ -50,6 +51,7 @@ revocation_poll_interval_s = 0.5
 @dataclass(frozen=True)
 class FrameworkSettings:
     callback_timeout_ms: int = 5000
+    access_idle_s: float = 300  # probe a session idle this long; end it if its client is gone
     signing_algorithms: tuple[str, ...] = ("P_SHA256_RSA_2048", "P_ED25519")
     agreement_validity_days: int = 365
     auth: AuthPolicy = AuthPolicy()
@@ -66,6 +68,7 @@ class AccessHandle:
     interfaces: dict[str, tuple[Any, Lease]] = field(default_factory=dict)
     steps: dict[str, AgreementSteps] = field(default_factory=dict)
     agreement_leases: dict[str, Lease] = field(default_factory=dict)
+    probing: bool = False  # a probe of the client's IpClientAccess is under way
 
 
 class Framework:
@@ -87,7 +90,7 @@ class Framework:
         self.keys = keys
         self.settings = settings
         self.clock = clock
-        used = OnceMemory(limits.used_termination_signatures_per_app_max)
+        used = SharedOnce(store.trust, clock)  # a used termination signature: on every gateway
         self.used_signatures = used
         self.authenticator = Authenticator(store, settings.auth, clock)
         self.desk = AgreementDesk(
@@ -101,6 +104,8 @@ class Framework:
         # revoke_agreements runs, so a termination over CORBA revokes their tokens at once too.
         self.revocation_listeners: list[Callable[[set[str]], None]] = []
         self._access: dict[str, AccessHandle] = {}
+        self.reaped = 0  # access sessions ended because the client stopped answering
+        self._pruned_at = clock()
         self._auth_leases: dict[AuthSession, Lease] = {}
         self._stop = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="fw-watcher", daemon=True)
@@ -133,6 +138,19 @@ class Framework:
             "objects": len(self.sessions),
             "managers": len(self.registry.objects),
         }
+
+    def guard_stats(self) -> dict[str, int]:
+        """Counters of the framework's guard on this gateway (metrics)."""
+        return {
+            "auth_failures": self.authenticator.failures,
+            "auth_handshakes_evicted": self.authenticator.evicted,
+            "access_sessions_reaped": self.reaped,
+        }
+
+    def failing_addresses(self) -> dict[str, int]:
+        """Per application, the addresses that failed within the alarm window (all gateways)."""
+        since = self.clock() - timedelta(seconds=limits.auth_alarm_window_s)
+        return self.store.trust.failing_peers(since)
 
     # -- authentication -----------------------------------------------------------------------
     def open_authentication(self, session: AuthSession, client_auth: Any) -> Any:
@@ -268,11 +286,11 @@ class Framework:
 
     def sweep(self, now: datetime) -> None:
         for session in self.authenticator.stale():
-            if session.expire():
-                with self._lock:
-                    lease = self._auth_leases.get(session)
-                if lease is not None:
-                    lease.revoke()
+            session.expire()
+        with self._lock:  # expired, or gave way to a new handshake at a cap
+            ended = [lease for s, lease in self._auth_leases.items() if s.state == Auth.ABORTED]
+        for lease in ended:
+            lease.revoke()
         handles = self.access_sessions()
         disabled = self.store.disabled_among(h.session.app.app_id for h in handles)
         for handle in handles:
@@ -282,3 +300,36 @@ class Framework:
         gone = self.store.not_in_force(live, now)
         if gone:
             self.revoke_agreements(gone)
+        self._probe_idle_sessions()
+        if now - self._pruned_at >= timedelta(seconds=limits.trust_prune_interval_s):
+            self._pruned_at = now
+            self.store.trust.prune(now, self.settings.auth.session_ttl_s)
+
+    # -- reaping ------------------------------------------------------------------------------
+    def _probe_idle_sessions(self) -> None:
+        """Ask the client of each session idle for ``access_idle_s`` whether it is still there
+        (IpClientAccess ``_non_existent``, bounded by ``callback_timeout_ms``)."""
+        idle_s = self.settings.access_idle_s
+        if idle_s <= 0:
+            return
+        for handle in self.access_sessions():
+            if not handle.probing and handle.session.idle_s() >= idle_s:
+                handle.probing = True
+                self.callbacks.submit("probe", self._probe, handle)
+
+    def _probe(self, handle: AccessHandle) -> None:
+        try:
+            gone = bool(handle.client_access._non_existent())
+        except CORBA.SystemException as exc:  # unreachable, refused, timed out
+            gone, why = True, type(exc).__name__
+        else:
+            why = "OBJECT_NOT_EXIST"
+        finally:
+            handle.probing = False
+        if not gone:
+            handle.session.heard()
+            return
+        self.reaped += 1
+        log(logging.INFO, "client no longer answers", app_id=handle.session.app.app_id, error=why)
+        # like a gateway stop: its agreements stay in force for the application to re-attach
+        self.end_access(handle, "the client no longer answers", notify=False, keep_agreements=True)

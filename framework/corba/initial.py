@@ -8,7 +8,7 @@ import org.csapi.fw as fw
 import org__POA.csapi.fw.fw_access.trust_and_security as ts_POA
 from org.csapi.fw.fw_access import trust_and_security as ts
 
-from framework.corba import refs
+from framework.corba import peer, refs
 from framework.corba.errors import servant_of
 from framework.core.authentication import FRAMEWORK_NAME
 
@@ -44,6 +44,8 @@ class IpInitialServant(ts_POA.IpInitial):
         )
         kind = domain.DomainID._d
         app_id = domain.DomainID._v if kind == fw.P_CLIENT_APPLICATION else ""
-        session = framework.authenticator.begin(str(kind), app_id, auth_type, version)
+        session = framework.authenticator.begin(
+            str(kind), app_id, auth_type, version, peer.current()
+        )
         auth_ref = framework.open_authentication(session, client_auth)
         return fw.TpAuthDomain(fw.TpDomainID(FwID=FRAMEWORK_NAME.decode()), auth_ref)

@@ -9,8 +9,10 @@ countersigns, stores both signatures and returns the SCF manager bound to the ne
 Re-attaching: an agreement in force is honoured by every gateway on the database. In any access
 session of the same application, ``signServiceAgreement`` called after ``selectService`` but
 without ``initiateSignServiceAgreement``, with the text and algorithm of an agreement in force
-under that token, returns the stored framework signature and a manager of this gateway bound to
-that agreement (no new agreement is written).
+under that token, makes the framework call the application's ``signServiceAgreement`` with a
+re-attach text holding a fresh nonce; only a signature of that text with the registered key
+returns the stored framework signature and a manager of this gateway bound to that agreement
+(no new agreement is written). Knowing the secret and the stored texts is not enough.
 """
 
 from __future__ import annotations
@@ -149,9 +151,19 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         return fw.TpSignatureAndServiceMgr(refs.octets(record.fw_signature), manager)
 
     def _reattach(self, steps: AgreementSteps, record: AgreementRecord) -> Any:
-        """The manager of an agreement in force signed elsewhere, held by this session."""
+        """The manager of an agreement in force signed elsewhere, held by this session, once
+        the application signed a fresh nonce with its registered key."""
         session = self.handle.session
         session.algorithm_for_signing()  # terminations need the session's algorithm
+        callback = self.handle.sam_callback
+        if callback is None:
+            raise NoCallbackAddressSet(
+                "re-attaching asks the application to sign: obtain "
+                "P_SERVICE_AGREEMENT_MANAGEMENT with obtainInterfaceWithCallback"
+            )
+        text = self.framework.desk.reattach_challenge(record, self.framework.clock())
+        signature = self._signature_of(callback, record, text)
+        self.framework.desk.check_reattach(self.app, record, text, signature)
         with session.lock:
             if not steps.can(AgreementEvent.REATTACH):
                 raise AccessDenied("call initiateSignServiceAgreement first")
@@ -179,6 +191,30 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         )
         return fw.TpSignatureAndServiceMgr(refs.octets(record.fw_signature), manager)
 
+    def _signature_of(self, callback: Any, record: AgreementRecord, text: str) -> bytes | None:
+        """The application's signature of ``text`` (its signServiceAgreement, called from the
+        callback pool and awaited at most ``callback_timeout_ms``); None if it gave none."""
+        got: list[bytes] = []
+
+        def ask() -> None:
+            try:
+                got.append(
+                    refs.from_octets(
+                        callback.signServiceAgreement(record.token, text, record.signing_algorithm)
+                    )
+                )
+            except CORBA.Exception as exc:
+                log(logging.INFO, "no re-attach signature", error=type(exc).__name__)
+
+        future = self.framework.callbacks.submit("signServiceAgreement", ask)
+        if future is None:
+            raise ResourcesUnavailable("the gateway is stopping")
+        try:
+            future.result(self.framework.settings.callback_timeout_ms / 1000 + 1)
+        except TimeoutError:
+            return None
+        return got[0] if got else None
+
     def terminateServiceAgreement(
         self,
         serviceToken: str,
@@ -190,7 +226,7 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         self.framework.desk.owned(self.app, serviceToken)
         signature = refs.from_octets(digitalSignature)
         self.framework.desk.check_termination(
-            self.app, session.signing_algorithm, terminationText, signature
+            self.app, session.signing_algorithm, serviceToken, terminationText, signature
         )
         self.framework.terminate_token(
             self.app.app_id,

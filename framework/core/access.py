@@ -7,16 +7,17 @@ progress (``agreements.AgreementSteps`` by token), so ending the session ends th
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 
-from framework.core import limits, signing
+from framework.core import limits, signing, termination
 from framework.core.errors import (
     AccessDenied,
     InvalidSignature,
     InvalidState,
     NoAcceptableSigningAlgorithm,
 )
-from framework.core.memory import OnceMemory
+from framework.core.memory import Once
 from framework.core.states import Access, AccessEvent, Machine, allowed, step
 from framework.core.store import Application
 
@@ -28,7 +29,7 @@ class AccessSession:
         app: Application,
         offered_algorithms: list[str],
         started: datetime,
-        used_signatures: OnceMemory,
+        used_signatures: Once,
     ) -> None:
         self.session_id = session_id
         self.app = app
@@ -38,12 +39,20 @@ class AccessSession:
         self._offered = offered_algorithms  # enabled and backed by a framework key
         self._used_signatures = used_signatures
         self.lock = threading.RLock()
+        self.last_heard = time.monotonic()  # the client's last call, or its last probe answer
 
     @property
     def ended(self) -> bool:
         return self.state == Access.ENDED
 
+    def heard(self) -> None:
+        self.last_heard = time.monotonic()
+
+    def idle_s(self) -> float:
+        return time.monotonic() - self.last_heard
+
     def use(self) -> None:
+        self.heard()
         with self.lock:
             if not allowed(Machine.ACCESS, self.state, AccessEvent.USE):
                 raise AccessDenied("the access session has ended")
@@ -74,13 +83,17 @@ class AccessSession:
             assert self.signing_algorithm is not None
             return self.signing_algorithm
 
-    def check_signature(self, text: str, signature: bytes, max_text_bytes: int) -> None:
-        """Verify a client signature over ``text`` (termination texts); refuse replays."""
+    def check_signature(
+        self, text: str, signature: bytes, max_text_bytes: int, terminates: str
+    ) -> None:
+        """Verify a client signature over a termination ``text`` that names the application,
+        ``terminates`` and a nonce; refuse a signature any gateway saw before."""
         algorithm = self.signing_algorithm
         if algorithm is None:
             raise InvalidSignature("no signing algorithm was selected")
         if len(text.encode("utf-8")) > max_text_bytes:
             raise InvalidSignature("text too long")
+        termination.check(text, self.app.app_id, terminates)
         key = self.app.public_key()
         if key is None or not signing.verify(algorithm, key, text, signature):
             raise InvalidSignature("the signature does not verify")
@@ -92,7 +105,9 @@ class AccessSession:
         with self.lock:
             if self.ended:
                 raise AccessDenied("the access session has ended")
-            self.check_signature(text, signature, limits.termination_text_max_bytes)
+            self.check_signature(
+                text, signature, limits.termination_text_max_bytes, termination.ACCESS
+            )
             self.state = step(Machine.ACCESS, self.state, AccessEvent.TERMINATE_SIGNED)
 
     def end(self) -> bool:

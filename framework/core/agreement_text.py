@@ -52,3 +52,22 @@ def _stamp(moment: datetime) -> str:
 def framework_termination_text(app_id: str, reason: str, moment: datetime) -> str:
     """What the framework signs when it ends an application's access (IpClientAccess)."""
     return f"micropay framework ends the access of {app_id} at {_stamp(moment)}: {reason}"
+
+
+REATTACH_HEADER = "micropay re-attach (3GPP TS 29.198-3 service level agreement)"
+
+
+def reattach_text(agreement_id: str, app_id: str, token: str, nonce: str, moment: datetime) -> str:
+    """What an application signs, with its registered key, to take up an agreement in force
+    in a new access session: the agreement, the application, the token and a fresh nonce of
+    the framework, so neither a stored signature nor one made for another session will do."""
+    return "\n".join(
+        [
+            REATTACH_HEADER,
+            f"agreement: {agreement_id}",
+            f"application: {app_id}",
+            f"service token: {token}",
+            f"nonce: {nonce}",
+            f"at: {_stamp(moment)}",
+        ]
+    )

@@ -12,8 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from framework.core import limits, signing
-from framework.core.agreement_text import DEFAULT_TERMS, AgreementTerms
+from framework.core import limits, signing, termination
+from framework.core.agreement_text import DEFAULT_TERMS, AgreementTerms, reattach_text
 from framework.core.errors import (
     AccessDenied,
     InvalidAgreementText,
@@ -25,7 +25,7 @@ from framework.core.errors import (
     TaskRefused,
 )
 from framework.core.keys import FrameworkKeys
-from framework.core.memory import OnceMemory
+from framework.core.memory import Once
 from framework.core.services import Catalog, ServiceOffer
 from framework.core.states import Agreement, AgreementEvent, Machine, allowed, step
 from framework.core.store import AgreementRecord, Application, FrameworkStore
@@ -59,7 +59,7 @@ class AgreementDesk:
         catalog: Catalog,
         keys: FrameworkKeys,
         validity_days: int,
-        used_signatures: OnceMemory,
+        used_signatures: Once,
     ) -> None:
         self.store = store
         self.catalog = catalog
@@ -172,14 +172,35 @@ class AgreementDesk:
             valid_until=terms.valid_until,
         )
 
-    def check_termination(
-        self, app: Application, algorithm: str | None, text: str, signature: bytes
+    def reattach_challenge(self, record: AgreementRecord, now: datetime) -> str:
+        """A fresh text for the application to sign before it may re-attach ``record``."""
+        return reattach_text(
+            record.agreement_id, record.app_id, record.token, secrets.token_hex(16), now
+        )
+
+    def check_reattach(
+        self, app: Application, record: AgreementRecord, text: str, signature: bytes | None
     ) -> None:
+        """Only the holder of the registered key re-attaches: its signature of ``text``."""
+        key = app.public_key()
+        if (
+            signature is None
+            or key is None
+            or not signing.verify(record.signing_algorithm, key, text, signature)
+        ):
+            raise AccessDenied("re-attaching needs the application's signature of a fresh nonce")
+
+    def check_termination(
+        self, app: Application, algorithm: str | None, token: str, text: str, signature: bytes
+    ) -> None:
+        """terminateServiceAgreement's signature: over a text naming this token and a nonce,
+        never used before on any gateway."""
         key = app.public_key()
         if algorithm is None or key is None:
             raise InvalidSignature("no signing algorithm was selected")
         if len(text.encode("utf-8")) > limits.termination_text_max_bytes:
             raise InvalidSignature("text too long")
+        termination.check(text, app.app_id, termination.service_token(token))
         if not signing.verify(algorithm, key, text, signature):
             raise InvalidSignature("the signature does not verify")
         if not self._used_signatures.first_use(app.app_id, signature):

@@ -7,8 +7,16 @@ octets past Length are padding and ignored; a Length that overruns the octets, a
 zero or one that overruns Length is malformed.
 
 Mechanisms (the client's comma-separated list, first one supported and allowed wins):
-- ``P_OSA_MD5``: Value = MD5(identifier ‖ secret ‖ challenge value), RFC 1994 §2 (legacy).
-- ``P_OSA_HMAC_SHA256``: Value = HMAC-SHA256(key = secret, identifier ‖ challenge value).
+- ``P_OSA_MD5``: Value = MD5(identifier ‖ secret ‖ challenge value), exactly RFC 1994 §2
+  (legacy). It binds neither the direction nor the parties, so RFC 1994 §6's reflection attack
+  is stopped outside the digest: the framework never answers a challenge it has outstanding for
+  the application on any gateway, nor one from a client that has not proven itself.
+- ``P_OSA_HMAC_SHA256``: Value = HMAC-SHA256(key = secret, "P_OSA_HMAC_SHA256" ‖ direction ‖
+  len ‖ framework id ‖ len ‖ application id ‖ identifier ‖ challenge value), direction 1 when the
+  framework challenges the application and 2 when the application challenges the framework,
+  each len a 2-byte big-endian length. An answer computed for one direction (or one pair of
+  parties) never verifies in the other, so a challenge reflected between two gateways, or
+  between a gateway and a client, proves nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +41,35 @@ class Mechanism(enum.StrEnum):
 
 
 DEFAULT_MECHANISM = Mechanism.P_OSA_HMAC_SHA256
+
+
+class Direction(enum.IntEnum):
+    """Who challenges whom: the first octet bound into a P_OSA_HMAC_SHA256 digest."""
+
+    FRAMEWORK_CHALLENGES = 1  # the application answers
+    APPLICATION_CHALLENGES = 2  # the framework answers
+
+
+@dataclass(frozen=True)
+class Binding:
+    """What a P_OSA_HMAC_SHA256 answer is bound to besides the challenge value."""
+
+    direction: Direction
+    framework_id: bytes
+    app_id: bytes
+
+    def label(self) -> bytes:
+        return (
+            Mechanism.P_OSA_HMAC_SHA256.value.encode()
+            + bytes([self.direction])
+            + _with_length(self.framework_id)
+            + _with_length(self.app_id)
+        )
+
+
+def _with_length(field: bytes) -> bytes:
+    assert len(field) <= 0xFFFF
+    return struct.pack(">H", len(field)) + field
 
 
 class MalformedPacket(ValueError):
@@ -74,13 +111,14 @@ def decode(octets: bytes, code: int) -> Packet:
     return Packet(got_code, identifier, value, name)
 
 
-def digest(mechanism: str, identifier: int, secret: bytes, value: bytes) -> bytes:
-    """The Response Value for a Challenge ``value`` under ``mechanism``."""
+def digest(mechanism: str, identifier: int, secret: bytes, value: bytes, binding: Binding) -> bytes:
+    """The Response Value for a Challenge ``value`` under ``mechanism`` (P_OSA_MD5 ignores
+    ``binding``: RFC 1994 has none)."""
     ident = bytes([identifier])
     if mechanism == Mechanism.P_OSA_MD5:
         return hashlib.md5(ident + secret + value, usedforsecurity=False).digest()
     if mechanism == Mechanism.P_OSA_HMAC_SHA256:
-        return hmac.new(secret, ident + value, hashlib.sha256).digest()
+        return hmac.new(secret, binding.label() + ident + value, hashlib.sha256).digest()
     raise ValueError(f"unsupported mechanism {mechanism!r}")
 
 
@@ -91,13 +129,17 @@ def new_challenge(identifier: int, name: bytes = b"") -> Packet:
     )
 
 
-def answer(mechanism: str, challenge: Packet, secret: bytes, name: bytes) -> Packet:
+def answer(
+    mechanism: str, challenge: Packet, secret: bytes, name: bytes, binding: Binding
+) -> Packet:
     """The Response to ``challenge``."""
-    value = digest(mechanism, challenge.identifier, secret, challenge.value)
+    value = digest(mechanism, challenge.identifier, secret, challenge.value, binding)
     return Packet(CODE_RESPONSE, challenge.identifier, value, name)
 
 
-def verify(mechanism: str, challenge: Packet, response_octets: bytes, secret: bytes) -> bool:
+def verify(
+    mechanism: str, challenge: Packet, response_octets: bytes, secret: bytes, binding: Binding
+) -> bool:
     """True when ``response_octets`` is a well-formed Response that proves ``secret``."""
     try:
         response = decode(response_octets, CODE_RESPONSE)
@@ -105,7 +147,7 @@ def verify(mechanism: str, challenge: Packet, response_octets: bytes, secret: by
         return False
     if response.identifier != challenge.identifier:
         return False
-    expected = digest(mechanism, challenge.identifier, secret, challenge.value)
+    expected = digest(mechanism, challenge.identifier, secret, challenge.value, binding)
     return hmac.compare_digest(response.value, expected)
 
 

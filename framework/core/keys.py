@@ -11,21 +11,19 @@ whichever algorithm an access session selected:
   a 512-bit PEM key there, and until then the algorithm is not offered.
 
 Files are written to a temporary name and linked into place, so two gateways starting together
-never see a half-written key, and an existing key is never replaced.
+never see a half-written key, and an existing key is never replaced. A key file the group or
+others may read is refused (``files.check_private``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from framework.core import signing
+from framework.core import files, signing
 from framework.core.signing import PrivateKey, SigningAlgorithm
 
 KEY_FILES: dict[str, str] = {
@@ -39,21 +37,6 @@ _GENERATORS: dict[str, Callable[[], PrivateKey]] = {
     SigningAlgorithm.P_ED25519: ed25519.Ed25519PrivateKey.generate,
     SigningAlgorithm.P_MD5_RSA_1024: lambda: rsa.generate_private_key(65537, 1024),
 }
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` with mode 0600 unless it exists; never overwrite."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 class FrameworkKeys:
@@ -76,15 +59,14 @@ class FrameworkKeys:
             make = _GENERATORS.get(algorithm)
             if make is None:
                 return None
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=files.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
             pem = make().private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            _write_new(path, pem)
-        if path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)  # a key readable by others is tightened, not trusted less
+            files.write_new(path, pem)
+        files.check_private(path, "the framework key")  # refused, like ssh, when others may read
         return signing.load_private_key(path.read_bytes())
 
     def available(self) -> list[str]:

@@ -2,7 +2,8 @@
 
 Limits an operator may want to tune live in the ``[framework]`` configuration section
 (``auth_max_failures``, ``auth_lockout_base_s``, ``callback_timeout_ms``, ``auth_session_ttl_s``,
-``auth_sessions_per_app_max``); the rest are fixed here because changing them changes security.
+``auth_sessions_per_app_max``, ``auth_sessions_per_peer_max``, ``auth_alarm_peers``,
+``access_idle_s``); the rest are fixed here because changing them changes security.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ chap_name_max_bytes = 255
 
 # Authentication
 auth_lockout_max_s = 3600  # back-off doubles per failure past auth_max_failures, up to this
+auth_alarm_window_s = 600  # failing addresses counted over this window for the alarm
+auth_alarm_interval_s = 60  # at most one alarm log line per application per interval
+trust_prune_interval_s = 60  # how often a gateway drops expired shared challenges and counts
+handshake_stale_s = 5  # at a handshake cap, an unproven handshake this old gives way
 answered_challenges_per_app_max = 4096  # remembered client challenge values (replay refusal)
-used_termination_signatures_per_app_max = 4096  # remembered termination signatures (replay refusal)
 
 # Access
 access_sessions_per_app_max = 64  # past this, the oldest session of the application is ended

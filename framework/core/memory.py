@@ -5,6 +5,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from typing import Protocol
+
+
+class Once(Protocol):
+    """Anything that remembers values per key and refuses a repeat (in memory or shared)."""
+
+    def first_use(self, key: str, value: bytes) -> bool: ...
 
 
 class OnceMemory:

@@ -97,10 +97,11 @@ AGREEMENT_COLUMNS = (
 )
 
 
-def application_from_row(row: tuple) -> Application:
+def application_from_row(row: tuple, secret: bytes) -> Application:
+    """The record of a row whose stored secret the caller opened (``sealing.Keyring``)."""
     return Application(
         app_id=row[0],
-        secret=base64.b64decode(row[1]),
+        secret=secret,
         public_key_pem=row[2],
         auth_mechanisms=tuple(x for x in row[3].split(",") if x),
         service_types=tuple(x for x in row[4].split(",") if x),

@@ -51,5 +51,31 @@ CREATE TABLE fw_agreements (
 CREATE INDEX fw_agreements_by_app ON fw_agreements (app_id, signed_at);
 CREATE INDEX fw_agreements_by_token ON fw_agreements (token)
 """,
-    )
+    ),
+    Migration(
+        2,
+        "trust records every gateway shares: outstanding challenges, failures per address, "
+        "used termination signatures",
+        """
+CREATE TABLE fw_challenges (
+    value_hash TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    issued_at TEXT NOT NULL
+);
+CREATE INDEX fw_challenges_by_age ON fw_challenges (issued_at);
+CREATE TABLE fw_auth_failures (
+    app_id TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    locked_until TEXT,
+    last_failure_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, peer)
+);
+CREATE TABLE fw_used_signatures (
+    signature_hash TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL,
+    used_at TEXT NOT NULL
+)
+""",
+    ),
 ]

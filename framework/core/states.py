@@ -6,8 +6,8 @@ the table is illegal and the caller answers with the standard exception of the o
 
 - ``auth``: one IpAPILevelAuthentication session (TS 29.198-3 §6.4). Mutual: the client proves
   itself by answering the framework's challenge (RESPONSE_VALID) and accepts the framework by
-  calling authenticationSucceeded (CLIENT_CONFIRMS), in either order; requestAccess is legal only
-  once both happened.
+  calling authenticationSucceeded (CLIENT_CONFIRMS), in either order; the framework answers the
+  client's challenge only after RESPONSE_VALID; requestAccess is legal only once both happened.
 - ``access``: one IpAccess session. Agreements and a signed terminateAccess need a signing
   algorithm, chosen by selectSigningAlgorithm.
 - ``agreement``: one service token inside one access session: the framework asks the
@@ -39,7 +39,8 @@ class Auth(enum.StrEnum):
 
 class AuthEvent(enum.StrEnum):
     SELECT_MECHANISM = "selectAuthenticationMechanism"
-    CLIENT_CHALLENGES = "challenge"  # the client challenges the framework
+    CLIENT_CHALLENGES = "challenge"  # the framework answers the client's challenge (once the
+    # client is proven: before that the call waits for the verdict, or is refused)
     CLIENT_CONFIRMS = "authenticationSucceeded"  # the client accepts the framework
     RESPONSE_VALID = "response_valid"  # the client's answer to our challenge proved the secret
     RESPONSE_INVALID = "response_invalid"  # wrong, malformed, replayed or missing answer
@@ -92,13 +93,11 @@ _ABORTABLE = (
 TRANSITIONS: dict[tuple[str, str, str], str] = {
     # -- auth ----------------------------------------------------------------------------------
     (_A, Auth.IDLE, AuthEvent.SELECT_MECHANISM): Auth.CHALLENGING,
-    (_A, Auth.CHALLENGING, AuthEvent.CLIENT_CHALLENGES): Auth.CHALLENGING,
     (_A, Auth.CHALLENGING, AuthEvent.RESPONSE_VALID): Auth.CLIENT_PROVEN,
     (_A, Auth.CHALLENGING, AuthEvent.CLIENT_CONFIRMS): Auth.FRAMEWORK_PROVEN,
     (_A, Auth.CHALLENGING, AuthEvent.RESPONSE_INVALID): Auth.ABORTED,
     (_A, Auth.CLIENT_PROVEN, AuthEvent.CLIENT_CHALLENGES): Auth.CLIENT_PROVEN,
     (_A, Auth.CLIENT_PROVEN, AuthEvent.CLIENT_CONFIRMS): Auth.AUTHENTICATED,
-    (_A, Auth.FRAMEWORK_PROVEN, AuthEvent.CLIENT_CHALLENGES): Auth.FRAMEWORK_PROVEN,
     (_A, Auth.FRAMEWORK_PROVEN, AuthEvent.RESPONSE_VALID): Auth.AUTHENTICATED,
     (_A, Auth.FRAMEWORK_PROVEN, AuthEvent.RESPONSE_INVALID): Auth.ABORTED,
     (_A, Auth.AUTHENTICATED, AuthEvent.CLIENT_CHALLENGES): Auth.AUTHENTICATED,

@@ -3,7 +3,9 @@
 Tables live in the framework database (``framework.url``, by default the ledger's) and are
 created by ``storage.migrate(db, "framework", MIGRATIONS)`` (``schema.py``). The shared CHAP
 secret must be kept in a form the framework can use (CHAP needs the secret itself, not a hash),
-so the database is as sensitive as a key store; secrets never leave it except into CHAP digests.
+so it is sealed with AES-GCM under a master key kept outside the database (``sealing.py``):
+a copy of the database alone holds no secret. Rows written before sealing existed are sealed
+in place when the store opens (``seal_plain_secrets``).
 Both signatures of every agreement are kept for non-repudiation.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from framework.core import limits
 from framework.core.records import (
@@ -33,7 +35,9 @@ from framework.core.records import (
     valid_app_id,
 )
 from framework.core.schema import MIGRATIONS
+from framework.core.sealing import Keyring, is_sealed
 from framework.core.signing import load_public_key
+from framework.core.trust import TrustRecords
 from storage import Database, UniqueViolation, migrate
 
 __all__ = [
@@ -56,9 +60,48 @@ __all__ = [
 class FrameworkStore:
     """Plain SQL over ``storage``; every method is one transaction."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keyring: Keyring) -> None:
         self.db = db
+        self.keyring = keyring
         migrate(db, "framework", MIGRATIONS)
+        self.trust = TrustRecords(db)
+        self.seal_plain_secrets()
+
+    def seal_plain_secrets(self) -> int:
+        """Seal, in one transaction, every secret still stored in plain base64 (databases of
+        earlier versions); return how many. A row changed meanwhile is left to the next run."""
+        with self.db.transaction() as tx:
+            rows = tx.all("SELECT app_id, secret FROM fw_applications ORDER BY app_id")
+            plain = [(app_id, stored) for app_id, stored in rows if not is_sealed(stored)]
+            for app_id, stored in plain:
+                sealed = self.keyring.seal(app_id, self.keyring.open(app_id, stored))
+                tx.execute(
+                    "UPDATE fw_applications SET secret = ? WHERE app_id = ? AND secret = ?",
+                    (sealed, app_id, stored),
+                )
+        return len(plain)
+
+    def reseal_secrets(self, keyring: Keyring) -> int:
+        """Seal every secret again under ``keyring``'s first key (master key rotation)."""
+        with self.db.transaction() as tx:
+            rows = tx.all("SELECT app_id, secret FROM fw_applications ORDER BY app_id")
+            for app_id, stored in rows:
+                secret = self.keyring.open(app_id, stored)
+                tx.execute(
+                    "UPDATE fw_applications SET secret = ? WHERE app_id = ?",
+                    (keyring.seal(app_id, secret), app_id),
+                )
+        self.keyring = keyring
+        return len(rows)
+
+    def sealing_key_ids(self) -> set[str]:
+        """The master keys the stored secrets need."""
+        with self.db.transaction(write=False) as tx:
+            rows = tx.all("SELECT secret FROM fw_applications")
+        return {kid for (stored,) in rows if (kid := self.keyring.sealed_with(stored))}
+
+    def _application(self, row: tuple) -> Application:
+        return application_from_row(row, self.keyring.open(row[0], row[1]))
 
     # -- applications ---------------------------------------------------------------------------
     def register_application(
@@ -87,7 +130,7 @@ class FrameworkStore:
                 "VALUES (?, ?, ?, ?, ?, 1, 0, NULL, ?, ?)",
                 (
                     app_id,
-                    b64(secret),
+                    self.keyring.seal(app_id, secret),
                     public_key_pem,
                     ",".join(auth_mechanisms),
                     ",".join(service_types),
@@ -102,12 +145,12 @@ class FrameworkStore:
     def application(self, app_id: str) -> Application | None:
         with self.db.transaction(write=False) as tx:
             row = tx.one(f"SELECT {APP_COLUMNS} FROM fw_applications WHERE app_id = ?", (app_id,))
-        return application_from_row(row) if row else None
+        return self._application(row) if row else None
 
     def applications(self) -> list[Application]:
         with self.db.transaction(write=False) as tx:
             rows = tx.all(f"SELECT {APP_COLUMNS} FROM fw_applications ORDER BY app_id")
-        return [application_from_row(r) for r in rows]
+        return [self._application(r) for r in rows]
 
     def set_enabled(self, app_id: str, enabled: bool, now: datetime) -> bool:
         with self.db.transaction() as tx:
@@ -116,6 +159,7 @@ class FrameworkStore:
                 "updated_at = ? WHERE app_id = ?",
                 (1 if enabled else 0, to_text(now), app_id),
             )
+            tx.execute("DELETE FROM fw_auth_failures WHERE app_id = ?", (app_id,))
             return cur.rowcount == 1
 
     def disabled_among(self, app_ids: Iterable[str]) -> set[str]:
@@ -135,36 +179,6 @@ class FrameworkStore:
         with self.db.transaction(write=False) as tx:
             rows = tx.all(f"SELECT app_id FROM fw_applications WHERE app_id IN ({marks})", ids)
         return {r[0] for r in rows}
-
-    # -- lock-out ---------------------------------------------------------------------------------
-    def record_auth_failure(
-        self, app_id: str, now: datetime, max_failures: int, lockout_base_s: float
-    ) -> datetime | None:
-        """Count a failed authentication; past ``max_failures`` lock out with doubling back-off."""
-        with self.db.transaction() as tx:
-            row = tx.one("SELECT auth_failures FROM fw_applications WHERE app_id = ?", (app_id,))
-            if row is None:
-                return None
-            failures = int(row[0]) + 1
-            locked_until = None
-            if failures >= max_failures:
-                seconds = min(
-                    lockout_base_s * 2 ** (failures - max_failures), limits.auth_lockout_max_s
-                )
-                locked_until = now + timedelta(seconds=seconds)
-            tx.execute(
-                "UPDATE fw_applications SET auth_failures = ?, locked_until = ? WHERE app_id = ?",
-                (failures, to_text(locked_until) if locked_until else None, app_id),
-            )
-        return locked_until
-
-    def clear_auth_failures(self, app_id: str) -> None:
-        with self.db.transaction() as tx:
-            tx.execute(
-                "UPDATE fw_applications SET auth_failures = 0, locked_until = NULL "
-                "WHERE app_id = ? AND (auth_failures <> 0 OR locked_until IS NOT NULL)",
-                (app_id,),
-            )
 
     # -- service tokens ---------------------------------------------------------------------------
     def service_token(self, app_id: str, service_id: str, now: datetime) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from charging.errors import DomainError
@@ -50,7 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PRIVATE_UMASK = 0o077  # every file micropay writes is 0600, every folder 0700
+
+
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PRIVATE_UMASK)  # before anything is written: databases, keys, logs, the IOR
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,8 @@
 """``micropay app register|set|list|show|disable|enable``: the framework's client applications.
 
-An application is registered with its shared authentication secret (read from a file, never
-from the command line), its signing public key (PEM file) and the services it subscribes to:
+An application is registered with its shared authentication secret (generated, 256 bits, into
+``<data>/apps/<app id>.secret``; or read from a private file, never from the command line: see
+``app_secret.py``), its signing public key (PEM file) and the services it subscribes to:
 ``payment`` (P_PAYMENT), ``account`` (P_ACCOUNT_MANAGEMENT), ``sms`` (P_SMS), or any service type
 name such as ``P_PAYMENT``. Secrets are never printed; keys are shown by fingerprint. What it may
 do beyond payments -- recharge from its float, redeem vouchers -- is granted at registration or
@@ -16,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from framework.core import limits
 from framework.core.chap import Mechanism, split_list
 from framework.core.signing import InvalidKey, fingerprint, load_public_key
 from framework.core.store import (
@@ -24,12 +24,13 @@ from framework.core.store import (
     ApplicationExists,
     FrameworkStore,
     InvalidApplication,
+    valid_app_id,
 )
-from gateway.cli import grants
+from gateway import framework_store
+from gateway.cli import app_secret, grants
 from gateway.cli.account import open_ledger
 from gateway.cli.output import CommandError
 from gateway.config import Config
-from storage import open_database
 
 SERVICE_NAMES = {"payment": "P_PAYMENT", "account": "P_ACCOUNT_MANAGEMENT", "sms": "P_SMS"}
 _TYPE_NAME = re.compile(r"^P_[A-Z0-9_]+$")
@@ -51,8 +52,7 @@ def service_types(text: str) -> list[str]:
 
 
 def open_store(config: Config) -> FrameworkStore:
-    config.ensure_data_dir()
-    return FrameworkStore(open_database(config.framework_url))
+    return framework_store.open_store(config)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     app_sub = p.add_subparsers(dest="app_command", required=True, metavar="ACTION")
     r = app_sub.add_parser("register", help="register a client application")
     r.add_argument("app_id")
-    r.add_argument("--secret-file", required=True, help="file holding the shared CHAP secret")
+    r.add_argument(
+        "--secret-file",
+        help="file (mode 0600) holding the shared CHAP secret, 128+ bits; default: a 256-bit "
+        "secret is generated into <data>/apps/APP_ID.secret",
+    )
     r.add_argument("--public-key", help="PEM file of the application's signing public key")
     r.add_argument(
         "--auth-mechanisms",
@@ -85,18 +89,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         q.set_defaults(handler=handler)
 
 
-def _read_secret(path: str) -> bytes:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CommandError(f"cannot read the secret file: {exc.strerror}") from None
-    secret = data[:-1] if data.endswith(b"\n") else data
-    secret = secret[:-1] if secret.endswith(b"\r") else secret
-    if not limits.secret_min_bytes <= len(secret) <= limits.secret_max_bytes:
-        raise CommandError(
-            f"the secret must be {limits.secret_min_bytes} to {limits.secret_max_bytes} bytes"
-        )
-    return secret
+def _secret(args: argparse.Namespace, config: Config) -> tuple[bytes, Path | None]:
+    """(secret, the file it was generated into, or None when the operator gave one)."""
+    if args.secret_file:
+        return app_secret.read(Path(args.secret_file)), None
+    if not valid_app_id(args.app_id):
+        raise CommandError("application id must be letters, digits and ._:@- only")
+    path = config.ensure_data_dir() / "apps" / f"{args.app_id}.secret"
+    return app_secret.generate(path), path
 
 
 def _read_public_key(path: str | None) -> str | None:
@@ -132,17 +132,35 @@ def describe(app: Application, detail: bool = False) -> dict[str, Any]:
     }
     if detail:
         row["created_at"] = app.created_at.isoformat()
-        row["auth_failures"] = app.auth_failures
-        row["locked_until"] = app.locked_until.isoformat() if app.locked_until else ""
     return row
 
 
+def lockout(store: FrameworkStore, app_id: str) -> dict[str, Any]:
+    """Failures per client address (the lock-out counts each address on its own)."""
+    failing = store.trust.failures_of(app_id)
+    locks = [until for _, _, until in failing if until is not None]
+    return {
+        "auth_failures": sum(count for _, count, _ in failing),
+        "locked_until": max(locks).isoformat() if locks else "",
+        "failing_addresses": [
+            {
+                "address": peer or "unknown",
+                "failures": count,
+                "locked_until": until.isoformat() if until else "",
+            }
+            for peer, count, until in failing
+        ],
+    }
+
+
 def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
-    secret = _read_secret(args.secret_file)
     pem = _read_public_key(args.public_key)
     mechanisms = _mechanisms(args.auth_mechanisms)
     types = service_types(args.services)
     store = open_store(config)
+    if store.application(args.app_id) is not None:
+        raise CommandError(f"application {args.app_id} is already registered")
+    secret, generated = _secret(args, config)
     try:
         app = store.register_application(
             args.app_id, secret, pem, mechanisms, types, datetime.now(UTC)
@@ -151,9 +169,12 @@ def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
         raise CommandError(f"application {args.app_id} is already registered") from None
     except (InvalidApplication, InvalidKey) as exc:
         raise CommandError(str(exc)) from None
+    shown = describe(app)
+    if generated is not None:
+        shown["secret_file"] = str(generated)  # the secret itself is never printed
     with open_ledger(config) as ledger:
         grants.apply(ledger, args.app_id, args)
-        return describe(app) | grants.describe(ledger, args.app_id)
+        return shown | grants.describe(ledger, args.app_id)
 
 
 def set_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
@@ -178,7 +199,8 @@ def _app(config: Config, app_id: str) -> tuple[FrameworkStore, Application]:
 
 
 def show_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
-    shown = describe(_app(config, args.app_id)[1], detail=True)
+    store, app = _app(config, args.app_id)
+    shown = {**describe(app, detail=True), **lockout(store, app.app_id)}
     with open_ledger(config) as ledger:
         return shown | grants.describe(ledger, args.app_id)
 

@@ -32,12 +32,11 @@ from charging.errors import UnregisteredAccount
 from charging.ledger import Ledger
 from charging.model import Kind
 from framework.core.signing import load_public_key
-from framework.core.store import FrameworkStore
 from gateway.cli.account import ledger_settings
 from gateway.cli.output import CommandError
 from gateway.config import Config
+from gateway.framework_store import open_store
 from gateway.logs import JsonFormatter
-from storage import open_database
 
 APP_ID = "micropay-shop"
 SEED_APP_ID = "micropay-demo"
@@ -87,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- set-up ----------------------------------------------------------------------------------------
 def register_shop(config: Config, secret: bytes, public_pem: str) -> None:
     """Register the shop once; on a re-run check it is still the same secret and key."""
-    store = FrameworkStore(open_database(config.framework_url))
+    store = open_store(config)
     try:
         app = store.application(APP_ID)
         if app is None:

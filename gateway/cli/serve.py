@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from framework.core import files
 from gateway.cli.output import CommandError
 from gateway.config import Config
 from gateway.health import HealthServer
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from gateway.components import Component, StartFunction
 
 logger = logging.getLogger("micropay.serve")
+PRIVATE_UMASK = 0o077
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +44,9 @@ def serve(config: Config, extra_components: Sequence[StartFunction] = ()) -> int
     from gateway.components import COMPONENTS, Runtime  # the ORB and every SCF: only when serving
 
     setup_logging(str(config["log"]["level"]).upper())
-    config.ensure_data_dir()
+    os.umask(PRIVATE_UMASK)  # also when started as a function (tests, demo)
+    for path in files.tighten(config.ensure_data_dir()):  # left by an older version
+        log(logger, logging.WARNING, "tightened to owner-only", path=str(path))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -29,6 +29,7 @@ from org.csapi.parlayx import sms as sms_idl
 import client
 from charging.ledger import Ledger
 from client.grpc_session import connect as grpc_connect
+from framework.core.sealing import Keyring
 from framework.core.store import FrameworkStore
 from gateway.config import DEFAULTS, load_config
 from smsc.credentials import smsc_data_dir
@@ -119,7 +120,7 @@ class Rig:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         db = open_database(self.config.framework_url)
         try:
-            FrameworkStore(db).register_application(
+            FrameworkStore(db, Keyring.load(self.config.master_key_path)).register_application(
                 APP_ID,
                 SECRET,
                 public_pem(KEY_KIND),

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from framework.core.sealing import MASTER_KEY_FILE, Keyring
 from framework.core.store import FrameworkStore
 from gateway.config import DEFAULTS
 from storage import open_database
@@ -61,7 +62,10 @@ class Gateway:
     store: FrameworkStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = FrameworkStore(open_database(f"sqlite:///{self.data_dir / 'ledger.db'}"))
+        self.store = FrameworkStore(
+            open_database(f"sqlite:///{self.data_dir / 'ledger.db'}"),
+            Keyring.load(self.data_dir / MASTER_KEY_FILE),  # the one the gateway made
+        )
 
     @property
     def corbaloc(self) -> str:
@@ -144,6 +148,11 @@ class Gateway:
     def health(self) -> dict[str, Any]:
         with urllib.request.urlopen(self.endpoints["health"], timeout=5) as response:
             return json.load(response)
+
+    def metrics_text(self) -> str:
+        url = self.endpoints["health"].replace("/readyz", "/metrics")
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode()
 
     def stats(self) -> dict[str, int]:
         detail = self.health()["checks"]["framework"]["detail"]

@@ -43,13 +43,17 @@ FW_KEY = serialization.load_pem_public_key(read(FW_KEY_FILE))
 MECHANISM = "P_OSA_HMAC_SHA256"
 
 
-def digest(identifier, value):
-    return hmac.new(SECRET, bytes([identifier]) + value, hashlib.sha256).digest()
+def digest(direction, identifier, value):
+    """P_OSA_HMAC_SHA256 as docs/framework.md defines it: bound to the direction and both ids."""
+    label = b"P_OSA_HMAC_SHA256" + bytes([direction])
+    for name in (b"micropay", APP_ID.encode()):
+        label += struct.pack(">H", len(name)) + name
+    return hmac.new(SECRET, label + bytes([identifier]) + value, hashlib.sha256).digest()
 
 
 def chap_response(packet):
     identifier, size = packet[1], packet[4]
-    value = digest(identifier, packet[5 : 5 + size])
+    value = digest(1, identifier, packet[5 : 5 + size])
     return struct.pack(">BBHB", 2, identifier, 5 + len(value), len(value)) + value
 
 
@@ -109,7 +113,7 @@ assert fw_auth.selectAuthenticationMechanism(MECHANISM) == MECHANISM
 value = os.urandom(16)
 response = bytes(fw_auth.challenge(list(struct.pack(">BBHB", 1, 42, 21, 16) + value)))
 assert response[0] == 2 and response[1] == 42
-assert hmac.compare_digest(response[5 : 5 + response[4]], digest(42, value)), "framework failed"
+assert hmac.compare_digest(response[5 : 5 + response[4]], digest(2, 42, value)), "framework failed"
 fw_auth.authenticationSucceeded()
 assert auth.done.wait(10) and auth.ok, "the framework did not accept us"
 access = fw_auth.requestAccess("P_OSA_ACCESS", access_cb._this())._narrow(ts.IpAccess)
@@ -128,14 +132,14 @@ FW_KEY.verify(
 )
 manager = result.ServiceMgrInterface
 manager.setCallbackWithSessionID(access_cb._this(), 99)
-text = "idl-only terminates the agreement"
+text = f"application: {APP_ID}\nterminates: service token {token}\nnonce: {os.urandom(8).hex()}"
 sam.terminateServiceAgreement(token, text, list(sign(text)))
 try:
     manager.setCallback(access_cb._this())
     raise AssertionError("the manager survived its agreement")
 except CORBA.OBJECT_NOT_EXIST:
     pass
-text = "idl-only terminates its access"
+text = f"application: {APP_ID}\nterminates: access\nnonce: {os.urandom(8).hex()}"
 access.terminateAccess(text, list(sign(text)))
 print("OK", service.ServiceID)
 orb.destroy()

@@ -38,6 +38,7 @@ class ScriptedAuth(ts_POA.IpClientAPILevelAuthentication):
         self.answers: list[bytes] = []
         self.reflection_refused: Exception | None = None
         self.fw_auth: Any = None
+        self.app_id = b""  # set by begin(): P_OSA_HMAC_SHA256 answers are bound to it
 
     def challenge(self, challenge: Any) -> Any:
         self.challenged.set()
@@ -58,7 +59,7 @@ class ScriptedAuth(ts_POA.IpClientAPILevelAuthentication):
         self.mechanism_known.wait(WAIT_S)
         assert self.mechanism is not None
         secret = self.secret if self.mode == "correct" else b"not-" + self.secret
-        answer = crypto.chap_answer(self.mechanism, packet, secret, b"raw")
+        answer = crypto.chap_answer(self.mechanism, packet, secret, b"raw", self.app_id)
         self.answers.append(answer)
         return list(answer)
 
@@ -124,6 +125,7 @@ def begin(corbaloc: str, app: TestApp, servant: ScriptedAuth) -> Any:
     )
     fw_auth = answer.AuthInterface._narrow(ts.IpAPILevelAuthentication)
     servant.fw_auth = fw_auth
+    servant.app_id = app.app_id.encode()
     return fw_auth
 
 
@@ -137,7 +139,7 @@ def prove_framework(fw_auth: Any, servant: ScriptedAuth, secret: bytes) -> None:
     identifier, value, packet = crypto.chap_challenge()
     response = bytes(fw_auth.challenge(list(packet)))
     assert servant.mechanism is not None
-    assert crypto.chap_check(servant.mechanism, identifier, value, response, secret)
+    assert crypto.chap_check(servant.mechanism, identifier, value, response, secret, servant.app_id)
     fw_auth.authenticationSucceeded()
 
 

@@ -20,6 +20,7 @@ from omniORB import CORBA
 from org.csapi.fw.fw_access import trust_and_security as ts
 
 import client
+from client import crypto
 from client.orb import client_orb
 from framework.corba.callbacks import callback_workers_max
 from tests.framework import iiop, raw
@@ -154,6 +155,8 @@ def test_wrong_answers_abort_and_lock_out_with_back_off(gateway: Gateway) -> Non
         gone(lambda fa=fw_auth: fa.selectAuthenticationMechanism("P_OSA_HMAC_SHA256"))
     shown = json.loads(gateway.cli("--json", "app", "show", app.app_id).stdout)
     assert shown["auth_failures"] == 3 and shown["locked_until"]
+    # counted for the address omniORB reported for the IIOP connection
+    assert [a["address"] for a in shown["failing_addresses"]] == ["127.0.0.1"]
     initial = raw.initial(gateway.corbaloc)
     ref = raw.activate(raw.ScriptedAuth(app.secret))
     with common(14) as info:
@@ -262,11 +265,19 @@ def test_access_refusals(gateway: Gateway) -> None:
     bundle = raw.Access(
         app, access, raw.RecordingAccess(), raw.ScriptedSAM(None), "P_SHA256_RSA_2048"
     )
-    text = "access-app terminates"
+    text = crypto.termination_text("access-app", "access")
     with pytest.raises(fw.P_INVALID_SIGNATURE):
         access.terminateAccess(text, bundle.sign(text + "."))
     with pytest.raises(fw.P_INVALID_SIGNATURE):
         access.terminateAccess(text, [])
+    for unbound in (
+        "access-app terminates",  # signed, but names nothing
+        crypto.termination_text("other-app", "access"),
+        crypto.termination_text("access-app", "service token x"),
+        text.rsplit("nonce:", 1)[0] + "nonce: short",
+    ):
+        with pytest.raises(fw.P_INVALID_SIGNATURE, match="termination text"):
+            access.terminateAccess(unbound, bundle.sign(unbound))
     signature = bundle.sign(text)
     access.terminateAccess(text, signature)
     gone(lambda: access.listInterfaces())
@@ -308,6 +319,8 @@ def test_service_agreement_refusals(gateway: Gateway) -> None:
     result.ServiceMgrInterface.setCallback(bundle.access)
     with pytest.raises(fw.P_INVALID_SIGNATURE):
         sam.terminateServiceAgreement(token, "end", bundle.sign("END"))
+    with pytest.raises(fw.P_INVALID_SIGNATURE, match="termination text"):
+        sam.terminateServiceAgreement(token, text, bundle.sign(text))  # the agreement's own text
     bundle.access.endAccess([])
 
 

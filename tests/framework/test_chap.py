@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -53,16 +56,40 @@ def test_malformed_challenges(octets: bytes) -> None:
         chap.decode(octets, chap.CODE_CHALLENGE)
 
 
+FW_CHALLENGES = chap.Binding(chap.Direction.FRAMEWORK_CHALLENGES, b"micropay", b"shop")
+APP_CHALLENGES = chap.Binding(chap.Direction.APPLICATION_CHALLENGES, b"micropay", b"shop")
+
+
 def test_md5_is_rfc1994_order_identifier_secret_value() -> None:
-    # MD5(identifier ‖ secret ‖ value) = MD5("message digest") (RFC 1321 test suite)
-    value = chap.digest("P_OSA_MD5", ord("m"), b"essage ", b"digest")
-    assert value.hex() == "f96b697d7cb7938d525a2f31aaf161d0"
+    # MD5(identifier ‖ secret ‖ value) = MD5("message digest") (RFC 1321 test suite); RFC 1994
+    # binds nothing else, so both directions give the same value
+    for binding in (FW_CHALLENGES, APP_CHALLENGES):
+        value = chap.digest("P_OSA_MD5", ord("m"), b"essage ", b"digest", binding)
+        assert value.hex() == "f96b697d7cb7938d525a2f31aaf161d0"
 
 
-def test_hmac_sha256_keys_with_the_secret_over_identifier_and_value() -> None:
-    # RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?"
-    value = chap.digest("P_OSA_HMAC_SHA256", ord("w"), b"Jefe", b"hat do ya want for nothing?")
-    assert value.hex() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+def test_hmac_sha256_binds_direction_and_both_ids_as_documented() -> None:
+    # HMAC-SHA256(secret, "P_OSA_HMAC_SHA256" ‖ direction ‖ len16 ‖ fw id ‖ len16 ‖ app id ‖
+    # identifier ‖ value), computed here byte by byte from docs/framework.md
+    data = b"P_OSA_HMAC_SHA256\x01\x00\x08micropay\x00\x04shop\x07" + b"value"
+    expected = hmac.new(b"Jefe", data, hashlib.sha256).hexdigest()
+    assert chap.digest("P_OSA_HMAC_SHA256", 7, b"Jefe", b"value", FW_CHALLENGES).hex() == expected
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        APP_CHALLENGES,  # the other direction: a reflected challenge
+        chap.Binding(chap.Direction.FRAMEWORK_CHALLENGES, b"micropay", b"shop-2"),
+        chap.Binding(chap.Direction.FRAMEWORK_CHALLENGES, b"other-fw", b"shop"),
+    ],
+)
+def test_an_hmac_answer_verifies_only_for_its_direction_and_parties(other: chap.Binding) -> None:
+    secret = b"a shared secret of some length"
+    challenge = chap.new_challenge(5, b"micropay")
+    answer = chap.answer("P_OSA_HMAC_SHA256", challenge, secret, b"", FW_CHALLENGES).encode()
+    assert chap.verify("P_OSA_HMAC_SHA256", challenge, answer, secret, FW_CHALLENGES)
+    assert not chap.verify("P_OSA_HMAC_SHA256", challenge, answer, secret, other)
 
 
 @pytest.mark.parametrize("mechanism", ["P_OSA_MD5", "P_OSA_HMAC_SHA256"])
@@ -70,14 +97,15 @@ def test_framework_and_client_library_interoperate(mechanism: str) -> None:
     secret = b"a shared secret of some length"
     # the framework challenges, the client answers
     challenge = chap.new_challenge(9, b"micropay")
-    response = crypto.chap_answer(mechanism, challenge.encode(), secret, b"shop")
-    assert chap.verify(mechanism, challenge, response, secret)
-    assert not chap.verify(mechanism, challenge, response, secret + b"x")
+    response = crypto.chap_answer(mechanism, challenge.encode(), secret, b"shop", b"shop")
+    assert chap.verify(mechanism, challenge, response, secret, FW_CHALLENGES)
+    assert not chap.verify(mechanism, challenge, response, secret + b"x", FW_CHALLENGES)
     # the client challenges, the framework answers
     identifier, value, packet = crypto.chap_challenge()
-    answer = chap.answer(mechanism, chap.decode(packet, 1), secret, b"micropay").encode()
-    assert crypto.chap_check(mechanism, identifier, value, answer, secret)
-    assert not crypto.chap_check(mechanism, (identifier + 1) % 256, value, answer, secret)
+    decoded = chap.decode(packet, 1)
+    answer = chap.answer(mechanism, decoded, secret, b"micropay", APP_CHALLENGES).encode()
+    assert crypto.chap_check(mechanism, identifier, value, answer, secret, b"shop")
+    assert not crypto.chap_check(mechanism, (identifier + 1) % 256, value, answer, secret, b"shop")
 
 
 def test_fresh_challenges_differ() -> None:
@@ -89,12 +117,12 @@ def test_fresh_challenges_differ() -> None:
 def test_verify_refuses_other_identifier_and_garbage() -> None:
     secret = b"0123456789abcdef"
     challenge = chap.new_challenge(3)
-    good = chap.answer("P_OSA_HMAC_SHA256", challenge, secret, b"")
+    good = chap.answer("P_OSA_HMAC_SHA256", challenge, secret, b"", FW_CHALLENGES)
     other = chap.Packet(2, 4, good.value)
-    assert chap.verify("P_OSA_HMAC_SHA256", challenge, good.encode(), secret)
-    assert not chap.verify("P_OSA_HMAC_SHA256", challenge, other.encode(), secret)
-    assert not chap.verify("P_OSA_HMAC_SHA256", challenge, b"", secret)
-    assert not chap.verify("P_OSA_MD5", challenge, good.encode(), secret)
+    assert chap.verify("P_OSA_HMAC_SHA256", challenge, good.encode(), secret, FW_CHALLENGES)
+    assert not chap.verify("P_OSA_HMAC_SHA256", challenge, other.encode(), secret, FW_CHALLENGES)
+    assert not chap.verify("P_OSA_HMAC_SHA256", challenge, b"", secret, FW_CHALLENGES)
+    assert not chap.verify("P_OSA_MD5", challenge, good.encode(), secret, FW_CHALLENGES)
 
 
 @pytest.mark.parametrize(

@@ -172,3 +172,22 @@ def test_serve_prints_endpoints_serves_and_stops_on_signals(tmp_path: Path) -> N
             assert restarted.wait(15) == 0
     finally:
         gateway.stop()
+
+
+def test_iiop_beyond_loopback_is_announced_loudly_and_in_readyz(tmp_path: Path) -> None:
+    gateway = Gateway.start(tmp_path, {"corba": {"host": "0.0.0.0"}}, command=[MICROPAY, "serve"])
+    try:
+        detail = gateway.health()["checks"]["corba"]["detail"]
+        assert "exposed=cleartext-iiop" in detail
+        log = gateway.log_text()
+        assert "WARNING: IIOP listens beyond loopback in cleartext" in log
+        assert '"level": "warning"' in log and "Protecting IIOP" in log
+    finally:
+        gateway.stop()
+    (tmp_path / "quiet").mkdir()
+    quiet = Gateway.start(tmp_path / "quiet", command=[MICROPAY, "serve"])  # loopback: no noise
+    try:
+        assert "exposed" not in quiet.health()["checks"]["corba"]["detail"]
+        assert "IIOP listens beyond loopback" not in quiet.log_text()
+    finally:
+        quiet.stop()

@@ -16,7 +16,7 @@ from omniORB import CORBA
 from org.csapi.fw.fw_access import trust_and_security as ts
 
 import client
-from client import errors
+from client import crypto, errors
 from framework.core import signing
 from tests.framework import raw
 from tests.framework.gateway import Gateway
@@ -191,10 +191,11 @@ def test_agreements_are_kept_with_both_signatures(gateway: Gateway) -> None:
         )
         fw_key = signing.load_public_key(framework_keys(gateway)["P_SHA256_RSA_2048"])
         assert signing.verify("P_SHA256_RSA_2048", fw_key, text, fw_sig)
-        session.terminate_agreement(token, "nonrep-app ends the test agreement")
+        ending = crypto.termination_text("nonrep-app", f"service token {token}", "test over")
+        session.terminate_agreement(token, ending)
         shown = json.loads(gateway.cli("--json", "agreement", "show", row["agreement_id"]).stdout)
         assert shown["state"] == "terminated"
-        assert shown["termination_text"] == "nonrep-app ends the test agreement"
+        assert shown["termination_text"] == ending
         assert base64.b64decode(shown["termination_signature"])
         assert gateway.cli("agreement", "show", "nope").returncode == 1
 
@@ -262,7 +263,7 @@ def test_interfaces_can_be_listed_released_and_relinquished(gateway: Gateway) ->
         access.releaseInterface("P_DISCOVERY")  # not held any more
     fresh = access.obtainInterface("P_DISCOVERY")._narrow(raw.discovery.IpServiceDiscovery)
     assert fresh.listServiceTypes() == ["P_TEST"]
-    text = "iface-app relinquishes discovery"
+    text = crypto.termination_text("iface-app", "interface P_DISCOVERY")
     with pytest.raises(fw.P_INVALID_SIGNATURE):
         access.relinquishInterface("P_DISCOVERY", text, bundle.sign(text + "!"))
     access.relinquishInterface("P_DISCOVERY", text, bundle.sign(text))
@@ -284,7 +285,7 @@ def test_the_deprecated_initiate_authentication_still_leads_to_the_parlay_4_step
     )
     assert answer.DomainID.FwID == "micropay"
     fw_auth = answer.AuthInterface._narrow(ts.IpAPILevelAuthentication)
-    servant.fw_auth = fw_auth
+    servant.fw_auth, servant.app_id = fw_auth, app.app_id.encode()
     raw.select(fw_auth, servant)
     raw.prove_framework(fw_auth, servant, app.secret)
     assert servant.succeeded.wait(10)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from framework.core import limits
+from framework.core.sealing import Keyring
 from framework.core.store import (
     IN_FORCE,
     MIGRATIONS,
@@ -26,7 +27,7 @@ SECRET = b"0123456789abcdef"
 
 @pytest.fixture
 def store(sqlite_url: str) -> FrameworkStore:
-    return FrameworkStore(open_database(sqlite_url))
+    return FrameworkStore(open_database(sqlite_url), Keyring.generate())
 
 
 def register(store: FrameworkStore, app_id: str = "shop", types=("P_PAYMENT",)) -> None:
@@ -58,25 +59,26 @@ def test_invalid_applications(store: FrameworkStore, app_id: str, secret: bytes)
 
 def test_migrations_are_idempotent(sqlite_url: str) -> None:
     db = open_database(sqlite_url)
-    FrameworkStore(db)
-    assert migrate(db, "framework", MIGRATIONS) == 1
+    FrameworkStore(db, Keyring.generate())
+    assert migrate(db, "framework", MIGRATIONS) == MIGRATIONS[-1].version
 
 
-def test_lockout_backs_off_doubling_and_clears(store: FrameworkStore) -> None:
+def test_lockout_backs_off_doubling_per_address_and_clears(store: FrameworkStore) -> None:
     register(store)
-    assert store.record_auth_failure("shop", NOW, 3, 2) is None
-    assert store.record_auth_failure("shop", NOW, 3, 2) is None
-    assert store.record_auth_failure("shop", NOW, 3, 2) == NOW + timedelta(seconds=2)
-    assert store.record_auth_failure("shop", NOW, 3, 2) == NOW + timedelta(seconds=4)
-    assert store.record_auth_failure("shop", NOW, 3, 2) == NOW + timedelta(seconds=8)
+    trust, peer = store.trust, "192.0.2.7"
+    assert trust.failure("shop", peer, NOW, 3, 2) is None
+    assert trust.failure("shop", peer, NOW, 3, 2) is None
+    assert trust.failure("shop", peer, NOW, 3, 2) == NOW + timedelta(seconds=2)
+    assert trust.failure("shop", peer, NOW, 3, 2) == NOW + timedelta(seconds=4)
+    assert trust.failure("shop", peer, NOW, 3, 2) == NOW + timedelta(seconds=8)
     for _ in range(20):
-        until = store.record_auth_failure("shop", NOW, 3, 2)
+        until = trust.failure("shop", peer, NOW, 3, 2)
     assert until == NOW + timedelta(seconds=limits.auth_lockout_max_s)
-    app = store.application("shop")
-    assert app is not None and app.locked(NOW) and not app.locked(until)
-    store.clear_auth_failures("shop")
-    app = store.application("shop")
-    assert app is not None and app.auth_failures == 0 and not app.locked(NOW)
+    assert trust.locked_until("shop", peer, NOW) == until
+    assert trust.locked_until("shop", peer, until) is None
+    assert trust.locked_until("shop", "192.0.2.8", NOW) is None  # another address
+    store.set_enabled("shop", True, NOW)  # micropay app enable clears every address
+    assert trust.locked_until("shop", peer, NOW) is None
 
 
 def test_disable_and_enable(store: FrameworkStore) -> None:

@@ -26,6 +26,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from charging.ledger import Ledger
 from framework.core.keys import KEY_FILES
+from framework.core.sealing import MASTER_KEY_FILE, Keyring
 from framework.core.store import FrameworkStore
 from smsc.credentials import password_path
 from smsc.embedded import SmscHandle, spawn_smsc
@@ -181,12 +182,15 @@ class Cluster:
             gateway = self._configure(name)
             if first is not None:  # one set of framework keys for the whole deployment
                 gateway.data_dir.mkdir(parents=True, exist_ok=True)
-                for key_file in KEY_FILES.values():
+                for key_file in (*KEY_FILES.values(), MASTER_KEY_FILE):
                     if (first.data_dir / key_file).exists():
                         shutil.copy2(first.data_dir / key_file, gateway.data_dir / key_file)
             self.gateways[name] = gateway.start()
             first = first or gateway
-        self.store = FrameworkStore(open_database(self.url))
+        first_dir = self.gateways[self.names[0]].data_dir
+        self.store = FrameworkStore(
+            open_database(self.url), Keyring.load(first_dir / MASTER_KEY_FILE)
+        )
         self.ledger = Ledger.open(self.url)
         return self
 
@@ -260,13 +264,17 @@ class Cluster:
         return gateway
 
     # -- data ----------------------------------------------------------------------------------
-    def register(self, app_id: str, services: tuple[str, ...]) -> TestApp:
+    def register(
+        self,
+        app_id: str,
+        services: tuple[str, ...],
+        mechanisms: tuple[str, ...] = ("P_OSA_HMAC_SHA256",),
+    ) -> TestApp:
         assert self.store is not None
         secret = f"secret-of-{app_id}-0123456789".encode()
         self.store.register_application(
-            app_id, secret, public_pem("rsa2048", 0), ("P_OSA_HMAC_SHA256",), services,
-            datetime.now(UTC),
-        )  # fmt: skip
+            app_id, secret, public_pem("rsa2048", 0), mechanisms, services, datetime.now(UTC)
+        )
         return TestApp(app_id, secret, "rsa2048", 0)
 
     def new_account(self, number: str, msisdn: str, balance_minor: int) -> None:

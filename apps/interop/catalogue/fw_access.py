@@ -95,7 +95,9 @@ def signing_none(ctx: Any) -> None:
         )
         return
     started = ctx.fw.initiate(ctx.creds.app_id, ctx.creds.mechanisms)
-    response = chap.response_packet(started.mechanism, started.challenge, ctx.creds.secret)
+    response = chap.response_packet(
+        started.mechanism, started.challenge, ctx.creds.secret, started.parties
+    )
     expect_refusal(
         lambda: ctx.fw.complete(
             started, response, chap.challenge_packet()[2], "P_IOP_NO_SUCH_ALGORITHM"

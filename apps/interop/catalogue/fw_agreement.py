@@ -108,7 +108,9 @@ def terminate_revokes(ctx: Any) -> None:
     session = access(ctx)
     agreement = session.agreement(ctx.first_service_type())
     probe_manager(ctx, agreement)
-    text = f"interop {ctx.run_id} ends agreement {agreement.token}"
+    text = chap.termination_text(
+        ctx.creds.app_id, f"service token {agreement.token}", f"interop {ctx.run_id}"
+    )
     terminate_agreement(ctx, session, agreement.token, text, bytes(session.sign(text)))
     expect_refusal(lambda: probe_manager(ctx, agreement), *SYSTEM_GONE, *TOKEN_GONE)
 

@@ -160,7 +160,9 @@ def wrong_answer(ctx: Any) -> None:
         )  # fmt: skip
         return
     started = ctx.fw.initiate(ctx.creds.app_id, ctx.creds.mechanisms)
-    wrong = chap.response_packet(started.mechanism, started.challenge, b"not-" + ctx.creds.secret)
+    wrong = chap.response_packet(
+        started.mechanism, started.challenge, b"not-" + ctx.creds.secret, started.parties
+    )
     _, _, packet = chap.challenge_packet()
     expect_refusal(
         lambda: ctx.fw.complete(started, wrong, packet, ctx.creds.signing_caps()), "P_ACCESS_DENIED"
@@ -302,7 +304,7 @@ def unknown_authentication(ctx: Any) -> None:
 
     started = Started(f"iop-{ctx.run_id}-made-up", ctx.creds.mechanisms.split(",")[0], b"")
     _, _, packet = chap.challenge_packet()
-    response = chap.response_packet(started.mechanism, packet, ctx.creds.secret)
+    response = chap.response_packet(started.mechanism, packet, ctx.creds.secret, started.parties)
     expect_refusal(
         lambda: ctx.fw.complete(
             started, response, chap.challenge_packet()[2], ctx.creds.signing_caps()
@@ -320,7 +322,9 @@ def unknown_authentication(ctx: Any) -> None:
     transports=("grpc",), covers=("P_ACCESS_DENIED",))  # fmt: skip
 def authentication_once(ctx: Any) -> None:
     started = ctx.fw.initiate(ctx.creds.app_id, ctx.creds.mechanisms)
-    response = chap.response_packet(started.mechanism, started.challenge, ctx.creds.secret)
+    response = chap.response_packet(
+        started.mechanism, started.challenge, ctx.creds.secret, started.parties
+    )
     done = ctx.fw.complete(started, response, chap.challenge_packet()[2], ctx.creds.signing_caps())
     from apps.interop.grpc_framework import GrpcAccess
 

@@ -36,7 +36,7 @@ def _fresh(ctx: Any) -> Any:
     covers=("IpAccess.terminateAccess",))  # fmt: skip
 def terminate_ends(ctx: Any) -> None:
     session = access(ctx)
-    text = f"interop {ctx.run_id} ends this access"
+    text = chap.termination_text(ctx.creds.app_id, "access", f"interop {ctx.run_id}")
     terminate_access(ctx, session, text, bytes(session.sign(text)))
     session.ended = True
     expect_refusal(lambda: service_types(ctx, session), *SYSTEM_GONE, *TOKEN_GONE)
@@ -53,7 +53,7 @@ def terminate_revokes(ctx: Any) -> None:
     session = access(ctx)
     agreement = session.agreement(ctx.first_service_type())
     probe_manager(ctx, agreement)
-    text = f"interop {ctx.run_id} ends this access and its agreements"
+    text = chap.termination_text(ctx.creds.app_id, "access", f"interop {ctx.run_id}, all of it")
     terminate_access(ctx, session, text, bytes(session.sign(text)))
     session.ended = True
     expect_refusal(lambda: probe_manager(ctx, agreement), *SYSTEM_GONE, *TOKEN_GONE)
@@ -67,7 +67,7 @@ def terminate_revokes(ctx: Any) -> None:
     transports=("corba",), covers=("IpAccess.relinquishInterface",))  # fmt: skip
 def relinquish(ctx: Any) -> None:
     session = access(ctx)
-    text = f"interop {ctx.run_id} relinquishes discovery"
+    text = chap.termination_text(ctx.creds.app_id, "interface P_DISCOVERY", f"interop {ctx.run_id}")
     session.access.relinquishInterface("P_DISCOVERY", text, session.sign(text))
 
 
@@ -180,7 +180,7 @@ def end_access_property(ctx: Any) -> None:
     transports=("corba",), covers=("TpCommonExceptions",))  # fmt: skip
 def sign_too_early(ctx: Any) -> None:
     session = _fresh(ctx)
-    text = f"interop {ctx.run_id} ends early"
+    text = chap.termination_text(ctx.creds.app_id, "access", f"interop {ctx.run_id} early")
     algorithm = ctx.creds.signing_caps().split(",")[0]
     signature = list(chap.sign(algorithm, ctx.creds.key, text))
     refusal = expect_refusal(

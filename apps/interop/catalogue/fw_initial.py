@@ -64,6 +64,7 @@ def initial_deprecated(ctx: Any) -> None:
     from apps.interop.corba_orb import Guarded
 
     servant = ClientAuth(ctx.creds.secret)
+    servant.parties = (b"micropay", ctx.creds.app_id.encode())
     answer = ctx.fw.initial().initiateAuthentication(
         ctx.fw.domain(ctx.creds.app_id, ctx.world.activate(servant)), "P_OSA_AUTHENTICATION"
     )

@@ -45,17 +45,23 @@ def test_chap_agrees_with_the_framework(
 ) -> None:
     _, _, packet = chap.challenge_packet(identifier, value)
     challenge = framework_chap.decode(packet, 1)
-    ours = chap.response_packet(mechanism, packet, secret)
-    assert framework_chap.verify(mechanism, challenge, ours, secret)
-    theirs = framework_chap.answer(mechanism, challenge, secret, b"fw").encode()
-    assert chap.check_response(mechanism, identifier, value, theirs, secret) == ""
-    assert chap.check_response(mechanism, identifier, value, theirs, b"x" + secret) != ""
+    parties = (b"micropay", b"interop-app")
+    fw_challenges, app_challenges = (
+        framework_chap.Binding(direction, *parties) for direction in framework_chap.Direction
+    )
+    ours = chap.response_packet(mechanism, packet, secret, parties)
+    assert framework_chap.verify(mechanism, challenge, ours, secret, fw_challenges)
+    theirs = framework_chap.answer(mechanism, challenge, secret, b"fw", app_challenges).encode()
+    assert chap.check_response(mechanism, identifier, value, theirs, secret, parties) == ""
+    assert chap.check_response(mechanism, identifier, value, theirs, b"x" + secret, parties) != ""
 
 
 def test_chap_refuses_what_is_not_a_challenge() -> None:
     for packet in (b"", b"\x02\x01\x00\x06\x01x", b"\x01\x01\x00\x40\x01x"):
         with pytest.raises(ValueError):
-            chap.response_packet("P_OSA_HMAC_SHA256", packet, b"secret-secret-secret")
+            chap.response_packet(
+                "P_OSA_HMAC_SHA256", packet, b"secret-secret-secret", (b"micropay", b"app")
+            )
 
 
 # -- refusals: the checks fail when the IUT answers otherwise --------------------------------------

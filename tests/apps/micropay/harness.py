@@ -30,6 +30,7 @@ from typing import Any
 
 from apps.micropay.credentials import ensure_credentials
 from charging.ledger import Ledger
+from framework.core.sealing import MASTER_KEY_FILE, Keyring
 from framework.core.store import FrameworkStore
 from gateway.cli.demo import grant_shop
 from smsc.store import read_inbox
@@ -100,7 +101,10 @@ class Deployment:
         try:
             shop_dir = base / "shop"
             files = ensure_credentials(shop_dir)
-            store = FrameworkStore(open_database(f"sqlite:///{gateway.data_dir / 'ledger.db'}"))
+            store = FrameworkStore(
+                open_database(f"sqlite:///{gateway.data_dir / 'ledger.db'}"),
+                Keyring.load(gateway.data_dir / MASTER_KEY_FILE),
+            )
             store.register_application(
                 APP_ID,
                 files.secret.read_bytes().strip(),
