@@ -16,7 +16,11 @@ from typing import Any, Self
 from charging import msisdn_migration, pins, reservations, schema
 from charging.batch import BatchRunner, Command
 from charging.clock import Clock, Moment, utc_now, zone
-from charging.group_commit import GROUP_COMMIT_MAX_BATCH, GroupCommitter
+from charging.group_commit import (
+    GROUP_COMMIT_GATHER_US,
+    GROUP_COMMIT_MAX_BATCH,
+    GroupCommitter,
+)
 from charging.sweeper import ReservationSweeper
 from storage import Database, open_database
 from storage.database import Transaction
@@ -27,6 +31,7 @@ SETTINGS = (
     "reservation_ttl_s",
     "reservation_sweep_interval_s",
     "group_commit_max_batch",
+    "group_commit_gather_us",
     "pin_max_failures",
     "pin_lockout_s",
 )
@@ -43,6 +48,7 @@ class LedgerEngine:
         reservation_ttl_s: int = 900,
         reservation_sweep_interval_s: int = 5,
         group_commit_max_batch: int = GROUP_COMMIT_MAX_BATCH,
+        group_commit_gather_us: int = GROUP_COMMIT_GATHER_US,
         pin_max_failures: int = pins.PIN_MAX_FAILURES,
         pin_lockout_s: int = pins.PIN_LOCKOUT_S,
         clock: Clock = utc_now,
@@ -55,7 +61,10 @@ class LedgerEngine:
         self.pin_lockout_s = pin_lockout_s
         self._clock = clock
         self._committer: GroupCommitter[Any] = GroupCommitter(
-            db, runner=BatchRunner(clock, self.tz), max_batch=group_commit_max_batch
+            db,
+            runner=BatchRunner(clock, self.tz),
+            max_batch=group_commit_max_batch,
+            gather_us=group_commit_gather_us,
         )
         self._sweeper: ReservationSweeper | None = None
 
@@ -63,7 +72,8 @@ class LedgerEngine:
     def open(cls, url: str, **settings: Any) -> Self:
         """Open (and migrate) the ledger at ``url``. ``settings`` take the names of the
         ``[ledger]`` configuration keys: timezone, reservation_ttl_s,
-        reservation_sweep_interval_s, group_commit_max_batch, pin_max_failures, pin_lockout_s
+        reservation_sweep_interval_s, group_commit_max_batch, group_commit_gather_us,
+        pin_max_failures, pin_lockout_s
         (and ``clock`` for tests)."""
         db = open_database(url)
         try:

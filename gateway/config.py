@@ -34,6 +34,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "reservation_ttl_s": 900,
         "reservation_sweep_interval_s": 5,
         "group_commit_max_batch": 256,
+        "group_commit_gather_us": 2000,
         "pin_max_failures": 3,
         "pin_lockout_s": 900,
         # who delivers charging events when several gateways share the database (docs/operations.md):

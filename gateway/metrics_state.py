@@ -192,7 +192,10 @@ class StateCollector(Collector):
         for name, text in (
             ("auth_failures", "Failed authentications this gateway counted toward a lock-out"),
             ("auth_handshakes_evicted", "Stale half-open handshakes that gave way to new ones"),
-            ("access_sessions_reaped", "Access sessions ended because the client stopped answering"),
+            (
+                "access_sessions_reaped",
+                "Access sessions ended because the client stopped answering",
+            ),
         ):
             counter = CounterMetricFamily(f"micropay_{name}", text)
             counter.add_metric([], guard[name])

@@ -212,7 +212,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     c = cmds.add_parser("create", help="open an account")
     c.add_argument("number")
-    c.add_argument("--msisdn", required=True, help="the owner's number: tel:+821012345678, 010-1234-5678, ...")
+    c.add_argument(
+        "--msisdn", required=True, help="the owner's number: tel:+821012345678, 010-1234-5678, ..."
+    )
     c.add_argument("--currency", required=True, help="ISO 4217 code, e.g. KRW")
     c.add_argument("--kind", choices=("prepaid", "postpaid"), default="prepaid")
     c.add_argument("--balance", help="opening balance (prepaid), major units")
