@@ -63,6 +63,15 @@ def _sqlite_unique_index(connection: sqlite3.Connection, message: str) -> str:
     return ", ".join(columns)
 
 
+class RoundTrips:
+    """How many times a database's transactions waited for the server (PostgreSQL), counted
+    where they do: the benchmark's "round trips per batch" (a test checks the count against
+    libpq's own protocol trace)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class Transaction:
     """One open transaction; ``execute`` takes ``?`` placeholders on every dialect.
 
@@ -72,9 +81,17 @@ class Transaction:
     round trips, not four.
     """
 
-    def __init__(self, connection: Any, dialect: Dialect, *, begin: str | None = None) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        dialect: Dialect,
+        *,
+        begin: str | None = None,
+        counter: RoundTrips | None = None,
+    ) -> None:
         self._connection = connection
         self.dialect = dialect
+        self._round_trips = counter
         self._begin = begin  # PostgreSQL: not yet sent
         self._in_pipeline = False
         self.begun = begin is None
@@ -98,6 +115,7 @@ class Transaction:
         if self._begin is not None and not self._in_pipeline:
             with self.pipeline():  # BEGIN and the statement in one round trip
                 return self.execute(sql, params)
+        self._trip()
         cursor = self._connection.cursor()
         try:
             cursor.execute(self._sql(sql), tuple(params))
@@ -113,6 +131,7 @@ class Transaction:
             with self.pipeline():
                 self.executemany(sql, rows)
             return
+        self._trip()
         cursor = self._connection.cursor()
         try:
             cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
@@ -127,6 +146,12 @@ class Transaction:
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return list(self.execute(sql, params).fetchall())
+
+    def _trip(self) -> None:
+        """Count a round trip to the server (PostgreSQL; a statement outside a pipeline, or a
+        pipeline)."""
+        if self._round_trips is not None and not self._in_pipeline:
+            self._round_trips.count += 1
 
     def savepoint(self, name: str) -> None:
         self.execute(f"SAVEPOINT {name}")
@@ -147,6 +172,7 @@ class Transaction:
         if self.dialect is not Dialect.POSTGRESQL or self._in_pipeline:
             yield
             return
+        self._trip()
         try:
             with self._connection.pipeline():
                 self._in_pipeline = True
@@ -173,6 +199,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.round_trips = RoundTrips()
         parts = urlsplit(url)
         if parts.scheme == "sqlite":
             self.dialect = Dialect.SQLITE
@@ -242,13 +269,16 @@ class Database:
 
             try:
                 with self._pool.connection() as conn:
-                    tx = Transaction(conn, self.dialect, begin="BEGIN")
+                    tx = Transaction(conn, self.dialect, begin="BEGIN", counter=self.round_trips)
                     try:
                         yield tx
                     except BaseException:
+                        if tx.begun:
+                            self.round_trips.count += 1
                         _rollback(conn)
                         raise
                     if tx.begun and not tx.committed:
+                        self.round_trips.count += 1
                         conn.execute("COMMIT")
             except psycopg.OperationalError as exc:
                 raise StorageUnavailable(type(exc).__name__) from exc
