@@ -146,9 +146,9 @@ def main(argv: list[str] | None = None) -> int:
             for clients in CLIENTS:
                 raw = run(ior, "raw", users[:clients], args.seconds)
                 charges = run(ior, "charge", users[:clients], args.seconds)
-                ledger_only, _batch = charge_rate(
+                ledger_only = charge_rate(
                     f"sqlite:///{folder / 'alone.db'}", clients, 256, args.seconds, f"l{clients}"
-                )
+                ).per_s
                 ratio = charges / raw if raw else 0.0
                 if clients == 32:
                     ratio_at_32 = ratio
