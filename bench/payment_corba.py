@@ -70,8 +70,14 @@ def worker(ior: str, operation: str, users: list[str], start_at: float, seconds:
     print(json.dumps(counts), flush=True)
 
 
-def run(ior: str, operation: str, users: list[str], seconds: float) -> float:
-    """Calls per second of ``len(users)`` clients spread over client processes."""
+def run(
+    ior: str, operation: str, users: list[str], seconds: float, server: int
+) -> tuple[float, float]:
+    """(calls per second, the server process's CPU microseconds per call) of ``len(users)``
+    clients spread over client processes."""
+    import psutil
+
+    cpu = psutil.Process(server)
     processes = min(len(users), CLIENT_PROCESSES_MAX)
     groups = [users[i::processes] for i in range(processes)]
     start_at = time.time() + START_DELAY_S
@@ -85,13 +91,16 @@ def run(ior: str, operation: str, users: list[str], seconds: float) -> float:
         )
         for group in groups
     ]  # fmt: skip
+    time.sleep(max(0.0, start_at - time.time()))
+    cpu0 = sum(cpu.cpu_times()[:2])
     total = 0
     for proc in procs:
         out, _ = proc.communicate(timeout=START_DELAY_S + seconds + 60)
         if proc.returncode != 0:
             raise RuntimeError("a client process failed")
         total += sum(json.loads(out))
-    return total / seconds
+    used = sum(cpu.cpu_times()[:2]) - cpu0  # (the wait for the last client is idle time)
+    return total / seconds, used / max(total, 1) * 1e6
 
 
 def start_server(folder: Path) -> tuple[subprocess.Popen, str]:
@@ -140,12 +149,12 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(
                 f"{'clients':>8} {'raw calls/s':>12} {'charges/s':>10} {'ratio':>6} "
-                f"{'ledger alone/s':>15}"
+                f"{'ledger alone/s':>15} {'server CPU us/raw':>18} {'us/charge':>10}"
             )
             ratio_at_32 = 0.0
             for clients in CLIENTS:
-                raw = run(ior, "raw", users[:clients], args.seconds)
-                charges = run(ior, "charge", users[:clients], args.seconds)
+                raw, raw_cpu = run(ior, "raw", users[:clients], args.seconds, server.pid)
+                charges, cpu = run(ior, "charge", users[:clients], args.seconds, server.pid)
                 ledger_only = charge_rate(
                     f"sqlite:///{folder / 'alone.db'}", clients, 256, args.seconds, f"l{clients}"
                 ).per_s
@@ -153,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 if clients == 32:
                     ratio_at_32 = ratio
                 print(
-                    f"{clients:>8} {raw:>12.0f} {charges:>10.0f} {ratio:>6.2f} {ledger_only:>15.0f}",
+                    f"{clients:>8} {raw:>12.0f} {charges:>10.0f} {ratio:>6.2f} {ledger_only:>15.0f} "
+                    f"{raw_cpu:>18.0f} {cpu:>10.0f}",
                     flush=True,
                 )
         finally:

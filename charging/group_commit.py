@@ -183,6 +183,7 @@ class GroupCommitter(Generic[E]):
         self.max_batch = max_batch
         self.gather_us = gather_us
         self._answered = 0  # requests in the last batch taken: callers that will be back
+        self._gathering = 0  # while gathering: the number of queued requests that ends it
         self.queue_max = queue_max
         self.request_timeout_s = request_timeout_s
         self._pending: deque[Request] = deque()
@@ -234,7 +235,7 @@ class GroupCommitter(Generic[E]):
             while len(self._pending) >= self.queue_max:
                 self._room.wait()
             self._pending.append(request)
-            if self._idle:
+            if self._idle or 0 < self._gathering <= len(self._pending):
                 self._work.notify()
 
     def close(self) -> None:
@@ -274,11 +275,16 @@ class GroupCommitter(Generic[E]):
         if self._answered < 2:
             return
         deadline = time.monotonic() + self.gather_us / 1e6
-        while len(self._pending) < min(self._answered, self.max_batch) and not self._closed:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self._wait(left)
+        want = min(self._answered, self.max_batch)
+        self._gathering = want  # the request that completes the batch wakes the writer; no other
+        try:
+            while len(self._pending) < want and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._work.wait(left)
+        finally:
+            self._gathering = 0
 
     def _wait(self, timeout: float | None) -> None:
         self._idle = True
