@@ -18,6 +18,11 @@ def _topology(row: dict[str, Any]) -> str:
     return f"{n} gateway{'s' if n > 1 else ''}, {'PostgreSQL' if row['ledger'] == 'postgresql' else 'SQLite'}"
 
 
+def _us(row: dict[str, Any], key: str) -> str:
+    """A CPU figure, or "-" for a run recorded before it was measured."""
+    return f"{row[key]:,.0f} us" if key in row else "-"
+
+
 def markdown(results: dict[str, Any]) -> str:
     plan = results["plan"]
     lines = [
@@ -60,8 +65,11 @@ def markdown(results: dict[str, Any]) -> str:
         "Baseline: the trivial call of the same surface (CORBA `setCallback(nil)` on the Payment "
         "manager, gRPC `Health/Check`) at the same client count against the same gateways.",
         "",
-        "| surface | gateways, ledger | clients | charges/s | p50 | p99 | baseline calls/s | baseline p50 | baseline p99 | charges / baseline |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "Gateway CPU: the gateway processes' own CPU time (user + system) per call, from "
+        "`/proc`; the load processes are not counted.",
+        "",
+        "| surface | gateways, ledger | clients | charges/s | p50 | p99 | baseline calls/s | baseline p50 | baseline p99 | charges / baseline | gateway CPU per charge | per baseline call |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in results["charges"]:
         c, b = row["charge"], row["baseline"]
@@ -70,7 +78,8 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(
             f"| {SURFACES[row['surface']]} | {_topology(row)} | {row['clients']} "
             f"| {c['rate_per_s']:,.0f}{errors} | {c['p50_ms']:.1f} ms | {c['p99_ms']:.1f} ms "
-            f"| {b['rate_per_s']:,.0f} | {b['p50_ms']:.2f} ms | {b['p99_ms']:.2f} ms | {ratio:.0%} |"
+            f"| {b['rate_per_s']:,.0f} | {b['p50_ms']:.2f} ms | {b['p99_ms']:.2f} ms | {ratio:.0%} "
+            f"| {_us(row, 'charge_cpu_us')} | {_us(row, 'baseline_cpu_us')} |"
         )
     sms = results["sms"]
     lines += [

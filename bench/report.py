@@ -136,16 +136,20 @@ def charge_figures(
     rows = []
     for surface in ("corba", "grpc"):
         for clients in plan["levels"]:
-            measured = {}
+            measured, cpu_us = {}, {}
             for operation in ("raw", "charge"):
                 what = "baseline call" if operation == "raw" else "charge"
                 progress.step(f"{surface} {what}, {clients} clients, {n} gateway(s) on {ledger}")
+                before = gateways_cpu_s(cluster)
                 measured[operation] = loadgen.measure(
                     targets[surface], surface, operation, clients, plan["seconds"]
                 )
                 r = measured[operation]
+                calls = max(round(r.rate_per_s * plan["seconds"]), 1)
+                cpu_us[operation] = (gateways_cpu_s(cluster) - before) / calls * 1e6
                 progress.said(
-                    f"{r.rate_per_s:,.0f}/s p50 {r.p50_ms:.2f} ms p99 {r.p99_ms:.2f} ms"
+                    f"{r.rate_per_s:,.0f}/s p50 {r.p50_ms:.2f} ms p99 {r.p99_ms:.2f} ms, "
+                    f"gateway CPU {cpu_us[operation]:.0f} us per call"
                     + (f" ({r.errors} errors)" if r.errors else "")
                 )
             rows.append(
@@ -156,9 +160,19 @@ def charge_figures(
                     "clients": clients,
                     "charge": asdict(measured["charge"]),
                     "baseline": asdict(measured["raw"]),
+                    "charge_cpu_us": cpu_us["charge"],
+                    "baseline_cpu_us": cpu_us["raw"],
                 }
             )
     return rows
+
+
+def gateways_cpu_s(cluster: Cluster) -> float:
+    """CPU seconds the gateway processes have used so far (their own: the figure noise on
+    other cores does not move much; the load processes are not counted)."""
+    import psutil
+
+    return sum(sum(psutil.Process(gw.pid).cpu_times()[:2]) for gw in cluster.running)
 
 
 def topology(
