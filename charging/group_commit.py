@@ -253,7 +253,7 @@ class GroupCommitter(Generic[E]):
             while not self._pending:
                 if self._closed:
                     return None
-                self._wait(None)
+                self._wait()
             self._gather()
             pending = self._pending
             if len(pending) <= self.max_batch:
@@ -286,9 +286,10 @@ class GroupCommitter(Generic[E]):
         finally:
             self._gathering = 0
 
-    def _wait(self, timeout: float | None) -> None:
+    def _wait(self) -> None:
+        """Wait for a request (lock held); the next one enqueued wakes the writer."""
         self._idle = True
-        self._work.wait(timeout)
+        self._work.wait()
         self._idle = False
 
     def _run(self) -> None:
