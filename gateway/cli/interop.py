@@ -56,9 +56,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wait", type=float, default=20.0, metavar="SECONDS",
                    help="how long to wait for a callback, receipt or message (default 20)")  # fmt: skip
     p.add_argument("--list", action="store_true", help="list the catalogue and exit")
-    p.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-    )
     p.set_defaults(handler=run)
 
 
