@@ -3,9 +3,11 @@ running demo, over CORBA and over gRPC, in one command.
 
 :func:`provision` -- ``micropay demo`` runs it at every start; the second time it changes
 nothing -- sets the demo's gateway up for the harness as docs/interop.md asks an operator to: in
-``<data>/interop/`` the credentials of two applications, ``interop-app`` (Ed25519) and
-``interop-peer`` (no SMS billing account, no Account Management), and ``profile.toml`` for a run by
-hand; both registered; ``interop-app`` granted recharge from a funded float and vouchers; one test
+``<data>/interop/`` the credentials of three applications, ``interop-app`` (Ed25519),
+``interop-peer`` (no SMS billing account, no Account Management) and ``interop-restricted``
+(Account Management only, granted recharge with an empty float, no vouchers), and
+``profile.toml`` for a run by hand; all registered; ``interop-app`` granted capped recharges from a
+funded float and vouchers; one test
 account of each kind the catalogue needs (``IOP-*``, phones 010-7770-00NN); a ``default`` tariff
 in KRW when the operator has none; the off-line SMS registration ``REG-INTEROP`` on a short code
 of its own (``short:1556``: the shop's notification takes every message to ``short:1555``); the
@@ -38,8 +40,10 @@ from storage import open_database
 
 APP_ID = "interop-app"
 PEER_ID = "interop-peer"
+RESTRICTED_ID = "interop-restricted"  # Account Management only: recharge, an empty float
 CURRENCY = "KRW"
 FLOAT = 10_000_000  # KRW paid once into interop-app's float, for the recharge purposes
+RECHARGE_CAP = 1_000_000  # KRW: interop-app's largest single recharge
 TARIFF_PRICE = 5  # KRW per unit of the `default` tariff, when the operator has none
 SHORT_CODE = "short:1556"  # the profile's own: the shop's notification takes all MO on short:1555
 REGISTRATION = "REG-INTEROP"
@@ -105,10 +109,13 @@ def provision(config: Config) -> Path:
     register_once(config, APP_ID, app, ("P_PAYMENT", "P_ACCOUNT_MANAGEMENT", "P_SMS"),
                   ("P_OSA_HMAC_SHA256", "P_OSA_MD5"))  # fmt: skip
     register_once(config, PEER_ID, peer, ("P_PAYMENT", "P_SMS"))
+    restricted = ensure_credentials(base / "restricted")
+    register_once(config, RESTRICTED_ID, restricted, ("P_ACCOUNT_MANAGEMENT",))
     open_accounts(config, ACCOUNTS, CURRENCY)
     with Ledger.open(config.ledger_url, **ledger_settings(config)) as ledger:
-        ledger.grant(APP_ID, "recharge", CURRENCY)
+        ledger.grant(APP_ID, "recharge", CURRENCY, cap_minor=RECHARGE_CAP)
         ledger.grant(APP_ID, "voucher")
+        ledger.grant(RESTRICTED_ID, "recharge", CURRENCY)  # and no float, no vouchers
         ledger.fund_float(APP_ID, FLOAT, CURRENCY, reference_code="demo-interop-float")
         tariffs = TariffStore(ledger.db)
         if tariffs.get("default", CURRENCY) is None:
@@ -162,8 +169,11 @@ def profile_text(config: Config, framework_keys: list[Path], hook: list[str]) ->
         + f'registration_criteria = "{REGISTRATION_CRITERIA}"\n'
         + f"mo_command = {json.dumps(hook)}\n"
         + '[payment]\nvolume_parameters = { tariff = "default" }\n'
+        + f'[grants]\nrecharge_cap = "{RECHARGE_CAP}"\n'
         + f'[peer]\napp_id = "{PEER_ID}"\nsecret_file = "peer/secret"\n'
         + 'private_key = "peer/app-key.pem"\n'
+        + f'[restricted]\napp_id = "{RESTRICTED_ID}"\nsecret_file = "restricted/secret"\n'
+        + 'private_key = "restricted/app-key.pem"\n'
         + f"[framework]\npublic_keys = [{keys}]\nmd5 = true\naccess_sessions_max = 64\n"
     )
 
