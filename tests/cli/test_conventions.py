@@ -255,3 +255,26 @@ def test_people_read_one_state_and_no_python_literals(cli: Cli, tmp_path: Path) 
             assert literal not in text, text
     assert cli.json("account", "show", "1004")["state"] == "expired"
     assert {a["state"] for a in cli.json("account", "list")} == {"active", "suspended", "expired"}
+
+
+# -- 11. the benchmarks' command lines ------------------------------------------------------------------
+def bench_modules() -> list[str]:
+    """``bench`` and every bench module that runs as a program."""
+    runnable = [
+        f"bench.{p.stem}"
+        for p in sorted((ROOT / "bench").glob("*.py"))
+        if p.stem != "__main__" and 'if __name__ == "__main__":' in p.read_text()
+    ]
+    return ["bench", *runnable]
+
+
+@pytest.mark.parametrize("module", bench_modules())
+def test_every_benchmark_prints_help_and_runs_nothing(module: str, tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "-m", module, "--help"], cwd=ROOT, env=clean_env(),
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:"), done.stdout[:300]
+    assert "==" not in done.stdout and time.monotonic() - started < 20  # no benchmark ran
