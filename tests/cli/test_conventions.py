@@ -278,3 +278,13 @@ def test_every_benchmark_prints_help_and_runs_nothing(module: str, tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage:"), done.stdout[:300]
     assert "==" not in done.stdout and time.monotonic() - started < 20  # no benchmark ran
+
+
+def test_new_shop_credentials_suggest_an_id_the_demo_does_not_use(cli: Cli, tmp_path: Path) -> None:
+    made = cli.json("shop", "--new-credentials", str(tmp_path / "creds"))
+    assert made["app_id"] == "my-shop"
+    assert made["register_with"].startswith("micropay app register my-shop ")
+    assert "micropay-shop" not in json.dumps(made)  # the demo's own application
+    chosen = cli.json("shop", "--new-credentials", str(tmp_path / "creds"), "--app-id", "tea-shop")
+    assert chosen["register_with"].startswith("micropay app register tea-shop ")
+    assert chosen["secret_file"] == made["secret_file"]  # kept, not made again

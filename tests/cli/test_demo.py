@@ -17,14 +17,13 @@ import signal
 import subprocess
 import threading
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from apps.interop.model import catalogue, select
+from tests.apps.interop.test_interop import assert_all_passed
 from tests.conftest import ROOT, free_port
 
 MICROPAY = str(ROOT / ".venv/bin/micropay")
@@ -120,20 +119,6 @@ def micropay(
     )  # fmt: skip
 
 
-def every_purpose_passed(junit: Path, transport: str, wanted: set[str] | None = None) -> int:
-    cases = ET.parse(junit).getroot().findall("./testsuite/testcase")
-    ran = {c.get("name", "").split(" ", 1)[0] for c in cases}
-    assert ran == (wanted or {p.id for p in select(catalogue(), transport)})
-    not_passed = [
-        f"{c.get('name')}: {child.tag} {child.get('message')}"
-        for c in cases
-        for child in c
-        if child.tag in ("failure", "error", "skipped")
-    ]
-    assert not not_passed, "\n".join(not_passed)
-    return len(cases)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 def test_the_whole_catalogue_passes_against_the_demo_in_one_command(
@@ -146,7 +131,7 @@ def test_the_whole_catalogue_passes_against_the_demo_in_one_command(
     assert done.stdout.rstrip().endswith("verdict: PASSED"), done.stdout[-3000:]
     reports = base / "var" / "interop"
     for transport in ("corba", "grpc"):
-        assert every_purpose_passed(reports / f"report-{transport}.xml", transport) > 150
+        assert assert_all_passed(reports / f"report-{transport}.xml", transport) > 150
     # A second run: the voucher of the first is spent, a fresh one is issued; SMS again.
     again = micropay(config, tmp_path, "--json", "interop", "--demo", "--purpose", "AM/VOU",
                      "--purpose", "SMS/RCV", "--purpose", "FW/SAM/BV-04", timeout=INTEROP_TIMEOUT_S)  # fmt: skip
