@@ -55,6 +55,10 @@ setup_test_system() {
       say "install it with: sudo apt-get install -y chromium"
     }
   fi
+  # Korean text (잔액, the Korean SMS) needs a CJK font, or the screenshots show empty boxes.
+  need_debian fonts-noto-cjk "Korean glyphs in the browser tests' screenshots" || {
+    say "could not install fonts-noto-cjk: the Korean glyph test in tests/apps/micropay will FAIL"
+  }
 }
 
 setup_venv() {

@@ -210,6 +210,10 @@ def _summary(results: list[tuple[int, int, list[float]]]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    """A client process of ``measure``: ``python -m bench.loadgen PLAN_JSON`` (not run by hand)."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m bench.loadgen PLAN_JSON\n\n" + (__doc__ or "").split("\n\n")[0])
+        return 0 if argv else 2
     plan = json.loads(argv[0])
     worker = corba_worker if plan["protocol"] == "corba" else grpc_worker
     print(json.dumps(worker(plan)), flush=True)

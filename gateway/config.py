@@ -4,7 +4,12 @@ Order of precedence: embedded defaults < the TOML file (``--config FILE`` or ``M
 < environment variables named ``MICROPAY_<SECTION>_<KEY>`` (for example ``MICROPAY_LEDGER_URL``).
 Secrets are never values here: the configuration names files that hold them. Still, a
 PostgreSQL URL may carry a password, so a configuration file the group or others may read is
-refused (``chmod 600`` it), as the secret files it names are.
+refused (``chmod 600`` it), as the secret files it names are. ``Config.sources`` says where each
+value came from (``micropay status`` shows it).
+
+The data folder is the same for every command wherever it runs: ``data.dir`` when set (relative
+to the working directory), else ``var/`` of the checkout micropay runs from -- where
+``./build.sh run`` keeps the demo's data -- or ``./var`` when micropay is installed as a package.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from framework.core.sealing import MASTER_KEY_FILE
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
-        "dir": "var",  # relative paths are relative to the working directory
+        "dir": "",  # "": default_data_dir(); a relative path is relative to the working directory
     },
     "numbers": {
         # national numbers (010-1111-0001, tel:01011110001) are read as numbers of this country
@@ -131,12 +136,25 @@ def _coerce(value: str, like: Any) -> Any:
     return value
 
 
+CHECKOUT = Path(__file__).resolve().parent.parent  # the source tree, when run from one
+
+
+def default_data_dir() -> Path:
+    """``var/`` of the checkout micropay runs from (the folder of ``build.sh``), so that a command
+    run in any folder finds the data the demo and ``serve`` keep there; ``./var`` otherwise."""
+    return CHECKOUT / "var" if (CHECKOUT / "build.sh").is_file() else Path.cwd() / "var"
+
+
 class Config:
     """Configuration sections as nested dicts, plus the derived paths every component needs."""
 
-    def __init__(self, values: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, values: dict[str, dict[str, Any]], sources: dict[str, str] | None = None
+    ) -> None:
         self.values = values
-        self.data_dir = Path(values["data"]["dir"]).resolve()
+        self.sources = sources or {}  # "section.key" -> where its value came from
+        configured = values["data"]["dir"]
+        self.data_dir = Path(configured).resolve() if configured else default_data_dir()
         try:  # process-wide: every number this process parses is read in this region
             msisdn.set_default_region(values["numbers"]["default_region"])
         except ValueError as exc:
@@ -158,6 +176,10 @@ class Config:
         named = self["framework"]["master_key_file"]
         return Path(named).resolve() if named else self.data_dir / MASTER_KEY_FILE
 
+    def source(self, key: str) -> str:
+        """Where ``section.key`` came from: "default", "FILE" or "env NAME"."""
+        return self.sources.get(key, "default")
+
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(mode=files.PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         return self.data_dir
@@ -169,6 +191,7 @@ def load_config(
     """Load defaults, then the TOML file, then ``MICROPAY_<SECTION>_<KEY>`` variables."""
     env = dict(os.environ if env is None else env)
     values = copy.deepcopy(DEFAULTS)
+    sources: dict[str, str] = {}
     path = path or env.get("MICROPAY_CONFIG") or None
     if path:
         try:
@@ -189,9 +212,11 @@ def load_config(
                 if key not in values[section]:
                     raise ConfigError(f"unknown configuration key {section}.{key}")
                 values[section][key] = value
+                sources[f"{section}.{key}"] = str(path)
     for section, items in values.items():
         for key, default in items.items():
             name = f"MICROPAY_{section}_{key}".upper()
             if name in env:
                 items[key] = _coerce(env[name], default)
-    return Config(values)
+                sources[f"{section}.{key}"] = f"env {name}"
+    return Config(values, sources)

@@ -142,6 +142,13 @@ def verify(algorithm: str, key: Any, text: str, signature: bytes) -> bool:
     return False
 
 
+def keys_for(algorithm: str, keys: list[Any]) -> list[Any]:
+    """The public keys among ``keys`` that can verify ``algorithm``'s signatures."""
+    if algorithm == "P_ED25519":
+        return [k for k in keys if isinstance(k, ed25519.Ed25519PublicKey)]
+    return [k for k in keys if isinstance(k, rsa.RSAPublicKey)]
+
+
 def algorithms_for(key: Any) -> str:
     """The signing algorithms a private key can serve, in our order of preference."""
     if isinstance(key, ed25519.Ed25519PrivateKey):

@@ -228,6 +228,19 @@ class Context:
             small = money.unit(account.status.currency or "XXX") * SMALL_MINOR
             account.derived = classify(account, account.status, small)
 
+    def framework_keys_for(self, algorithm: str) -> list[Any]:
+        """The framework public keys given that verify ``algorithm``; inconclusive without one
+        (an Ed25519 application gets Ed25519 signatures: the RSA key cannot check them)."""
+        keys = chap.keys_for(algorithm, self.creds.framework_keys)
+        if not keys:
+            given = "none is" if self.creds.framework_keys else "no framework public key is"
+            raise Inconclusive(
+                f"{given} for {algorithm}: give the framework's {algorithm} key with "
+                f"--framework-key or profile [framework] public_keys (micropay: micropay "
+                f"framework public-key --algorithm {algorithm})"
+            )
+        return keys
+
     def accounts(self, role: str, exclude: tuple[TestAccount, ...] = ()) -> list[TestAccount]:
         self.classify_accounts()
         return [a for a in self.profile.accounts if role in a.all_roles and a not in exclude]

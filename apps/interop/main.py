@@ -1,7 +1,8 @@
 """One interop run from the command line's settings: connect, run, report, exit code.
 
 ``micropay interop`` (gateway/cli/interop.py) parses the arguments and calls :func:`main`; the
-exit code is 0 only when every selected purpose passed.
+exit code is 0 only when every selected purpose passed. ``micropay interop --demo`` runs
+:func:`execute` once per transport and reports each with :func:`report`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from apps.interop.model import SUITES, catalogue, select
 from apps.interop.profile import (
     Profile,
     ProfileError,
+    Voucher,
     load_profile,
     parse_test_account,
     secret_from,
@@ -49,6 +51,7 @@ class Settings:
     callback_host: str = "127.0.0.1"
     wait_s: float = 20.0
     as_json: bool = False
+    vouchers: tuple[tuple[str, str], ...] = ()  # (id, PIN) beside the profile's, not in a file
 
 
 def transport_of(endpoint: str) -> str:
@@ -77,6 +80,7 @@ def options(settings: Settings) -> Options:
             profile = load_profile(settings.profile, profile)
         for text in settings.test_accounts:
             profile.add_account(parse_test_account(text))
+        profile.vouchers += [Voucher(voucher_id, pin) for voucher_id, pin in settings.vouchers]
         key = chap.load_private_key(_read(settings.private_key, "private key"))
         framework_keys = [chap.load_public_key(pem) for pem in profile.framework_keys]
         framework_keys += [
@@ -122,20 +126,31 @@ def execute(settings: Settings) -> Run:
         progress.finish()
 
 
-def main(settings: Settings) -> int:
-    try:
-        result = execute(settings)
-    finally:
-        if "apps.interop.corba_orb" in sys.modules:
-            sys.modules["apps.interop.corba_orb"].shutdown_world()
+def finish() -> None:
+    """End what the runs of this process started (the CORBA ORB of the callbacks)."""
+    if "apps.interop.corba_orb" in sys.modules:
+        sys.modules["apps.interop.corba_orb"].shutdown_world()
+
+
+def report(settings: Settings, result: Run) -> None:
+    """Write the JUnit and HTML reports the settings ask for; print the table unless JSON."""
     if settings.junit:
         report_junit.write(result, settings.junit)
     if settings.html:
         report_html.write(result, settings.html)
+    if not settings.as_json:
+        print(report_text.table(result))
+        sys.stdout.flush()
+
+
+def main(settings: Settings) -> int:
+    try:
+        result = execute(settings)
+    finally:
+        finish()
+    report(settings, result)
     if settings.as_json:
         print(json.dumps(report_text.as_json(result), indent=2, ensure_ascii=False))
-    else:
-        print(report_text.table(result))
     sys.stdout.flush()
     return 0 if result.passed else 1
 

@@ -54,7 +54,7 @@ def table(run: Run) -> str:
             + ("all left as found" if not moved else f"{len(moved)} changed: " + "; ".join(
                 f"{a} {was} -> {now}" for a, was, now in moved))
         )  # fmt: skip
-    lines += ["", "verdict: " + ("PASS" if run.passed else "NOT PASSED")]
+    lines += ["", "verdict: " + ("PASSED" if run.passed else "NOT PASSED")]
     return "\n".join(lines)
 
 

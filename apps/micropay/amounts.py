@@ -6,6 +6,7 @@ The shop only needs to read such text, write it back exactly, and show it to peo
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 # ISO 4217 minor-unit digits of the currencies a shop is likely to price in; others default to 2.
@@ -24,24 +25,43 @@ def parse(text: str | None) -> Decimal | None:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise AmountError(f"not a decimal amount: {text!r}") from None
+        raise AmountError(f"“{text}” is not an amount.") from None
     if not value.is_finite():
-        raise AmountError(f"not a decimal amount: {text!r}")
+        raise AmountError(f"“{text}” is not an amount.")
     return value
+
+
+_PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 
 def parse_user(text: str, currency: str) -> Decimal:
-    """An amount an operator typed ("10,000", "12.50"): positive, no more decimals than the
-    currency has (never rounded)."""
+    """An amount an operator typed ("10,000", "12.50"): plain digits, positive, no more
+    decimals than the currency has (never rounded). Messages are sentences for people."""
     cleaned = text.strip().replace(",", "").replace("_", "")
-    value = parse(cleaned)
-    if value is None or value <= 0:
-        raise AmountError("enter an amount greater than zero")
+    if not cleaned:
+        raise AmountError("Enter an amount greater than zero.")
+    if not _PLAIN.fullmatch(cleaned):
+        raise AmountError(f"“{text.strip()}” is not an amount: type a number such as 10,000.")
+    value = Decimal(cleaned)
+    if value <= 0:
+        raise AmountError("Enter an amount greater than zero.")
     digits = CURRENCY_DIGITS.get(currency, 2)
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > digits:
-        raise AmountError(f"{currency} has {digits} decimal places")
+        places = "no decimals" if digits == 0 else f"at most {digits} decimals"
+        raise AmountError(f"{currency} amounts have {places}: “{text.strip()}” has more.")
     return value
+
+
+def parse_limit(typed: str, currency: str) -> str | None:
+    """A limit an operator typed, as the operator command takes it: None (left empty: keep it),
+    "none" (remove it) or the amount in canonical text."""
+    typed = typed.strip()
+    if not typed:
+        return None
+    if typed.lower() == "none":
+        return "none"
+    return text(parse_user(typed, currency))
 
 
 def text(value: Decimal) -> str:

@@ -14,11 +14,10 @@ from html import escape
 
 from apps.micropay import amounts
 
-WIDTH = 640
-LABEL_W = 150
-BAR_W = 300
-ROW_H = 34
-BAR_H = 16
+WIDTH = 360  # drawn at about this width, so phones (390 px) show it near its natural size
+ROW_H = 42
+BAR_H = 14
+TEXT_H = 16  # the row's words, above its bar
 WARN_SHARE = Decimal("0.8")
 
 
@@ -39,7 +38,9 @@ def _colour(share: Decimal) -> str:
 
 
 def spend_chart(bars: list[Bar]) -> str:
-    height = max(1, len(bars)) * ROW_H + 30
+    """One row per account: its number and figures on a line, the bar under them across the
+    whole width -- nothing is drawn past the right edge, however narrow the screen."""
+    height = max(1, len(bars)) * ROW_H + 8
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" role="img" aria-labelledby="spend-title spend-desc" class="chart">',
@@ -49,30 +50,29 @@ def spend_chart(bars: list[Bar]) -> str:
     if not bars:
         out.append('<text x="0" y="20">No accounts yet.</text>')
     for i, bar in enumerate(bars):
-        y = 10 + i * ROW_H
-        out.append(
-            f'<text x="0" y="{y + BAR_H - 3}" class="chart-label">{escape(bar.label)}</text>'
-        )
-        out.append(
-            f'<rect x="{LABEL_W}" y="{y}" width="{BAR_W}" height="{BAR_H}" fill="#e6e6e6" rx="3"/>'
-        )
+        y = 4 + i * ROW_H
         if bar.limit is None or bar.limit <= 0:
+            share = None
             note = f"{amounts.show(bar.spent, bar.currency)} spent · no monthly limit"
         else:
             share = bar.spent / bar.limit
-            width = int(BAR_W * min(share, Decimal(1)))
-            out.append(
-                f'<rect x="{LABEL_W}" y="{y}" width="{width}" height="{BAR_H}" '
-                f'fill="{_colour(share)}" rx="3"/>'
-            )
-            percent = int(share * 100)
             note = (
                 f"{amounts.show(bar.spent, bar.currency)} of "
-                f"{amounts.show(bar.limit, bar.currency)} ({percent}%)"
+                f"{amounts.show(bar.limit, bar.currency)} ({int(share * 100)}%)"
             )
         out.append(
-            f'<text x="{LABEL_W + BAR_W + 8}" y="{y + BAR_H - 3}" class="chart-note">'
-            f"{escape(note)}</text>"
+            f'<text x="0" y="{y + TEXT_H - 4}"><tspan class="chart-label">{escape(bar.label)}'
+            f'</tspan><tspan class="chart-note" dx="8">{escape(note)}</tspan></text>'
         )
+        bar_y = y + TEXT_H
+        out.append(
+            f'<rect x="0" y="{bar_y}" width="{WIDTH}" height="{BAR_H}" fill="#e6e6e6" rx="3"/>'
+        )
+        if share is not None:
+            width = int(WIDTH * min(share, Decimal(1)))
+            out.append(
+                f'<rect x="0" y="{bar_y}" width="{width}" height="{BAR_H}" '
+                f'fill="{_colour(share)}" rx="3"/>'
+            )
     out.append("</svg>")
     return "\n".join(out)

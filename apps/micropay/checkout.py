@@ -173,6 +173,8 @@ class Checkout:
         except GatewayUnavailable:
             logger.warning("charge of order %s: outcome unknown", order.order_id)
             return Outcome(self.order(order.order_id), pending=True)
+        if order.status is State.CAPTURING:
+            self._close_reservation(order)
         charged = self.store.move(order.order_id, Event.CHARGED, order.status, paid_at=now_text())
         if charged is None:  # the charging event got here first and moved it
             charged = self.order(order.order_id)
@@ -195,6 +197,19 @@ class Checkout:
             # the gateway releases when it expires (ledger.reservation_ttl_s).
             return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
         return Outcome(self._move(order, Event.RESERVED, reservation_id=reservation))
+
+    def _close_reservation(self, order: Order) -> None:
+        """After the shipment's charge, release what is left of the hold (all of it once the
+        order shipped for less; nothing, but the reservation closes, when it shipped whole):
+        Parlay X leaves a reservation open until released. If the gateway does not answer,
+        the reservation's expiry releases it (``ledger.reservation_ttl_s``)."""
+        try:
+            self.gateway.release_reservation(order.reservation_id)
+        except GatewayFault as fault:
+            if fault.refusal().reason is not Reason.RESERVATION_GONE:
+                logger.warning("release after shipping %s refused: %s", order.order_id, fault)
+        except GatewayUnavailable as exc:
+            logger.warning("release after shipping %s: no answer (%s)", order.order_id, exc)
 
     def notify_unregistered(self, phone: str) -> str:
         """The "unregistered account" SMS to a number the user gave after an account number was

@@ -3,7 +3,7 @@
 Every text comes from ``texts``; every message sent is recorded in the application's database
 (the operator view lists them). The "unregistered account" notice goes at most once per
 ``UNREGISTERED_NOTICE_INTERVAL_S`` to one number, so the shop's form cannot be used to flood a
-phone with texts.
+phone with texts; the pages say so, and when the last one went.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from apps.micropay.store import Store
 
 logger = logging.getLogger("micropay.shop.sms")
 
-UNREGISTERED_NOTICE_INTERVAL_S = 600
+UNREGISTERED_NOTICE_INTERVAL_S = 60
 
 
 class Notices:

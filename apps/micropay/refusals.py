@@ -31,6 +31,9 @@ class Reason(enum.StrEnum):
     PIN_REQUIRED = "pin_required"
     INVALID_ACCOUNT = "invalid_account"
     RESERVATION_GONE = "reservation_gone"
+    NOT_ENTITLED = "not_entitled"  # top-ups: the operator did not grant the shop recharges
+    RECHARGE_CAP = "recharge_cap"
+    FLOAT_INSUFFICIENT = "float_insufficient"
     UNAVAILABLE = "unavailable"
     ERROR = "error"
 
@@ -50,6 +53,9 @@ MESSAGE_IDS: dict[str, Reason] = {
     "POL1103": Reason.PIN_LOCKED,
     "SVC0002": Reason.INVALID_ACCOUNT,
     "SVC1101": Reason.RESERVATION_GONE,
+    "POL1105": Reason.NOT_ENTITLED,
+    "POL1106": Reason.RECHARGE_CAP,
+    "POL1107": Reason.FLOAT_INSUFFICIENT,
     "SVC1000": Reason.UNAVAILABLE,
 }
 REASON_MESSAGE_IDS = {reason: mid for mid, reason in MESSAGE_IDS.items()}
@@ -61,6 +67,9 @@ _FIGURES: dict[str, tuple[str, ...]] = {
     "POL1000": ("available", "amount", "currency"),
     "POL1101": ("service", "valid_until"),
     "POL1103": ("locked_until",),
+    "POL1105": ("operation",),
+    "POL1106": ("period", "cap", "used", "amount", "currency"),
+    "POL1107": ("available", "amount", "currency"),
 }
 
 
@@ -148,6 +157,19 @@ class Refusal:
             return "That is not a valid account number or mobile number."
         if r is Reason.RESERVATION_GONE:
             return "The reservation for this order has expired or was released."
+        if r is Reason.NOT_ENTITLED:
+            return "The operator has not allowed this shop to top accounts up."
+        if r is Reason.RECHARGE_CAP:
+            per = "a day" if self.figures.get("period") == "daily" else "per top-up"
+            return (
+                f"{m('amount', currency)} is over this shop's top-up limit of "
+                f"{m('cap', currency)} {per}."
+            )
+        if r is Reason.FLOAT_INSUFFICIENT:
+            return (
+                f"The shop's top-up float has {m('available', currency)} left, less than "
+                f"{m('amount', currency)}: the operator funds it."
+            )
         if r is Reason.UNAVAILABLE:
             return "The payment service is unavailable right now. Please try again."
         return "The payment could not be completed."

@@ -24,8 +24,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "[micropay] Your balance is low: {balance} {currency}. Please top up.",
     },
     "unregistered_account": {
-        "ko": "[micropay] 이 번호는 소액결제에 등록되어 있지 않습니다. 고객센터로 문의하세요.",
-        "en": "[micropay] This number is not registered for micro-payments. Please contact us.",
+        "ko": "[micropay] 소액결제에 등록되지 않은 번호입니다. 등록하려면 이 휴대폰으로 114(통신사 고객센터)에 전화하세요.",
+        "en": "[micropay] This number is not registered for micro-payments. To register, call your mobile operator on 114 from this phone.",
     },
     "payment_refused": {
         "ko": "[micropay] {merchant} 결제가 거절되었습니다: {reason}",

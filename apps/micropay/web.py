@@ -4,6 +4,7 @@ Customer pages: ``/`` (goods), ``POST /orders`` (a new order), ``/orders/{id}`` 
 receipt), ``POST /orders/{id}/pay``. Forms post and redirect (303) to a page that shows the
 outcome, so reloading never submits again; the order id in the form makes a double submit the
 same payment. The operator pages are in ``web_operator``, the phone view in ``web_phone``.
+Screens speak as ``shown`` says: times in the shop's zone, labelled; states in words.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from apps.micropay import amounts, identifiers
+from apps.micropay import amounts, identifiers, shown
 from apps.micropay.catalog import CURRENCY, PRODUCTS
 from apps.micropay.checkout import CheckoutError
 from apps.micropay.procedure import PAYABLE, State, last_valid_day
@@ -35,7 +42,7 @@ SECURITY_HEADERS = {
 }
 
 
-def make_templates() -> Environment:
+def make_templates(timezone: str = "Asia/Seoul") -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
@@ -47,6 +54,9 @@ def make_templates() -> Environment:
     )
     env.filters["who"] = identifiers.shown
     env.filters["last_day"] = last_valid_day
+    env.filters["when"] = lambda value: shown.when(value, timezone)
+    env.filters["order_state"] = shown.order_state
+    env.filters["charging_event"] = shown.charging_event
     return env
 
 
@@ -55,7 +65,7 @@ class Pages:
 
     def __init__(self, runtime: ShopRuntime) -> None:
         self.runtime = runtime
-        self.env = make_templates()
+        self.env = make_templates(runtime.settings.timezone)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
         html = self.env.get_template(name).render(
@@ -107,6 +117,13 @@ def shop_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
         status = 200
         if order.status is State.REFUSED:
             status = 403 if order.refusal_reason in ("suspended", "expired", "closed") else 422
+        told = ""  # when the number paid with was told how to register (an SMS at most a minute)
+        if order.refusal_reason == "unregistered" and identifiers.is_phone(order.end_user):
+            told = next(
+                (m["sent_at"] for m in runtime.store.sent(order.end_user)
+                 if m["kind"] == "unregistered_account"),
+                "",
+            )  # fmt: skip
         return pages.render(
             request,
             "order.html",
@@ -114,6 +131,7 @@ def shop_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
             order=order,
             payable=payable,
             notice=notice,
+            told=told,
             State=State,
         )
 
@@ -158,6 +176,11 @@ def shop_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
     ]
 
 
+async def favicon(request: Request) -> Response:
+    """Browsers ask for /favicon.ico whatever the page links: the same icon."""
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
+
+
 def create_app(runtime: ShopRuntime) -> Starlette:
     from apps.micropay.web_operator import operator_routes
     from apps.micropay.web_phone import phone_routes
@@ -167,6 +190,7 @@ def create_app(runtime: ShopRuntime) -> Starlette:
         *shop_routes(runtime, pages),
         *operator_routes(runtime, pages),
         *phone_routes(runtime, pages),
+        Route("/favicon.ico", favicon),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return Starlette(routes=routes)

@@ -2,7 +2,10 @@
 spend against the limit (table and SVG chart), recent orders, charging events and SMS, and
 the actions -- top up (SCF balanceUpdate), suspend, resume, set limits (the operator's
 ``micropay account`` command), ship or cancel a held order (chargeReservation /
-releaseReservation). See ``operator`` for why each action goes where it goes."""
+releaseReservation). See ``operator`` for why each action goes where it goes.
+
+What it says is for people: one style of message (a sentence, the figures in money), the
+standard operation names only in tooltips."""
 
 from __future__ import annotations
 
@@ -17,12 +20,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from apps.micropay import amounts, identifiers
+from apps.micropay import amounts, identifiers, shown
 from apps.micropay.chart import Bar, spend_chart
 from apps.micropay.operator import CommandFailed
 from apps.micropay.ports import GatewayFault, GatewayUnavailable
-from apps.micropay.procedure import AccountStatus
+from apps.micropay.procedure import AccountStatus, State
 from apps.micropay.runtime import ShopRuntime
+from apps.micropay.store import Order
 from apps.micropay.web import Pages, form_text, see_other
 
 COOKIE = "micropay_operator"
@@ -65,6 +69,16 @@ def chart_of(rows: list[dict[str, Any]]) -> str:
             Bar(row["number"], s.month_to_date_spend or Decimal(0), s.monthly_limit, s.currency)
         )
     return spend_chart(bars)
+
+
+def done_text(order: Order) -> str:
+    """What shipping or cancelling did, in the operator's words."""
+    amount = amounts.show(amounts.parse(order.amount), order.currency)
+    if order.status in (State.CHARGED, State.NOTIFIED):
+        return f"Order {order.order_id} shipped: {amount} charged to {identifiers.shown(order.end_user)}."
+    if order.status is State.RELEASED:
+        return f"Order {order.order_id} cancelled: the hold of {amount} was released."
+    return f"Order {order.order_id} is {shown.order_state(order.state)}."
 
 
 def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
@@ -167,6 +181,7 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
             acct=status,
             history=history,
             problem=problem,
+            holds=[o for o in runtime.store.orders_in([State.RESERVED]) if o.end_user == end_user],
             orders=runtime.store.orders(20, end_user=end_user),
             topup_ref=f"topup-{secrets.token_urlsafe(9)}",
         )
@@ -196,17 +211,25 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
                 await run_in_threadpool(getattr(ops, action), number)
                 return back(number, done=f"Account {number}: {action.rstrip('e')}ed.")
             if action == "limits" and ops.available:
-                await run_in_threadpool(
-                    ops.set_limits,
-                    number,
-                    form_text(form, "monthly_limit"),
-                    form_text(form, "transaction_limit"),
-                    form_text(form, "low_balance"),
+                status = await run_in_threadpool(
+                    runtime.gateway.account_status, f"acct:{number}", None
                 )
+                limits = [
+                    amounts.parse_limit(form_text(form, name), status.currency)
+                    for name in ("monthly_limit", "transaction_limit", "low_balance")
+                ]
+                if all(limit is None for limit in limits):
+                    return back(number, error="Type a new limit, or “none” to remove one.")
+                await run_in_threadpool(ops.set_limits, number, *limits)
                 return back(number, done="Limits changed.")
-        except (GatewayFault, GatewayUnavailable, CommandFailed, amounts.AmountError) as exc:
-            text = exc.rendered() if isinstance(exc, GatewayFault) else str(exc)
-            return back(number, error=text)
+        except GatewayFault as fault:
+            return back(number, error=fault.refusal().text())
+        except GatewayUnavailable:
+            return back(number, error="The gateway did not answer. Please try again.")
+        except CommandFailed as exc:
+            return back(number, error=f"The change was refused: {exc}.")
+        except amounts.AmountError as exc:
+            return back(number, error=str(exc))
         return back(number, error="That action is not available here.")
 
     async def order_action(request: Request, form: Any) -> Response:
@@ -221,8 +244,10 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
                 "/operator?error=" + quote(outcome.refusal.text(outcome.order.currency))
             )
         if outcome.pending:
-            return see_other("/operator?error=" + quote("No answer from the gateway; try again."))
-        return see_other("/operator?done=" + quote(f"Order {order_id}: {outcome.order.state}."))
+            return see_other(
+                "/operator?error=" + quote("The gateway did not answer. Please try again.")
+            )
+        return see_other("/operator?done=" + quote(done_text(outcome.order)))
 
     return [
         Route("/operator/login", login_page),

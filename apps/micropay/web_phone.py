@@ -33,13 +33,17 @@ def phone_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
     async def all_phones(request: Request) -> Response:
         if runtime.phones is None:
             return unavailable(request)
-        wanted = request.query_params.get("number", "")
+        wanted = request.query_params.get("number", "").strip()[:MO_FIELD_MAX]
+        error, status = "", 200
         if wanted:
-            number = identifiers.phone_uri(wanted[:MO_FIELD_MAX], settings.country_code)
+            number = identifiers.phone_uri(wanted, settings.country_code)
             if number is not None:
                 return see_other(f"/phone/{quote(identifiers.shown(number))}")
+            error, status = f"“{wanted}” is not a mobile number: type one like 010-1111-0001.", 422
         handsets = await run_in_threadpool(runtime.phones.handsets)
-        return pages.render(request, "phone.html", handsets=handsets, one=None)
+        return pages.render(
+            request, "phone.html", status, handsets=handsets, one=None, error=error, wanted=wanted
+        )
 
     async def one_phone(request: Request) -> Response:
         if runtime.phones is None:
@@ -47,7 +51,11 @@ def phone_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
         number = identifiers.phone_uri(request.path_params["number"], settings.country_code)
         if number is None:
             return pages.render(
-                request, "message.html", 404, title="Not found", message="Not a number."
+                request,
+                "message.html",
+                404,
+                title="Not found",
+                message="That is not a mobile number: open a phone like 010-1111-0001.",
             )
         handset = await run_in_threadpool(runtime.phones.handset, number)
         return pages.render(

@@ -2,7 +2,9 @@
 accounts. Amounts are decimal major units (``--balance 12.50`` for USD), converted
 exactly with ``charging.money``: more decimals than the currency has is an error, never rounded.
 
-The ledger is the one at ``config.ledger_url`` (``[ledger] url``, ``MICROPAY_LEDGER_URL``).
+The ledger is the one at ``config.ledger_url`` (``[ledger] url``, ``MICROPAY_LEDGER_URL``); only
+``create`` makes one where there is none (``gateway.cli.where``). An account's ``state`` is one of
+active, suspended, expired and closed, as Account Management reports it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 from charging import msisdn
 from charging.engine import SETTINGS
 from charging.ledger import Ledger
-from charging.model import Account, HistoryEntry
+from charging.model import Account, HistoryEntry, ReservationInfo
 from charging.money import from_minor, to_minor
-from gateway.cli.output import CommandError
+from gateway.cli import where
+from gateway.cli.output import CommandError, Table
 from gateway.config import Config
 from storage import StorageUnavailable
 
@@ -33,11 +36,15 @@ def ledger_settings(config: Config) -> dict[str, Any]:
 
 
 @contextmanager
-def open_ledger(config: Config) -> Iterator[Ledger]:
-    """The configured ledger, closed afterwards; an unreachable database is a one-line error."""
-    if not config["ledger"]["url"]:
-        config.ensure_data_dir()
+def open_ledger(config: Config, *, create: bool = False) -> Iterator[Ledger]:
+    """The configured ledger, closed afterwards; an unreachable database is a one-line error.
+    Without ``create`` a missing ledger is refused, never made (``where.require``)."""
     try:
+        if create:
+            if not config["ledger"]["url"]:
+                config.ensure_data_dir()
+        else:
+            where.require(config, config.ledger_url)
         ledger = Ledger.open(config.ledger_url, **ledger_settings(config))
     except StorageUnavailable as exc:
         raise CommandError(f"ledger database unavailable: {exc}") from None
@@ -75,8 +82,15 @@ def minor(amount: str | None, currency: str) -> int | None:
     return to_minor(amount, currency)
 
 
-def account_view(account: Account) -> dict[str, Any]:
-    """An account for people and scripts: decimal amounts in major units."""
+LIST_COLUMNS = (
+    "number", "msisdn", "kind", "state", "currency", "balance", "reserved", "month_spent",
+    "monthly_limit", "transaction_limit", "valid_until", "has_pin",
+)  # fmt: skip
+
+
+def account_view(account: Account, state: str) -> dict[str, Any]:
+    """An account for people and scripts: decimal amounts in major units; ``state`` as Account
+    Management reports it (an account past its last valid day is expired)."""
     cur = account.currency
 
     def money(value: int | None) -> Any:
@@ -87,7 +101,7 @@ def account_view(account: Account) -> dict[str, Any]:
         "msisdn": account.msisdn,
         "kind": account.kind.value,
         "currency": cur,
-        "status": account.status.value,
+        "state": state,
         "balance": money(account.balance_minor),
         "ledger_balance": money(account.ledger_balance_minor),
         "reserved": money(account.reserved_minor),
@@ -99,6 +113,11 @@ def account_view(account: Account) -> dict[str, Any]:
         "valid_until": account.valid_until,
         "has_pin": account.has_pin,
     }
+
+
+def view(ledger: Ledger, number: str) -> dict[str, Any]:
+    """The account ``number`` as it is now."""
+    return account_view(ledger.get_account(number), ledger.status(number).state or "")
 
 
 def history_view(entry: HistoryEntry) -> dict[str, Any]:
@@ -119,7 +138,7 @@ def history_view(entry: HistoryEntry) -> dict[str, Any]:
 def create(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     cur = args.currency
     pin = read_pin_file(args.pin_file) if args.pin_file else None
-    with open_ledger(config) as ledger:
+    with open_ledger(config, create=True) as ledger:
         account = ledger.create_account(
             args.number,
             msisdn=msisdn.loose(args.msisdn, part="--msisdn"),
@@ -132,25 +151,24 @@ def create(args: argparse.Namespace, config: Config) -> dict[str, Any]:
             valid_until=args.valid_until,
             pin=pin,
         )
-        return account_view(ledger.get_account(account.number))
+        return view(ledger, account.number)
 
 
 def show(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     with open_ledger(config) as ledger:
-        view = account_view(ledger.get_account(args.number))
-        view["state"] = ledger.status(args.number).state
-        return view
+        return view(ledger, args.number)
 
 
-def list_accounts(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
+def list_accounts(args: argparse.Namespace, config: Config) -> Table:
     with open_ledger(config) as ledger:
-        return [account_view(a) for a in ledger.list_accounts()]
+        return Table([view(ledger, a.number) for a in ledger.list_accounts()], LIST_COLUMNS)
 
 
 def set_status(status: str) -> Any:
     def handler(args: argparse.Namespace, config: Config) -> dict[str, Any]:
         with open_ledger(config) as ledger:
-            return account_view(ledger.set_status(args.number, status))
+            ledger.set_status(args.number, status)
+            return view(ledger, args.number)
 
     return handler
 
@@ -167,10 +185,10 @@ def topup(args: argparse.Namespace, config: Config) -> dict[str, Any]:
             args.description,
             extend_days=args.extend_days,
         )
-        view = account_view(ledger.get_account(args.number))
-        view["transaction_id"] = result.transaction_id
-        view["replayed"] = result.replayed
-        return view
+        shown = view(ledger, args.number)
+        shown["transaction_id"] = result.transaction_id
+        shown["replayed"] = result.replayed
+        return shown
 
 
 def change(args: argparse.Namespace, config: Config) -> dict[str, Any]:
@@ -197,13 +215,34 @@ def change(args: argparse.Namespace, config: Config) -> dict[str, Any]:
             ledger.set_limits(args.number, **limits)
         elif not (args.pin_file or args.no_pin):
             raise CommandError("nothing to change: give a limit, --valid-until or a PIN option")
-        return account_view(ledger.get_account(args.number))
+        return view(ledger, args.number)
+
+
+def hold_view(hold: ReservationInfo) -> dict[str, Any]:
+    """An open reservation as a line of the history: the money is held, not yet charged."""
+    return {
+        "transaction_id": None,
+        "date": None,
+        "kind": "hold",
+        "amount": -from_minor(hold.reserved_minor, hold.currency),
+        "currency": hold.currency,
+        "balance_after": None,
+        "app_id": None,
+        "reference_code": hold.reservation_id,
+        "description": f"held until {hold.expires_at.isoformat(timespec='seconds')} "
+        "unless charged or released first",
+    }
 
 
 def history(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
+    """Open holds first (they already reduce the balance), then the entries, newest first."""
     with open_ledger(config) as ledger:
+        holds = [hold_view(h) for h in ledger.open_reservations(args.number)]
         entries = ledger.history(args.number, since=args.since, max_entries=args.max)
-        return [history_view(e) for e in entries]
+        return holds + [history_view(e) for e in entries]
+
+
+NUMBER_HELP = "the account number, e.g. 1001"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -211,7 +250,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds = p.add_subparsers(dest="account_command", required=True, metavar="ACTION")
 
     c = cmds.add_parser("create", help="open an account")
-    c.add_argument("number")
+    c.add_argument("number", metavar="NUMBER", help="the new account's number, e.g. 1001")
     c.add_argument(
         "--msisdn", required=True, help="the owner's number: tel:+821012345678, 010-1234-5678, ..."
     )
@@ -226,7 +265,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(handler=create)
 
     s = cmds.add_parser("show", help="one account with its state, balance and headroom")
-    s.add_argument("number")
+    s.add_argument("number", metavar="NUMBER", help=NUMBER_HELP)
     s.set_defaults(handler=show)
     cmds.add_parser("list", help="every account").set_defaults(handler=list_accounts)
     for action, status, text in (
@@ -235,19 +274,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("close", "closed", "close for good (releases open reservations)"),
     ):
         a = cmds.add_parser(action, help=text)
-        a.add_argument("number")
+        a.add_argument("number", metavar="NUMBER", help=NUMBER_HELP)
         a.set_defaults(handler=set_status(status))
 
     t = cmds.add_parser("topup", help="credit a prepaid account (balanceUpdate)")
-    t.add_argument("number")
-    t.add_argument("amount", help="major units, e.g. 10000 or 12.50")
+    t.add_argument("number", metavar="NUMBER", help=NUMBER_HELP)
+    t.add_argument("amount", metavar="AMOUNT", help="major units, e.g. 10000 or 12.50")
     t.add_argument("--extend-days", type=int, help="keep the account valid this many days")
     t.add_argument("--reference", help="reference code (a repeat with it is a no-op)")
-    t.add_argument("--description", default="operator top-up")
+    t.add_argument("--description", default="operator top-up", help="shown in the history")
     t.set_defaults(handler=topup)
 
     e = cmds.add_parser("set", help="change limits, threshold, validity or PIN")
-    e.add_argument("number")
+    e.add_argument("number", metavar="NUMBER", help=NUMBER_HELP)
     e.add_argument("--monthly-limit", help="amount, or 'none' to remove")
     e.add_argument("--transaction-limit", help="amount, or 'none' to remove")
     e.add_argument("--low-balance", help="amount, or 'none' for no threshold")
@@ -262,8 +301,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     pin.add_argument("--no-pin", action="store_true", help="remove the PIN")
     e.set_defaults(handler=change)
 
-    h = cmds.add_parser("history", help="the most recent entries, newest first")
-    h.add_argument("number")
+    h = cmds.add_parser("history", help="open holds, then the most recent entries, newest first")
+    h.add_argument("number", metavar="NUMBER", help=NUMBER_HELP)
     h.add_argument("--since", type=iso_date, help="YYYY-MM-DD")
     h.add_argument("--max", type=int, default=20, help="entries at most (default 20)")
     h.set_defaults(handler=history)

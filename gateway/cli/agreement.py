@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.add_argument("--app", help="only this application's agreements")
     ls.set_defaults(handler=list_agreements)
     show = agreement_sub.add_parser("show", help="show one agreement, its text and signatures")
-    show.add_argument("agreement_id")
+    show.add_argument("agreement_id", metavar="AGREEMENT_ID", help="as agreement list shows it")
     show.set_defaults(handler=show_agreement)
 
 

@@ -27,11 +27,12 @@ from framework.core.store import (
     valid_app_id,
 )
 from gateway import framework_store
-from gateway.cli import app_secret, grants
+from gateway.cli import app_secret, grants, where
 from gateway.cli.account import open_ledger
 from gateway.cli.output import CommandError
 from gateway.config import Config
 
+APP_ID_HELP = "the application's id, e.g. micropay-shop"
 SERVICE_NAMES = {"payment": "P_PAYMENT", "account": "P_ACCOUNT_MANAGEMENT", "sms": "P_SMS"}
 _TYPE_NAME = re.compile(r"^P_[A-Z0-9_]+$")
 
@@ -51,7 +52,10 @@ def service_types(text: str) -> list[str]:
     return types
 
 
-def open_store(config: Config) -> FrameworkStore:
+def open_store(config: Config, *, create: bool = False) -> FrameworkStore:
+    """The framework's registry; without ``create`` a missing one is refused, never made."""
+    if not create:
+        where.require(config, config.framework_url, "framework registry", "framework")
     return framework_store.open_store(config)
 
 
@@ -59,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("app", help="client applications of the OSA framework")
     app_sub = p.add_subparsers(dest="app_command", required=True, metavar="ACTION")
     r = app_sub.add_parser("register", help="register a client application")
-    r.add_argument("app_id")
+    r.add_argument("app_id", metavar="APP_ID", help=APP_ID_HELP)
     r.add_argument(
         "--secret-file",
         help="file (mode 0600) holding the shared CHAP secret, 128+ bits; default: a 256-bit "
@@ -75,7 +79,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     grants.add_options(r, revoke=False)
     r.set_defaults(handler=register_app)
     st = app_sub.add_parser("set", help="grant or revoke recharge and vouchers (see app show)")
-    st.add_argument("app_id")
+    st.add_argument("app_id", metavar="APP_ID", help=APP_ID_HELP)
     grants.add_options(st, revoke=True)
     st.set_defaults(handler=set_app)
     app_sub.add_parser("list", help="list applications").set_defaults(handler=list_apps)
@@ -85,7 +89,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         ("enable", enable_app, "enable again (also clears an authentication lock-out)"),
     ):
         q = app_sub.add_parser(action, help=text)
-        q.add_argument("app_id")
+        q.add_argument("app_id", metavar="APP_ID", help=APP_ID_HELP)
         q.set_defaults(handler=handler)
 
 
@@ -157,7 +161,7 @@ def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     pem = _read_public_key(args.public_key)
     mechanisms = _mechanisms(args.auth_mechanisms)
     types = service_types(args.services)
-    store = open_store(config)
+    store = open_store(config, create=True)
     if store.application(args.app_id) is not None:
         raise CommandError(f"application {args.app_id} is already registered")
     secret, generated = _secret(args, config)
@@ -172,7 +176,7 @@ def register_app(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     shown = describe(app)
     if generated is not None:
         shown["secret_file"] = str(generated)  # the secret itself is never printed
-    with open_ledger(config) as ledger:
+    with open_ledger(config, create=True) as ledger:
         grants.apply(ledger, args.app_id, args)
         return shown | grants.describe(ledger, args.app_id)
 

@@ -1,12 +1,16 @@
 """``micropay demo`` (what ``./build.sh run`` starts): the whole system with demo data.
 
 1. the shop's credentials (a secret and an Ed25519 key in ``<data>/shop/``, made once);
-2. the shop registered with the framework as ``micropay-shop`` for payment, account and SMS;
+2. the shop registered with the framework as ``micropay-shop`` for payment, account and SMS,
+   granted capped top-ups from a funded float;
 3. the demo accounts (``DEMO_ACCOUNTS``), created when missing -- re-runs change nothing, so
-   what the operator did to them stays;
+   what the operator did to them stays -- and the conformance profile
+   (``gateway.cli.conformance``: ``micropay interop --demo`` runs the catalogue against the demo);
 4. ``micropay serve`` as a child process (its log in ``<data>/gateway.log``);
 5. the shop in this process, until Ctrl-C; then the shop ends its access session and the
    gateway is stopped with SIGTERM.
+
+The banner describes the demo accounts as they are now, not as they were first set up.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import queue
@@ -23,19 +28,20 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from charging.errors import UnregisteredAccount
+from apps.micropay import amounts
 from charging.ledger import Ledger
-from charging.model import Kind
-from framework.core.signing import load_public_key
+from charging.model import Account, Kind
+from charging.money import from_minor
+from gateway.cli import conformance
 from gateway.cli.account import ledger_settings
 from gateway.cli.output import CommandError
+from gateway.cli.provision import SeedAccount, open_accounts, register_once
 from gateway.config import Config
-from gateway.framework_store import open_store
 from gateway.logs import JsonFormatter
 
 APP_ID = "micropay-shop"
@@ -45,69 +51,38 @@ GATEWAY_START_TIMEOUT_S = 60
 GATEWAY_STOP_TIMEOUT_S = 20
 PR_SET_PDEATHSIG = 1
 
-
-@dataclass(frozen=True)
-class DemoAccount:
-    number: str
-    msisdn: str
-    what: str
-    kind: Kind = Kind.PREPAID
-    balance: int = 0
-    monthly_limit: int | None = 300_000
-    transaction_limit: int | None = None
-    low_balance: int = 5_000
-    pin: str | None = None
-    suspended: bool = False
-    expired: bool = False
-    spent_this_month: int = 0
-
-
+# ``what`` is filled in from the account as it is now: {balance}, {spent}, {limit}, {per_payment},
+# {low_balance}, {state}, {valid_through}.
 DEMO_ACCOUNTS = (
-    DemoAccount("1001", "tel:+821011110001", "normal: ₩100,000, at most ₩50,000 a payment",
+    SeedAccount("1001", "tel:+821011110001", "normal: {balance}, at most {per_payment} a payment",
                 balance=100_000, transaction_limit=50_000),
-    DemoAccount("1002", "tel:+821011110002", "postpaid, ₩48,000 of its ₩50,000 spent this month",
+    SeedAccount("1002", "tel:+821011110002", "postpaid, {spent} of its {limit} spent this month",
                 kind=Kind.POSTPAID, monthly_limit=50_000, transaction_limit=50_000,
                 low_balance=0, spent_this_month=48_000),
-    DemoAccount("1003", "tel:+821011110003", "suspended", balance=30_000, suspended=True),
-    DemoAccount("1004", "tel:+821011110004", "expired last month", balance=30_000, expired=True),
-    DemoAccount("1005", "tel:+821011110005", "₩6,000 left; low-balance SMS under ₩5,000",
+    SeedAccount("1003", "tel:+821011110003", "{state}", balance=30_000, state="suspended"),
+    SeedAccount("1004", "tel:+821011110004", "{state} (valid through {valid_through})",
+                balance=30_000, state="expired"),
+    SeedAccount("1005", "tel:+821011110005", "{balance} left; low-balance SMS under {low_balance}",
                 balance=6_000),
-    DemoAccount("1006", "tel:+821011110006", "has a PIN: 1234", balance=50_000, pin="1234"),
+    SeedAccount("1006", "tel:+821011110006", "has a PIN: 1234", balance=50_000, pin="1234"),
 )  # fmt: skip
 UNREGISTERED = ("9999", "tel:+821099990000")
 CURRENCY = "KRW"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="start the whole system on embedded defaults, with demo data")
+    p = sub.add_parser(
+        "demo",
+        help="start the whole system on embedded defaults, with demo data",
+        description="Start the whole system on the configuration's data folder: the gateway "
+        "(micropay serve, as a child process), the demo shop and its phone and operator views, "
+        "with demo accounts and the conformance profile of micropay interop --demo, made once "
+        "and kept across restarts. Prints the URLs; Ctrl-C stops everything.",
+    )
     p.set_defaults(handler=run)
 
 
 # -- set-up ----------------------------------------------------------------------------------------
-def register_shop(config: Config, secret: bytes, public_pem: str) -> None:
-    """Register the shop once; on a re-run check it is still the same secret and key."""
-    store = open_store(config)
-    try:
-        app = store.application(APP_ID)
-        if app is None:
-            store.register_application(
-                APP_ID, secret, public_pem, ["P_OSA_HMAC_SHA256"], SERVICES, datetime.now(UTC)
-            )
-            return
-        same_key = app.public_key_pem and (
-            load_public_key(app.public_key_pem) == load_public_key(public_pem)
-        )
-        if app.secret != secret or not same_key:
-            raise CommandError(
-                f"{APP_ID} is registered with other credentials than {config.data_dir}/shop "
-                f"holds; remove {config.data_dir} to start the demo afresh"
-            )
-        if not set(SERVICES) <= set(app.service_types):
-            raise CommandError(f"{APP_ID} is registered without {SERVICES}")
-    finally:
-        store.db.close()
-
-
 SHOP_FLOAT = 1_000_000  # KRW the operator pays into the shop's top-up float, once
 SHOP_RECHARGE_CAP = 100_000  # the largest top-up the shop's operator view may make
 
@@ -119,21 +94,12 @@ def grant_shop(ledger: Ledger) -> None:
     ledger.fund_float(APP_ID, SHOP_FLOAT, CURRENCY, reference_code="demo-shop-float")
 
 
-def seed_accounts(config: Config, accounts: tuple[DemoAccount, ...] = DEMO_ACCOUNTS) -> None:
+def seed_accounts(config: Config, accounts: tuple[SeedAccount, ...] = DEMO_ACCOUNTS) -> None:
     """Create the demo accounts that are missing; give the postpaid one its month's spend;
     let the shop top up from its float."""
-    settings = ledger_settings(config)
-    past = datetime.now(UTC) - timedelta(days=60)
-    expired = [a for a in accounts if a.expired]
-    if expired:  # an account valid until last month can only be made on a clock of the past
-        with Ledger.open(config.ledger_url, **settings, clock=lambda: past) as ledger:
-            for a in expired:
-                _create(ledger, a, valid_until=(past + timedelta(days=30)).date())
-    with Ledger.open(config.ledger_url, **settings) as ledger:
+    open_accounts(config, accounts, CURRENCY)
+    with Ledger.open(config.ledger_url, **ledger_settings(config)) as ledger:
         grant_shop(ledger)
-        for a in accounts:
-            if not a.expired:
-                _create(ledger, a)
         month = datetime.now(ZoneInfo(config["ledger"]["timezone"])).strftime("%Y-%m")
         for a in accounts:
             if a.spent_this_month:
@@ -143,19 +109,60 @@ def seed_accounts(config: Config, accounts: tuple[DemoAccount, ...] = DEMO_ACCOU
                 )  # fmt: skip
 
 
-def _create(ledger: Ledger, a: DemoAccount, valid_until: date | None = None) -> None:
-    try:
-        ledger.get_account(a.number)
-        return
-    except UnregisteredAccount:
-        pass
-    ledger.create_account(
-        a.number, msisdn=a.msisdn, currency=CURRENCY, kind=a.kind, balance_minor=a.balance,
-        monthly_limit_minor=a.monthly_limit, transaction_limit_minor=a.transaction_limit,
-        low_balance_minor=a.low_balance, valid_until=valid_until, pin=a.pin,
-    )  # fmt: skip
-    if a.suspended:
-        ledger.set_status(a.number, "suspended")
+# -- the banner: the demo accounts as they are now -------------------------------------------------
+def national(msisdn: str) -> str:
+    digits = "0" + msisdn.removeprefix("tel:+82")
+    return f"{digits[:3]}-{digits[3:7]}-{digits[7:]}"
+
+
+def _won(minor: int | None) -> str:
+    return (
+        "no limit"
+        if minor is None
+        else amounts.show(Decimal(from_minor(minor, CURRENCY)), CURRENCY)
+    )
+
+
+def shows(seed: SeedAccount, account: Account, state: str) -> str:
+    """What the account shows now, in the words of ``seed.what``; its state first when it is
+    no longer the one it was set up in."""
+    text = seed.what.format(
+        balance=_won(account.balance_minor),
+        spent=_won(account.month_spent_minor),
+        limit=_won(account.monthly_limit_minor),
+        per_payment=_won(account.transaction_limit_minor),
+        low_balance=_won(account.low_balance_minor),
+        state=state,
+        valid_through=account.valid_until.isoformat() if account.valid_until else "no expiry",
+    )
+    return text if state == seed.state or "{state}" in seed.what else f"{state}: {text}"
+
+
+def changed(seed: SeedAccount, account: Account, state: str) -> bool:
+    """Whether the operator (or a payment) changed the account since it was set up."""
+    money = (
+        account.month_spent_minor != seed.spent_this_month
+        if account.kind is Kind.POSTPAID
+        else account.ledger_balance_minor != seed.balance
+    )
+    limits = (account.monthly_limit_minor, account.transaction_limit_minor,
+              account.low_balance_minor) != (seed.monthly_limit, seed.transaction_limit,
+                                             seed.low_balance)  # fmt: skip
+    return money or limits or state != seed.state
+
+
+def account_lines(config: Config) -> tuple[list[dict[str, str]], list[str]]:
+    """Each demo account as it is now (number, phone, what it shows) and those changed."""
+    rows, moved = [], []
+    with Ledger.open(config.ledger_url, **ledger_settings(config)) as ledger:
+        for seed in DEMO_ACCOUNTS:
+            account = ledger.get_account(seed.number)
+            state = ledger.status(seed.number).state or ""
+            rows.append({"number": seed.number, "phone": national(seed.msisdn),
+                         "shows": shows(seed, account, state)})  # fmt: skip
+            if changed(seed, account, state):
+                moved.append(seed.number)
+    return rows, moved
 
 
 # -- the gateway child -----------------------------------------------------------------------------
@@ -166,10 +173,11 @@ def _die_with_parent() -> None:
 
 
 class GatewayProcess:
-    def __init__(self, argv: list[str], log_path: Path) -> None:
+    def __init__(self, argv: list[str], log_path: Path, env: dict[str, str]) -> None:
         self.log_path = log_path
         self.proc = subprocess.Popen(
             argv,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=log_path.open("ab"),
             text=True,
@@ -244,6 +252,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from apps.micropay.server import serve_shop
     from apps.micropay.settings import ShopSettings
 
+    as_json = bool(args.json)
     data = config.ensure_data_dir()
     shop_dir = data / "shop"
     web_host, web_port = config["shop"]["host"], int(config["shop"]["port"])
@@ -257,9 +266,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 f"port (e.g. MICROPAY_SHOP_PORT=8001 / MICROPAY_CORBA_PORT=2810)"
             )
     files = ensure_credentials(shop_dir)
-    say("setting up: shop credentials, application registration, demo accounts")
-    register_shop(config, files.secret.read_bytes().rstrip(b"\r\n"), files.public_key.read_text())
+    say("setting up: shop credentials, application registration, demo accounts", as_json)
+    register_once(config, APP_ID, files, SERVICES)
     seed_accounts(config)
+    conformance.provision(config)
+    accounts, moved = account_lines(config)
     config_file = args.config or os.environ.get("MICROPAY_CONFIG") or None
     argv = [
         sys.executable,
@@ -268,9 +279,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         *(["--config", config_file] if config_file else []),
         "serve",
     ]
-    say(f"starting the gateway (log: {data / 'gateway.log'})")
+    billing = conformance.billing_setting(str(config["sms"]["billing_accounts"]))
+    env = {**os.environ, "MICROPAY_DATA_DIR": str(data), "MICROPAY_SMS_BILLING_ACCOUNTS": billing}
+    say(f"starting the gateway (log: {data / 'gateway.log'})", as_json)
     log_to_file(shop_dir / "shop.log")
-    gateway = GatewayProcess(argv, data / "gateway.log")
+    gateway = GatewayProcess(argv, data / "gateway.log", env)
     try:
         endpoints = gateway.wait_started()
         settings = ShopSettings(
@@ -281,26 +294,50 @@ def run(args: argparse.Namespace, config: Config) -> int:
             private_key_file=files.private_key,
             host=web_host,
             port=web_port,
+            timezone=str(config["ledger"]["timezone"]),
             short_code=config["sms"]["short_code"],
             micropay_config=Path(config_file).resolve() if config_file else None,
             micropay_env={"MICROPAY_DATA_DIR": str(data)},
             smsc_dir=data / "smsc" if config["smsc"]["embedded"] else None,
         )
-        serve_shop(settings, on_ready=lambda url: welcome(url, endpoints, data))
+        banner = welcome_json if as_json else welcome
+        serve_shop(settings, on_ready=lambda url: banner(url, endpoints, data, accounts, moved))
     except KeyboardInterrupt:
         pass
     finally:
-        say("stopping the gateway")
+        say("stopping the gateway", as_json)
         gateway.stop()
-    say("stopped")
+    say("stopped", as_json)
     return 0
 
 
-def say(text: str) -> None:
-    print(f"[demo] {text}", flush=True)
+def say(text: str, as_json: bool = False) -> None:
+    """A progress line: on stdout for people, on stderr when stdout is JSON."""
+    print(f"[demo] {text}", file=sys.stderr if as_json else sys.stdout, flush=True)
 
 
-def welcome(url: str, endpoints: dict[str, str], data: Path) -> None:
+def welcome_json(
+    url: str,
+    endpoints: dict[str, str],
+    data: Path,
+    accounts: list[dict[str, str]],
+    moved: list[str],
+) -> None:
+    print(json.dumps({
+        "shop": f"{url}/", "phones": f"{url}/phone", "operator": f"{url}/operator",
+        "operator_password_file": str(data / "shop" / "operator-password"),
+        "gateway": endpoints, "data_folder": str(data), "accounts": accounts,
+        "changed_since_set_up": moved, "conformance": "micropay interop --demo",
+    }, ensure_ascii=False), flush=True)  # fmt: skip
+
+
+def welcome(
+    url: str,
+    endpoints: dict[str, str],
+    data: Path,
+    accounts: list[dict[str, str]],
+    moved: list[str],
+) -> None:
     rel = os.path.relpath(data)
     lines = [
         "",
@@ -313,13 +350,10 @@ def welcome(url: str, endpoints: dict[str, str], data: Path) -> None:
         "",
         "Demo accounts -- pay with the account number (or its mobile number):",
     ]
-    for a in DEMO_ACCOUNTS:
-        national = "0" + a.msisdn.removeprefix("tel:+82")
-        lines.append(f"  {a.number}  {national[:3]}-{national[3:7]}-{national[7:]}  {a.what}")
+    lines += [f"  {a['number']}  {a['phone']}  {a['shows']}" for a in accounts]
     number, msisdn = UNREGISTERED
-    national = "0" + msisdn.removeprefix("tel:+82")
     lines += [
-        f"  {number}  {national[:3]}-{national[3:7]}-{national[7:]}  not registered",
+        f"  {number}  {national(msisdn)}  not registered",
         "",
         "What to try:",
         "  - Buy the song with 1001: paid; the payment SMS shows on the phone view of 010-1111-0001.",
@@ -331,6 +365,16 @@ def welcome(url: str, endpoints: dict[str, str], data: Path) -> None:
         "  - Buy the mug (shipped): the money is held; ship it from the operator view to charge it.",
         f"  - Text BAL from a phone: {url}/phone/010-1111-0001 (or 잔액 for Korean).",
         "  - The operator view: spend against limits, charging events, suspend/resume, top up.",
+    ]
+    if moved:
+        lines.append(
+            f"  (These are for the accounts as first set up; {', '.join(moved)} changed since: "
+            f"rm -rf {rel} starts afresh.)"
+        )
+    lines += [
+        "",
+        "Conformance: micropay interop --demo  (the whole catalogue against this demo, over CORBA",
+        "             and gRPC, with its own application and IOP-* test accounts)",
         "",
         "Press Ctrl-C to stop.",
     ]

@@ -28,7 +28,7 @@ def float_view(account: SystemAccount) -> dict[str, Any]:
 
 def fund(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     amount_minor = to_minor(args.amount, args.currency)
-    with open_ledger(config) as ledger:
+    with open_ledger(config, create=True) as ledger:
         result = ledger.fund_float(
             args.app_id, amount_minor, args.currency, args.reference or f"cli-{uuid.uuid4()}"
         )

@@ -1,13 +1,15 @@
 """``micropay serve``: start the gateway's components and run until SIGTERM/SIGINT.
 
 The components and their order live in ``gateway/components.py``. Once all have started the
-gateway lets clients in and prints its endpoints, one ``name: value`` line each (health first);
-on SIGTERM/SIGINT it stops them in reverse order and exits 0.
+gateway lets clients in and prints its endpoints, one ``name: value`` line each (health first;
+with ``--json`` one JSON object), and records them in ``<data>/gateway.json`` for ``micropay
+status``; on SIGTERM/SIGINT it stops them in reverse order and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
@@ -16,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from framework.core import files
+from gateway.cli import where
 from gateway.cli.output import CommandError
 from gateway.config import Config
 from gateway.health import HealthServer
@@ -30,16 +33,23 @@ PRIVATE_UMASK = 0o077
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "serve", help="start the gateway (framework, SCFs, gRPC shim, embedded SMSC)"
+        "serve",
+        help="start the gateway (framework, SCFs, gRPC shim, embedded SMSC)",
+        description="Start the gateway: the OSA framework and the Payment, Account Management "
+        "and SMS SCFs over CORBA, the gRPC shim, the embedded SMS center and the health and "
+        "metrics endpoint, on the configuration's data folder. Prints its endpoints once it "
+        "accepts requests; SIGTERM or Ctrl-C stops it.",
     )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    return serve(config)
+    return serve(config, as_json=bool(args.json))
 
 
-def serve(config: Config, extra_components: Sequence[StartFunction] = ()) -> int:
+def serve(
+    config: Config, extra_components: Sequence[StartFunction] = (), *, as_json: bool = False
+) -> int:
     """Run ``COMPONENTS`` (then ``extra_components``, e.g. a test-only service) until a signal."""
     from gateway.components import COMPONENTS, Runtime  # the ORB and every SCF: only when serving
 
@@ -72,11 +82,16 @@ def serve(config: Config, extra_components: Sequence[StartFunction] = ()) -> int
             data_dir=str(config.data_dir),
             **runtime.endpoints,
         )
-        for name, value in runtime.endpoints.items():
-            print(f"{name}: {value}", flush=True)
+        where.write_running(config.data_dir, runtime.endpoints)
+        if as_json:
+            print(json.dumps(runtime.endpoints), flush=True)
+        else:
+            for name, value in runtime.endpoints.items():
+                print(f"{name}: {value}", flush=True)
         while not stop.wait(0.5):
             pass
     finally:
+        where.clear_running(config.data_dir)
         for component in reversed(started):
             try:
                 component.stop()

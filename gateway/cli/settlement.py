@@ -4,7 +4,7 @@ Every charge an application takes credits its settlement account and every refun
 a month of those postings is the application's statement: payments and what they collected,
 refunds and what they returned, the net to pay out, and the settlement balance (collected and not
 yet paid). Months are calendar months in ``ledger.timezone``. ``--csv`` prints CSV (amounts in
-major units); ``--json`` (before the command) prints JSON.
+major units); ``--json`` prints JSON.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from gateway.cli import where
 from gateway.cli.output import CommandError
 from gateway.config import Config
 from scf.common.address import SHORT_CODE_DIGITS_MAX, SHORT_CODE_DIGITS_MIN
@@ -38,23 +39,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     inbox.add_argument(
         "tel", metavar="TEL", help="the handset's number, e.g. 010-1234-5678 or tel:+821012345678"
     )
-    inbox.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-    )
     inbox.set_defaults(handler=run_inbox)
     mo = cmds.add_parser("mo", help="inject a mobile-originated message into the embedded SMSC")
     mo.add_argument("sender", metavar="FROM", help="the handset sending, e.g. tel:+821012345678")
     mo.add_argument("to", metavar="TO", help="the activation number (short code), e.g. short:1555")
     mo.add_argument("text", metavar="TEXT", help="the message (any language; long ones are split)")
-    mo.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-    )
     mo.set_defaults(handler=run_mo)
 
     reg = cmds.add_parser(
         "register", help="provision an activation number for an application's getReceivedSms"
     )
-    reg.add_argument("app_id", metavar="APP_ID")
+    reg.add_argument("app_id", metavar="APP_ID", help="the application that reads the messages")
     reg.add_argument("number", metavar="NUMBER", help="short:1555, 1555, or a number")
     reg.add_argument(
         "--criteria", default="", help="only messages whose first word is this (any case)"
@@ -62,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     reg.add_argument("--id", default=None, help="the registrationIdentifier (default: generated)")
     reg.set_defaults(handler=run_register)
     unreg = cmds.add_parser("unregister", help="end a registration (its waiting messages too)")
-    unreg.add_argument("registration_id", metavar="REGISTRATION_ID")
+    unreg.add_argument("registration_id", metavar="REGISTRATION_ID", help="as sms list shows it")
     unreg.set_defaults(handler=run_unregister)
     ls = cmds.add_parser("list", help="registrations, with the messages waiting for each")
     ls.add_argument("--app", default=None, help="only this application's")
@@ -70,10 +65,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     unrouted = cmds.add_parser("unrouted", help="MO messages no application has taken yet")
     unrouted.add_argument("--limit", type=int, default=100)
     unrouted.set_defaults(handler=run_unrouted)
-    for cmd in (reg, unreg, ls, unrouted):
-        cmd.add_argument(
-            "--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output"
-        )
 
 
 def _number(text: str, part: str, *, short_code: bool = False) -> str:
@@ -94,7 +85,10 @@ def _number(text: str, part: str, *, short_code: bool = False) -> str:
 
 def run_inbox(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
     number = _number(args.tel, "TEL")
-    messages = read_inbox(smsc_data_dir(config.data_dir), number)
+    smsc_dir = smsc_data_dir(config.data_dir)
+    if not smsc_dir.is_dir():
+        raise CommandError(where.missing(config, smsc_dir, "embedded SMSC data"))
+    messages = read_inbox(smsc_dir, number)
     rows = [
         {
             "received_at": m["received_at"],
@@ -127,11 +121,15 @@ def run_mo(args: argparse.Namespace, config: Config) -> dict[str, Any]:
 
 
 @contextmanager
-def sms_service(config: Config) -> Iterator[SmsService]:
-    """The SMS tables of the configured ledger database (migrated), closed afterwards."""
-    if not config["ledger"]["url"]:
-        config.ensure_data_dir()
+def sms_service(config: Config, *, create: bool = False) -> Iterator[SmsService]:
+    """The SMS tables of the configured ledger database (migrated), closed afterwards; without
+    ``create`` a missing database is refused, never made."""
     try:
+        if create:
+            if not config["ledger"]["url"]:
+                config.ensure_data_dir()
+        else:
+            where.require(config, config.ledger_url)
         db = open_database(config.ledger_url)
     except StorageUnavailable as exc:
         raise CommandError(f"ledger database unavailable: {exc}") from None
@@ -145,7 +143,7 @@ def sms_service(config: Config) -> Iterator[SmsService]:
 
 def run_register(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     number = _number(args.number, "NUMBER", short_code=True)
-    with sms_service(config) as service:
+    with sms_service(config, create=True) as service:
         reg_id = service.register_activation_number(args.app_id, number, args.criteria, args.id)
     return {"registration_id": reg_id, "app_id": args.app_id, "number": number}
 

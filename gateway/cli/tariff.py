@@ -32,7 +32,7 @@ def tariff_view(tariff: Tariff) -> dict[str, Any]:
 
 
 def set_tariff(args: argparse.Namespace, config: Config) -> dict[str, Any]:
-    with open_ledger(config) as ledger:
+    with open_ledger(config, create=True) as ledger:
         tariff = TariffStore(ledger.db).set(
             args.name,
             args.currency,
@@ -76,8 +76,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tariff", help="volume-charging tariffs: set, list, show, remove")
     cmds = p.add_subparsers(dest="tariff_command", required=True, metavar="ACTION")
     s = cmds.add_parser("set", help="create or change a tariff in one currency")
-    s.add_argument("name", help="e.g. default, video")
-    s.add_argument("price", help="price of --per units, decimal major units, e.g. 5 or 0.01")
+    s.add_argument("name", metavar="NAME", help="e.g. default, video")
+    s.add_argument(
+        "price", metavar="PRICE", help="price of --per units, decimal major units, e.g. 5 or 0.01"
+    )
     s.add_argument("--currency", required=True, help="ISO 4217 code")
     s.add_argument("--per", type=int, default=1, help="units the price is for (default 1)")
     s.add_argument("--description", default="")
@@ -85,10 +87,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     li = cmds.add_parser("list", help="every tariff in every currency")
     li.set_defaults(handler=list_tariffs)
     sh = cmds.add_parser("show", help="one tariff (in every currency unless --currency)")
-    sh.add_argument("name")
+    sh.add_argument("name", metavar="NAME", help="the tariff's name, e.g. default")
     sh.add_argument("--currency")
     sh.set_defaults(handler=show)
     rm = cmds.add_parser("remove", help="remove a tariff (in every currency unless --currency)")
-    rm.add_argument("name")
+    rm.add_argument("name", metavar="NAME", help="the tariff's name, e.g. default")
     rm.add_argument("--currency")
     rm.set_defaults(handler=remove)

@@ -36,7 +36,7 @@ def issue(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
         raise CommandError(f"--count must be between 1 and {ISSUE_COUNT_MAX}")
     amount_minor = to_minor(args.amount, args.currency)
     issued = []
-    with open_ledger(config) as ledger:
+    with open_ledger(config, create=True) as ledger:
         for _ in range(args.count):
             voucher_id, pin = ledger.issue_voucher(amount_minor, args.currency, args.valid_until)
             issued.append(

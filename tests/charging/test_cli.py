@@ -72,14 +72,14 @@ def test_account_life_cycle(micropay, tmp_path):
         None,
     )
 
-    assert micropay("account", "suspend", "1001")[1]["status"] == "suspended"
+    assert micropay("account", "suspend", "1001")[1]["state"] == "suspended"
     code, shown, _ = micropay("account", "show", "1001")
     assert (code, shown["state"]) == (0, "suspended")
-    assert micropay("account", "resume", "1001")[1]["status"] == "active"
+    assert micropay("account", "resume", "1001")[1]["state"] == "active"
 
     code, history, _ = micropay("account", "history", "1001")
     assert code == 0 and [h["kind"] for h in history] == ["recharge", "opening"]
-    assert micropay("account", "close", "1001")[1]["status"] == "closed"
+    assert micropay("account", "close", "1001")[1]["state"] == "closed"
     code, accounts, _ = micropay("account", "list")
     assert code == 0 and [a["number"] for a in accounts] == ["1001"]
 
@@ -163,6 +163,7 @@ def test_usd_amounts_are_exact_decimals(micropay):
     ],
 )
 def test_errors_are_one_line_with_a_non_zero_exit(micropay, args, message):
+    micropay("account", "create", "3000", "--msisdn", "tel:+821030000001", "--currency", "KRW")
     code, out, err = micropay(*args)
     assert code == 1 and out is None
     assert err.startswith("micropay: error:") and message in err and err.count("\n") == 1

@@ -12,7 +12,7 @@ from typing import Any
 from apps.interop import money
 from apps.interop.catalogue.common import MICROPAY_FAULTS, PX1, PX7
 from apps.interop.model import Inconclusive, tp
-from apps.interop.refusals import expect_refusal
+from apps.interop.refusals import Refusal, expect_refusal
 
 REC = f"{PX7} §8.1.3 balanceUpdate"
 VOU = f"{PX7} §8.1.4 voucherUpdate"
@@ -179,7 +179,7 @@ def recharge_unregistered(ctx: Any) -> None:
 # -- vouchers -----------------------------------------------------------------------------------
 @tp("AM/VOU/BV-01", "voucherUpdate redeems a voucher once",
     clause=VOU,
-    pre="A funded prepaid test account and an issued voucher (profile [[voucher]])",
+    pre="A funded prepaid test account and an issued voucher not redeemed yet (profile [[voucher]])",
     stimulus="voucherUpdate(account, '', ref, voucher id, voucher PIN)",
     expected="The balance rises (by the voucher's value; charged back afterwards)",
     destructive=True, covers=("voucherUpdate",))  # fmt: skip
@@ -187,13 +187,27 @@ def voucher(ctx: Any) -> None:
     account = ctx.account("funded")
     if not ctx.profile.vouchers:
         raise Inconclusive("no voucher in the profile ([[voucher]] id, pin)")
-    v = ctx.profile.vouchers[0]
-    credit = ctx.am.voucherUpdate(
-        account.address, "", ctx.ref(), v.id, v.pin, ctx.currency(account)
+    refused = []
+    for v in ctx.profile.vouchers:  # one an earlier run redeemed is refused: try the next
+        try:
+            credit = ctx.am.voucherUpdate(
+                account.address, "", ctx.ref(), v.id, v.pin, ctx.currency(account)
+            )
+        except Refusal as refusal:
+            if refusal.name != "SVC0251":
+                raise
+            refused.append(v.id)
+            continue
+        ctx.redeemed = v
+        assert credit > 0, f"the balance moved by {credit}"
+        ctx.note(
+            f"voucher {v.id} credited {credit:f}" + (f"; not valid: {refused}" if refused else "")
+        )
+        return
+    raise Inconclusive(
+        f"every voucher of the profile was refused as not valid (SVC0251: {', '.join(refused)}):"
+        " redeemed by an earlier run, or expired; issue fresh ones (micropay voucher issue)"
     )
-    ctx.redeemed = v
-    assert credit > 0, f"the balance moved by {credit}"
-    ctx.note(f"voucher {v.id} credited {credit:f}")
 
 
 @tp("AM/VOU/BI-01", "An unknown voucher is refused",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from apps.interop.model import Inconclusive
@@ -67,12 +71,22 @@ def send_mo(ctx: Any, sender: str, number: str, text: str) -> None:
             "no MO hook: the profile has no [sms] mo_command to send a handset's SMS"
         )
     argv = [str(part).format(**{"from": sender, "to": number, "text": text}) for part in command]
+    argv[0] = program(argv[0])
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=MO_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise Inconclusive(f"the MO hook did not run: {exc}") from None
     if done.returncode != 0:
         raise Inconclusive(f"the MO hook failed ({done.returncode}): {done.stderr.strip()[:200]}")
+
+
+def program(name: str) -> str:
+    """The hook's program: as given when it is a path or on PATH, else the one of that name
+    beside this Python (``micropay`` of the virtual environment the harness runs in)."""
+    if os.sep in name or shutil.which(name):
+        return name
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else name
 
 
 def recipient(ctx: Any) -> str:

@@ -82,16 +82,16 @@ def sign_gives_manager(ctx: Any) -> None:
 
 @tp("FW/SAM/BV-04", "The framework's agreement signature verifies with its published key",
     clause=f"{SAM}.signServiceAgreement (TpSignatureAndServiceMgr.DigitalSignature); docs/framework.md (signing)",
-    pre="The operator published the framework's public key (profile [framework] public_keys or "
-        "--framework-key)",
+    pre="The operator published the framework's public key for the agreement's signing algorithm "
+        "(profile [framework] public_keys or --framework-key)",
     stimulus="Sign an agreement both ways",
     expected="The framework's signature verifies over the UTF-8 agreement text",
     covers=("IpServiceAgreementManagement.signServiceAgreement",))  # fmt: skip
 def framework_signature(ctx: Any) -> None:
-    keys = ctx.creds.framework_keys
-    if not keys:
+    if not ctx.creds.framework_keys:
         raise Inconclusive("no framework public key given")
     agreement = access(ctx).agreement(ctx.first_service_type())
+    keys = ctx.framework_keys_for(agreement.algorithm)
     ok = any(
         chap.verify(agreement.algorithm, k, agreement.text, agreement.fw_signature) for k in keys
     )

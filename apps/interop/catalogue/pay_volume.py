@@ -33,6 +33,12 @@ def _priced(ctx: Any, account: Any, volume: int = VOLUME) -> Decimal:
     return price
 
 
+def _tariff_set_up(ctx: Any) -> None:
+    """A purpose that expects a refusal about the account needs volumes priced first: without
+    a tariff the IUT refuses the price instead (SVC0002), which is missing set-up, not a fault."""
+    _priced(ctx, ctx.account("funded"))
+
+
 @tp("PAY/VOL/BV-01", "getAmount prices a volume in the account's currency",
     clause=f"{VOL}.getAmount",
     pre="A funded test account; a tariff for its currency (profile [payment] volume_parameters)",
@@ -125,12 +131,13 @@ def volume_unregistered(ctx: Any) -> None:
 
 @tp("PAY/VOL/BI-04", "chargeVolume on a suspended account is refused",
     clause=f"{VOL}.chargeVolume; POL1010",
-    pre="A suspended test account",
+    pre="A suspended test account; a tariff (a funded account's getAmount prices the volume)",
     stimulus="chargeVolume(account, 3, billingText, ref, parameters)",
     expected="PolicyException POL1010",
     destructive=True, covers=("POL1010",))  # fmt: skip
 def volume_suspended(ctx: Any) -> None:
     account = ctx.account("suspended")
+    _tariff_set_up(ctx)
     expect_refusal(
         lambda: ctx.pay.chargeVolume(
             account.address, VOLUME, "interop", ctx.ref(), ctx.profile.volume_parameters
@@ -197,12 +204,13 @@ def rv_unknown(ctx: Any) -> None:
 
 @tp("PAY/RVL/BI-02", "Reserving a volume for an expired account is refused",
     clause=f"{RVL}.reserveVolume; POL1101",
-    pre="An expired test account",
+    pre="An expired test account; a tariff (a funded account's getAmount prices the volume)",
     stimulus=f"reserveVolume(account, {VOLUME}, billingText, parameters)",
     expected="PolicyException POL1101",
     destructive=True, covers=("POL1101",))  # fmt: skip
 def rv_expired(ctx: Any) -> None:
     account = ctx.account("expired")
+    _tariff_set_up(ctx)
     expect_refusal(
         lambda: ctx.pay.reserveVolume(
             account.address, VOLUME, "interop", ctx.profile.volume_parameters

@@ -9,6 +9,7 @@ is opened in headless Chromium for a screenshot in ``test-artifacts/``.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from apps.interop.model import catalogue, select
-from tests.apps.interop.deployment import APP_ID, MICROPAY, Deployment, clean_env
+from tests.apps.interop.deployment import APP_ID, MICROPAY, PEER_ID, Deployment, clean_env
 from tests.conftest import ROOT, free_port
 
 RUN_TIMEOUT_S = 150
@@ -173,3 +174,63 @@ def test_an_unreachable_endpoint_is_one_line_and_exit_1(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("micropay: error: cannot reach IpInitial"), done.stderr
     assert done.stderr.count("\n") == 1 and done.stdout == ""
+
+
+def verdicts(junit: Path) -> dict[str, tuple[str, str]]:
+    """purpose id -> (pass | failure | error | skipped, the message)."""
+    found = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        children = [c for c in case if c.tag in ("failure", "error", "skipped")]
+        verdict = (children[0].tag, children[0].get("message", "")) if children else ("pass", "")
+        found[case.get("name", "").split(" ", 1)[0]] = verdict
+    return found
+
+
+def test_missing_set_up_is_inconclusive_with_its_reason(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    """What the operator did not set up is inconclusive, never a failure: a voucher an earlier
+    run redeemed, volumes without a tariff, a framework key of another algorithm than the
+    application signs with. A bare ``micropay`` in the MO hook is found beside the harness
+    even when it is not on PATH."""
+    keys = deployment.base / "keys"
+    voucher = deployment.voucher()
+    hook = ["micropay", "--config", str(deployment.config), "sms", "mo", "{from}", "{to}", "{text}"]
+    profile = tmp_path / "profile.toml"
+    profile.write_text(
+        '[[account]]\naddress = "acct:IOP-FUNDED"\n'
+        '[[account]]\naddress = "acct:IOP-SUSP"\nroles = ["suspended"]\n'
+        '[[account]]\naddress = "tel:+821077700001"\n'
+        f'[[voucher]]\nid = "{voucher["voucher_id"]}"\npin = "{voucher["pin"]}"\n'
+        '[sms]\nregistration = "REG-INTEROP"\nregistration_number = "short:1555"\n'
+        f'registration_criteria = "POLL"\nmo_command = {json.dumps(hook)}\n'
+        '[payment]\nvolume_parameters = { tariff = "default" }\n'
+        f'[framework]\npublic_keys = ["{keys / "framework.pem"}"]\n'  # the RSA key only
+    )
+    env = {**clean_env(), "PATH": "/usr/bin:/bin"}  # no virtual environment on PATH
+
+    def run(app_id: str, *purposes: str) -> dict[str, tuple[str, str]]:
+        junit = tmp_path / f"{app_id}-{len(list(tmp_path.iterdir()))}.xml"
+        subprocess.run(
+            [MICROPAY, "interop", "--endpoint", deployment.endpoints["corba"], "--app-id", app_id,
+             "--secret-file", str(keys / f"{app_id}.secret"), "--private-key", str(keys / f"{app_id}.pem"),
+             "--profile", str(profile), "--junit", str(junit),
+             *[arg for p in purposes for arg in ("--purpose", p)]],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+        )  # fmt: skip
+        return verdicts(junit)
+
+    assert run(APP_ID, "AM/VOU/BV-01")["AM/VOU/BV-01"] == ("pass", "")  # an earlier run
+    deployment.cli("tariff", "remove", "default")
+    try:
+        found = run(APP_ID, "AM/VOU/BV-01", "PAY/VOL/BI-04", "SMS/RCV/BV-01")
+    finally:
+        deployment.cli("tariff", "set", "default", "5", "--currency", "KRW")
+    kind, reason = found["AM/VOU/BV-01"]
+    assert kind == "skipped" and "redeemed by an earlier run" in reason, found
+    kind, reason = found["PAY/VOL/BI-04"]
+    assert kind == "skipped" and "no tariff prices a volume" in reason, found
+    assert found["SMS/RCV/BV-01"] == ("pass", ""), found  # the MO hook ran
+    kind, reason = run(PEER_ID, "FW/SAM/BV-04")["FW/SAM/BV-04"]  # the peer signs with Ed25519
+    assert kind == "skipped" and "for P_ED25519" in reason, reason
+    assert "micropay framework public-key --algorithm P_ED25519" in reason
