@@ -32,6 +32,9 @@ class Reason(enum.StrEnum):
     INVALID_ACCOUNT = "invalid_account"
     RESERVATION_GONE = "reservation_gone"
     UNAVAILABLE = "unavailable"
+    CONFIRM_BY_PHONE = "confirm_by_phone"
+    CODE_FAILED = "code_failed"
+    CODE_EXPIRED = "code_expired"
     ERROR = "error"
 
 
@@ -148,6 +151,15 @@ class Refusal:
             return "That is not a valid account number or mobile number."
         if r is Reason.RESERVATION_GONE:
             return "The reservation for this order has expired or was released."
+        if r is Reason.CONFIRM_BY_PHONE:
+            return (
+                "This account confirms payments with a code sent by SMS: "
+                "pay with the account's mobile number."
+            )
+        if r is Reason.CODE_FAILED:
+            return "The code was wrong too many times: the payment is cancelled."
+        if r is Reason.CODE_EXPIRED:
+            return "The code was not entered in time: the payment is cancelled."
         if r is Reason.UNAVAILABLE:
             return "The payment service is unavailable right now. Please try again."
         return "The payment could not be completed."

@@ -94,8 +94,11 @@ class Deployment:
     settings: Path
 
     @classmethod
-    def start(cls, base: Path, transport: str = "corba") -> Deployment:
-        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``."""
+    def start(
+        cls, base: Path, transport: str = "corba", code_ttl_s: int = 180
+    ) -> Deployment:
+        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``;
+        ``code_ttl_s``: how long a payment confirmation code is valid."""
         (base / "gw").mkdir(parents=True, exist_ok=True)
         gateway = Gateway.start(base / "gw", {"smsc": {"embedded": True}}, command=GATEWAY_COMMAND)
         try:
@@ -131,6 +134,7 @@ class Deployment:
                 "[shop]\n"
                 f'data_dir = "{shop_dir}"\n'
                 f'short_code = "{SHORT_CODE}"\n'
+                f"confirmation_code_ttl_s = {code_ttl_s}\n"
                 "[operator]\n"
                 f'micropay_config = "{gateway.config_path}"\n'
                 "[phone]\n"
