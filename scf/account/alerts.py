@@ -46,7 +46,7 @@ def fields_of(alert: Alert, ledger: Ledger, short_code: str) -> dict[str, Any]:
     currency = f.get("currency", "")
     for name in ("limit", "amount", "balance", "above"):
         if name in f:
-            out[name] = from_minor(int(f[name]), currency)
+            out[name] = f"{from_minor(int(f[name]), currency):,}"
     for name, source in (("until", "locked_until"), ("effective_at", "effective_at"),
                          ("when", "occurred_at")):  # fmt: skip
         if source in f:
