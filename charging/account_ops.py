@@ -16,12 +16,12 @@ from charging import (
     grants,
     movements,
     pins,
+    selfcare,
     settlement,
     validate,
 )
 from charging.batch import BatchState, Command
 from charging.clock import Moment
-from charging.engine import LedgerEngine
 from charging.errors import InvalidInput, PinLocked, UnregisteredAccount, WrongPin
 from charging.model import (
     Account,
@@ -33,11 +33,12 @@ from charging.model import (
     SystemAccount,
     SystemKind,
 )
+from charging.selfcare_ops import SelfCareOperations
 
 UNSET: Any = object()  # "leave as it is" in set_limits
 
 
-class AccountOperations(LedgerEngine):
+class AccountOperations(SelfCareOperations):
     def create_account(
         self,
         number: str,
@@ -110,8 +111,9 @@ class AccountOperations(LedgerEngine):
         cap_minor: int | None = None,
         daily_cap_minor: int | None = None,
     ) -> grants.Grant:
-        """Let ``app_id`` ``recharge`` (in ``currency``, within the caps) or redeem vouchers
-        (``voucher``); granting again changes the caps and keeps today's use."""
+        """Let ``app_id`` ``recharge`` (in ``currency``, within the caps), redeem vouchers
+        (``voucher``) or act for subscribers (``selfcare``); granting again changes the caps
+        and keeps today's use."""
         app = validate.app_id(app_id)
         if operation not in grants.OPERATIONS:
             raise InvalidInput(field="operation", reason=" or ".join(grants.OPERATIONS))
@@ -122,7 +124,7 @@ class AccountOperations(LedgerEngine):
             if cap == 0 or daily == 0:
                 raise InvalidInput(field="cap", reason="a cap is greater than zero (or none)")
         elif currency is not None or cap_minor is not None or daily_cap_minor is not None:
-            raise InvalidInput(field="operation", reason="vouchers take no currency or caps")
+            raise InvalidInput(field="operation", reason=f"{operation} takes no currency or caps")
         else:
             cur, cap, daily = grants.ANY_CURRENCY, None, None
 
@@ -227,8 +229,9 @@ class AccountOperations(LedgerEngine):
 
     def verify_pin(self, account: str, pin: str) -> None:
         """Return if ``pin`` is the account's PIN; else raise WrongPin -- or PinLocked once
-        ``pin_max_failures`` wrong PINs in a row have locked PIN use for ``pin_lockout_s``.
-        An account without a PIN matches no PIN."""
+        ``pin_max_failures`` wrong PINs in a row have locked PIN use (for ``pin_lockout_s``,
+        doubling with each lock-out of the window; ``charging.pins``). An account without a PIN
+        matches no PIN."""
         number = validate.account_number(account)
         pin = validate.pin(pin)
         state = self._read(lambda tx: accounts.load_pin(tx, number))
@@ -240,15 +243,7 @@ class AccountOperations(LedgerEngine):
         matched = pins.matches(state.pin_hash, pin)  # slow on purpose: not on the writer thread
 
         def record(batch: BatchState, _command: Command) -> pins.Verdict:
-            return pins.record_attempt(
-                batch.tx,
-                batch.moment,
-                number,
-                state.pin_hash,
-                matched,
-                max_failures=self.pin_max_failures,
-                lockout_s=self.pin_lockout_s,
-            )
+            return pins.record_attempt(batch, number, state.pin_hash, matched, self.lockout_policy)
 
         verdict = self._submit(Command(record, "pin_attempt", isolated=True))
         if verdict is pins.Verdict.LOCKED:
@@ -261,10 +256,14 @@ class AccountOperations(LedgerEngine):
         """What Account Management reports; an unknown account is ``registered=False``."""
         number = validate.account_number(account)
         moment = self._moment()
-        found = self._read(lambda tx: accounts.load(tx, number, moment.month))
+
+        def read(tx: Any) -> tuple[Account | None, Any]:
+            return accounts.load(tx, number, moment.month), selfcare.settings_of(tx, number)
+
+        found, own = self._read(read)
         if found is None:
             return AccountStatus(account=number, registered=False)
-        return _status(found, moment)
+        return _status(found, moment, own)
 
     def history(
         self, account: str, since: datetime | date | None = None, max_entries: int | None = None
@@ -316,7 +315,7 @@ class AccountOperations(LedgerEngine):
         raise InvalidInput(field="since", reason="a date or datetime is expected")
 
 
-def _status(account: Account, moment: Moment) -> AccountStatus:
+def _status(account: Account, moment: Moment, own: selfcare.SelfCareSettings) -> AccountStatus:
     if account.status is not Status.ACTIVE:
         state = account.status.value
     elif clock.is_expired(account.valid_until, moment.at, moment.tz):
@@ -340,4 +339,9 @@ def _status(account: Account, moment: Moment) -> AccountStatus:
         low_balance_minor=account.low_balance_minor,
         valid_until=account.valid_until,
         pin_required=account.has_pin,
+        confirm_above_minor=own.confirm_above_minor,
+        alert_above_minor=own.alert_above_minor,
+        pending_monthly_limit_minor=own.pending_monthly_limit_minor,
+        pending_limit_at=own.pending_limit_at,
+        suspended_by=own.suspended_by if account.status is Status.SUSPENDED else None,
     )

@@ -109,28 +109,43 @@ def insert(tx: Transaction, account: Account, pin_hash: str | None, month: str) 
 @dataclass(frozen=True)
 class PinState:
     pin_hash: str | None
-    failures: int
+    failures: int  # wrong PINs in a row since the last right one or lock-out
     locked_until: datetime | None
+    lockouts: int = 0  # lock-outs in the window that started at window_start
+    window_start: datetime | None = None
+
+
+_PIN_COLUMNS = "pin_hash, pin_failures, pin_locked_until, pin_lockouts, pin_lockout_window_start"
 
 
 def load_pin(tx: Transaction, number: str, *, lock: bool = False) -> PinState | None:
-    sql = "SELECT pin_hash, pin_failures, pin_locked_until FROM ledger_accounts WHERE number = ?"
+    sql = f"SELECT {_PIN_COLUMNS} FROM ledger_accounts WHERE number = ?"
     if lock and tx.dialect is Dialect.POSTGRESQL:
         sql += " FOR UPDATE"
     row = tx.one(sql, (number,))
     if row is None:
         return None
-    return PinState(row[0], int(row[1]), None if row[2] is None else clock.from_text(row[2]))
+    return PinState(row[0], int(row[1]), _instant(row[2]), int(row[3]), _instant(row[4]))
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else clock.from_text(text)
+
+
+def _text(instant: datetime | None) -> str | None:
+    return None if instant is None else clock.to_text(instant)
 
 
 def save_pin(tx: Transaction, number: str, state: PinState) -> None:
     tx.execute(
-        "UPDATE ledger_accounts SET pin_hash = ?, pin_failures = ?, pin_locked_until = ? "
-        "WHERE number = ?",
+        "UPDATE ledger_accounts SET pin_hash = ?, pin_failures = ?, pin_locked_until = ?, "
+        "pin_lockouts = ?, pin_lockout_window_start = ? WHERE number = ?",
         (
             state.pin_hash,
             state.failures,
-            None if state.locked_until is None else clock.to_text(state.locked_until),
+            _text(state.locked_until),
+            state.lockouts,
+            _text(state.window_start),
             number,
         ),
     )

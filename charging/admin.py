@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from charging import accounts, movements, reservations
+from charging import accounts, movements, reservations, selfcare
 from charging.batch import BatchState, Book, Command
 from charging.clock import Moment
 from charging.errors import AccountClosed, InvalidInput, UnregisteredAccount
@@ -63,6 +63,12 @@ def set_status(state: BatchState, c: Command) -> Account:
         raise AccountClosed(account=c.account)
     if status is Status.CLOSED and book.status is not Status.CLOSED:
         reservations.release_all(state, c.account)
+    if status is Status.SUSPENDED and book.status is Status.ACTIVE:  # with the alert
+        selfcare.suspend_book(state, book, selfcare.BY_OPERATOR, c.app_id or None)
+        return state.account_of(book)
+    if status is Status.ACTIVE and book.status is Status.SUSPENDED:
+        selfcare.resume_book(state, book, c.app_id or None, selfcare.BY_OPERATOR)
+        return state.account_of(book)
     before, previous = book.balance_minor, book.status
     book.status = status
     book.settled = True
@@ -84,10 +90,13 @@ def set_limits(state: BatchState, c: Command) -> Account:
     if book.kind is Kind.POSTPAID and monthly is None:
         raise InvalidInput(field="monthly_limit", reason="a postpaid account needs one")
     before, status = book.balance_minor, book.status
+    limit_before = book.monthly_limit_minor
     for name, value in changes.items():
         setattr(book, name, value)
     book.settled = True
     state.changed(book, before, status)
+    if "monthly_limit_minor" in changes:  # the operator's limit replaces a pending raise
+        selfcare.operator_set_limit(state, book, limit_before)
     return state.account_of(book)
 
 

@@ -15,7 +15,7 @@ the application's own, and releasing twice returns the first outcome.
 | # | check                         | operations                                  | error                       |
 |---|-------------------------------|---------------------------------------------|-----------------------------|
 | 0 | referenceCode unused or same  | all with a referenceCode                    | ReferenceCodeReused         |
-| 1 | application entitled          | recharge (not the operator's), redeem_voucher| NotEntitled                |
+| 1 | application entitled          | recharge (not the operator's), redeem_voucher, self-care| NotEntitled     |
 | 2 | account registered            | all                                         | UnregisteredAccount         |
 | 3 | currency is the account's     | all                                         | CurrencyMismatch            |
 | 4 | account not closed            | all                                         | AccountClosed               |
@@ -33,6 +33,8 @@ the application's own, and releasing twice returns the first outcome.
 | 16| within the daily recharge cap | recharge                                    | RechargeCapExceeded         |
 | 17| the float covers the recharge | recharge (not the operator's)               | FloatInsufficient           |
 | 18| the credited balance fits     | refund, recharge, redeem_voucher, fund_float| InvalidAmount               |
+| 19| not suspended by the operator | self_resume                                 | AccountSuspended            |
+| 20| a raised limit has the PIN    | self_limit                                  | PinRequired                 |
 
 Row 12 counts month-to-date spend plus everything reserved; row 13 the balance less everything
 reserved -- reserved funds count against both at once. A charge against a reservation draws on
@@ -43,6 +45,11 @@ recharges only when the operator granted it ``recharge`` in that currency, withi
 caps, and from its own float, which it cannot overdraw; it redeems vouchers only when granted
 ``voucher``. The operator's own top-ups (application ``operator``) come from funding and need no
 grant. Row 18 keeps every balance within what the ledger can store (``MAX_BALANCE_MINOR``).
+
+The self-care operations (``charging.selfcare``: self_suspend, self_resume, self_limit,
+self_settings) need the ``selfcare`` grant (row 1). A subscriber resumes only a suspension the
+subscriber or the PIN lock-out made (row 19), and a monthly limit is raised only with the PIN
+(row 20; lowering needs none).
 """
 
 from __future__ import annotations
@@ -64,6 +71,7 @@ from charging.errors import (
     InvalidInput,
     MonthlyLimitExceeded,
     NotEntitled,
+    PinRequired,
     RechargeCapExceeded,
     ReferenceCodeReused,
     RefundExceedsCharges,
@@ -87,6 +95,10 @@ class Operation(enum.StrEnum):
     RECHARGE = "recharge"
     REDEEM_VOUCHER = "redeem_voucher"
     FUND_FLOAT = "fund_float"
+    SELF_SUSPEND = "self_suspend"
+    SELF_RESUME = "self_resume"
+    SELF_LIMIT = "self_limit"
+    SELF_SETTINGS = "self_settings"
 
 
 ALL = frozenset(Operation)
@@ -101,6 +113,9 @@ DEBITS = frozenset(
 NEW_SPENDING = frozenset({Operation.CHARGE, Operation.RESERVE, Operation.RESERVE_ADDITIONAL})
 CREDITS_TO_PREPAID = frozenset({Operation.RECHARGE, Operation.REDEEM_VOUCHER})
 ON_RESERVATION = frozenset({Operation.RESERVE_ADDITIONAL, Operation.CHARGE_RESERVATION})
+SELF_CARE = frozenset(
+    {Operation.SELF_SUSPEND, Operation.SELF_RESUME, Operation.SELF_LIMIT, Operation.SELF_SETTINGS}
+)
 CREDITS = frozenset(
     {Operation.REFUND, Operation.RECHARGE, Operation.REDEEM_VOUCHER, Operation.FUND_FLOAT}
 )
@@ -150,6 +165,8 @@ class Attempt:
     entitled: bool = True  # the operator granted this application the operation
     grant: GrantState | None = None  # (recharge) the grant's caps and today's use
     float_minor: int | None = None  # (recharge) the application's float; None: the operator's
+    pin_verified: bool = False  # (self-care) the subscriber's PIN was verified for this request
+    suspended_by: str | None = None  # (self-care) who suspended the account
 
     @property
     def transaction_total_minor(self) -> int:
@@ -203,7 +220,7 @@ CHECKS: tuple[Check, ...] = (
     ),
     Check(
         "application entitled to the operation",
-        CREDITS_TO_PREPAID,
+        CREDITS_TO_PREPAID | SELF_CARE,
         lambda a: not a.entitled,
         lambda a: NotEntitled(app_id=a.app_id, operation=a.operation.value),
     ),
@@ -356,6 +373,22 @@ CHECKS: tuple[Check, ...] = (
         lambda a: InvalidAmount(
             amount=str(a.amount_minor), reason="the balance would exceed the largest amount held"
         ),
+    ),
+    Check(
+        "a subscriber resumes only what the subscriber or a PIN lock-out suspended",
+        frozenset({Operation.SELF_RESUME}),
+        lambda a: _acct(a).status is Status.SUSPENDED and a.suspended_by == "operator",
+        lambda a: AccountSuspended(account=a.account_number),
+    ),
+    Check(
+        "raising the monthly limit needs the subscriber's PIN",
+        frozenset({Operation.SELF_LIMIT}),
+        lambda a: (
+            not a.pin_verified
+            and _acct(a).monthly_limit_minor is not None
+            and a.amount_minor > (_acct(a).monthly_limit_minor or 0)
+        ),
+        lambda a: PinRequired(account=a.account_number, operation="raise the monthly limit"),
     ),
 )
 

@@ -100,6 +100,11 @@ class WrongPin(DomainError):
     text = "Invalid PIN"
 
 
+class PinRequired(DomainError):
+    code = "pin_required"
+    text = "The end user's PIN is required for this request"
+
+
 class PinLocked(DomainError):
     code = "pin_locked"
     text = "Too many wrong PINs; PIN use is locked for a while"

@@ -7,7 +7,10 @@ collect -- so Account Management is read-only for an application until the opera
 - ``recharge`` in a currency (balanceUpdate), optionally capped per recharge (``cap_minor``) and
   per day in the ledger's zone (``daily_cap_minor``); the money comes from the application's own
   float (``charging.movements``), which the operator funds;
-- ``voucher`` (voucherUpdate): redeeming vouchers the operator issued.
+- ``voucher`` (voucherUpdate): redeeming vouchers the operator issued;
+- ``selfcare``: the Account Management self-care extension (suspendAccount, resumeAccount,
+  changeMonthlyLimit, setThreshold; ``charging.selfcare``) -- acting for the subscriber, which
+  only the operator's own self-care application should do.
 
 The checks (``charging.checks`` rows 1 and 15-17) read a grant inside the writing transaction,
 locked, and a recharge adds to the day's use in the same transaction, so parallel recharges on
@@ -23,8 +26,8 @@ from charging.checks import GrantState
 from storage import Dialect
 from storage.database import Transaction
 
-OPERATIONS = ("recharge", "voucher")
-ANY_CURRENCY = ""  # the currency of a grant that has no amounts (voucher)
+OPERATIONS = ("recharge", "voucher", "selfcare")
+ANY_CURRENCY = ""  # the currency of a grant that has no amounts (voucher, selfcare)
 
 
 @dataclass(frozen=True)

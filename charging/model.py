@@ -179,6 +179,12 @@ class AccountStatus:
     low_balance_minor: int | None = None
     valid_until: date | None = None
     pin_required: bool = False  # the account has a PIN: applications must ask for it
+    # the subscriber's own settings (charging.selfcare)
+    confirm_above_minor: int | None = None  # payments above it need a one-time code (0: all)
+    alert_above_minor: int | None = None  # payments above it raise an alert SMS
+    pending_monthly_limit_minor: int | None = None  # a raise waiting for its cooling-off
+    pending_limit_at: datetime | None = None  # ... until then
+    suspended_by: str | None = None  # "operator", "subscriber" or "pin_lockout"
 
 
 @dataclass(frozen=True)

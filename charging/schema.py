@@ -20,6 +20,13 @@ room in the accounts' pages (fillfactor 70), so that the batch's updates of bala
 indexed column changes -- stay heap-only (HOT) instead of touching every index; and the entries'
 primary key becomes (account, id), the order history and running balances are read in, so a
 posting updates one index instead of two. (On SQLite the id is the rowid and costs no index.)
+
+Version 3 is the subscriber's own protection (``charging.selfcare``): the PIN lock-out that
+escalates (how many lock-outs in the current window, since when), who suspended an account (a
+subscriber resumes only what the subscriber or the lock-out suspended), the amounts above which
+a payment raises an alert or needs a one-time code, a raised monthly limit waiting for its
+cooling-off to end, the alert outbox (``ledger_alerts``, with the cursor of the charging events
+it has looked at for large payments), and the ``selfcare`` grant.
 """
 
 from __future__ import annotations
@@ -219,6 +226,64 @@ CREATE SEQUENCE {TRANSFER_ID_SEQUENCE} AS BIGINT;
 {_V2_COMMON}"""
 
 
+ALERT_CURSOR = "alert_event_seq"  # ledger_counters: the last charging event scanned for alerts
+
+_V3_COMMON = f"""ALTER TABLE ledger_accounts ADD COLUMN pin_lockouts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ledger_accounts ADD COLUMN pin_lockout_window_start TEXT;
+ALTER TABLE ledger_accounts ADD COLUMN suspended_by TEXT;
+ALTER TABLE ledger_accounts ADD COLUMN alert_above_minor BIGINT;
+ALTER TABLE ledger_accounts ADD COLUMN confirm_above_minor BIGINT;
+ALTER TABLE ledger_accounts ADD COLUMN pending_monthly_limit_minor BIGINT;
+ALTER TABLE ledger_accounts ADD COLUMN pending_limit_at TEXT;
+UPDATE ledger_accounts SET suspended_by = 'operator' WHERE status = 'suspended';
+CREATE INDEX ledger_accounts_pending_limit ON ledger_accounts (pending_limit_at)
+    WHERE pending_limit_at IS NOT NULL;
+CREATE TABLE ledger_alerts (
+    seq {{alert_id}},
+    account_number TEXT NOT NULL,
+    msisdn TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    app_id TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX ledger_alerts_unsent ON ledger_alerts (seq) WHERE sent_at IS NULL;
+INSERT INTO ledger_counters (name, value)
+    SELECT '{ALERT_CURSOR}', COALESCE(MAX(seq), 0) FROM ledger_events"""
+
+_GRANT_OPERATIONS = "'recharge', 'voucher', 'selfcare'"
+_GRANT_COLUMNS = (
+    "app_id, operation, currency, cap_minor, daily_cap_minor, day_key, day_used_minor, granted_at"
+)
+# SQLite cannot change a CHECK constraint: rebuild the (small) grants table.
+_V3_SQLITE = (
+    _V3_COMMON.format(alert_id="INTEGER PRIMARY KEY")
+    + f""";
+CREATE TABLE ledger_grants_v3 (
+    app_id TEXT NOT NULL,
+    operation TEXT NOT NULL CHECK (operation IN ({_GRANT_OPERATIONS})),
+    currency TEXT NOT NULL,
+    cap_minor BIGINT CHECK (cap_minor > 0),
+    daily_cap_minor BIGINT CHECK (daily_cap_minor > 0),
+    day_key TEXT NOT NULL DEFAULT '',
+    day_used_minor BIGINT NOT NULL DEFAULT 0 CHECK (day_used_minor >= 0),
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, operation, currency)
+);
+INSERT INTO ledger_grants_v3 ({_GRANT_COLUMNS}) SELECT {_GRANT_COLUMNS} FROM ledger_grants;
+DROP TABLE ledger_grants;
+ALTER TABLE ledger_grants_v3 RENAME TO ledger_grants"""
+)
+_V3_POSTGRESQL = (
+    _V3_COMMON.format(alert_id="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")
+    + f""";
+ALTER TABLE ledger_grants DROP CONSTRAINT ledger_grants_operation_check;
+ALTER TABLE ledger_grants ADD CONSTRAINT ledger_grants_operation_check
+    CHECK (operation IN ({_GRANT_OPERATIONS}))"""
+)
+
+
 def _upgrade_v2(tx: object) -> None:
     from charging.upgrade_v2 import double_entry
 
@@ -239,6 +304,12 @@ MIGRATIONS = [
         {"postgresql": _V2_POSTGRESQL},
         then=_upgrade_v2,
         rebuilds_tables=True,
+    ),
+    Migration(
+        3,
+        "subscriber self-care: escalating PIN lock-out, alerts, thresholds, pending limits",
+        _V3_SQLITE,
+        {"postgresql": _V3_POSTGRESQL},
     ),
 ]
 

@@ -35,6 +35,7 @@ from gateway.naming import GATEWAYS_PATH, NAMING_PATH, instance_name
 from gateway.naming import register as naming_register
 from gateway.naming import withdraw as naming_withdraw
 from gateway.orb import OrbRuntime, start_orb
+from scf.account.alerts import start_alerts_component
 from scf.payment.component import start_charging_scfs
 from scf.sms.component import start_embedded_smsc_component, start_sms_component
 from shim.component import start_grpc_component
@@ -177,5 +178,6 @@ COMPONENTS: list[StartFunction] = [
     start_charging_scfs,
     start_embedded_smsc_component,
     start_sms_component,
+    start_alerts_component,
     start_grpc_component,
 ]

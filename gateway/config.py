@@ -41,7 +41,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "group_commit_max_batch": 256,
         "group_commit_gather_us": 2000,
         "pin_max_failures": 3,
-        "pin_lockout_s": 900,
+        "pin_lockout_s": 900,  # the first lock-out of a window; each next one lasts twice as long
+        "pin_lockout_max_s": 86_400,  # ... but never longer than this
+        "pin_lockout_window_s": 86_400,  # lock-outs count towards suspension within this window
+        "pin_lockouts_to_suspend": 3,  # the lock-out that also suspends the account
+        "limit_raise_delay_s": 86_400,  # a subscriber's raised monthly limit applies after this
         # who delivers charging events when several gateways share the database (docs/operations.md):
         # auto = a PostgreSQL advisory lock on PostgreSQL, a lease row otherwise; or "lease"
         "leader_election": "auto",
@@ -101,6 +105,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "submit_window_max": 10,
         "templates_file": "",  # empty: <data.dir>/sms-templates.toml (operator overrides)
         "billing_accounts": "",  # "APP_ID=ACCOUNT,...": the ledger account sendSms charges debit
+        "alert_language": "en",  # the subscriber alerts' language (ko, en): docs/sms.md
+        "alert_interval_ms": 1000,  # how often the alert sender looks for alerts to send
     },
     "health": {  # also serves GET /metrics (Prometheus); docs/operations.md
         "host": "127.0.0.1",

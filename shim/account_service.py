@@ -56,6 +56,7 @@ def account_status(found: Any) -> Any:
         transaction_limit=money(s.transaction_limit_minor, cur),
         low_balance_threshold=money(s.low_balance_minor or None, cur),
         pin_required=bool(s.pin_required),
+        confirmation_threshold=money(s.confirm_above_minor, cur),
     )
 
 
@@ -225,6 +226,64 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
                 app, request.end_user_identifier, optional_text(request.end_user_pin)
             )
             return account_status(found)
+
+        return await self._run(context, work)
+
+    # -- EXTENSION: subscriber self-care --------------------------------------------------------
+    async def SuspendAccount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
+        def work() -> Any:
+            self.domain.account().suspend_account(
+                app, request.end_user_identifier, optional_text(request.end_user_pin)
+            )
+            return pb.SuspendAccountResponse()
+
+        return await self._run(context, work)
+
+    async def ResumeAccount(self, request: Any, context: Context) -> Any:
+        app = _app()
+
+        def work() -> Any:
+            self.domain.account().resume_account(
+                app, request.end_user_identifier, optional_text(request.end_user_pin)
+            )
+            return pb.ResumeAccountResponse()
+
+        return await self._run(context, work)
+
+    async def ChangeMonthlyLimit(self, request: Any, context: Context) -> Any:
+        app = _app()
+
+        def work() -> Any:
+            limit, _currency = decimal_of(request.monthly_limit)
+            change = self.domain.account().change_monthly_limit(
+                app, request.end_user_identifier, optional_text(request.end_user_pin), limit
+            )
+            cur = change.currency
+            return pb.ChangeMonthlyLimitResponse(
+                monthly_limit=money(change.monthly_limit_minor, cur),
+                pending_monthly_limit=money(change.pending_monthly_limit_minor, cur),
+                pending_from=timestamp(change.pending_from),
+            )
+
+        return await self._run(context, work)
+
+    async def SetThreshold(self, request: Any, context: Context) -> Any:
+        app = _app()
+        kinds = {pb.LARGE_PAYMENT_ALERT: "LargePaymentAlert",
+                 pb.PAYMENT_CONFIRMATION: "PaymentConfirmation"}  # fmt: skip
+
+        def work() -> Any:
+            amount = decimal_of(request.amount)[0] if request.HasField("amount") else None
+            self.domain.account().set_threshold(
+                app,
+                request.end_user_identifier,
+                optional_text(request.end_user_pin),
+                kinds.get(request.kind, str(request.kind)),
+                amount,
+            )
+            return pb.SetThresholdResponse()
 
         return await self._run(context, work)
 

@@ -160,6 +160,18 @@ class CorbaAccount:
     def voucherUpdate(self, user: str, pin: str, ref: str, voucher: str, voucher_pin: str) -> None:  # noqa: N802
         self.m.voucherUpdate(user, pin, ref, voucher, voucher_pin)
 
+    def suspendAccount(self, user: str, pin: str = "") -> None:  # noqa: N802
+        self.m.suspendAccount(user, pin)
+
+    def resumeAccount(self, user: str, pin: str = "") -> None:  # noqa: N802
+        self.m.resumeAccount(user, pin)
+
+    def changeMonthlyLimit(self, user: str, pin: str, limit: str, currency: str) -> None:  # noqa: N802
+        self.m.changeMonthlyLimit(user, pin, limit)
+
+    def setThreshold(self, user: str, pin: str, kind: str, amount: str, currency: str) -> None:  # noqa: N802
+        self.m.setThreshold(user, pin, getattr(am, kind), amount)
+
     def getHistory(  # noqa: N802
         self, user: str, pin: str = "", date: str = "", max_entries: int | None = None
     ) -> list[tuple[str, str]]:

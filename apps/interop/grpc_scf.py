@@ -191,6 +191,25 @@ class GrpcAccount:
             end_user_identifier=user, end_user_pin=pin, reference_code=ref,
             voucher_identifier=voucher, voucher_pin=voucher_pin))  # fmt: skip
 
+    def suspendAccount(self, user: str, pin: str = "") -> None:  # noqa: N802
+        self.raw("SuspendAccount", apb.SuspendAccountRequest(end_user_identifier=user,
+                                                             end_user_pin=pin))  # fmt: skip
+
+    def resumeAccount(self, user: str, pin: str = "") -> None:  # noqa: N802
+        self.raw("ResumeAccount", apb.ResumeAccountRequest(end_user_identifier=user,
+                                                           end_user_pin=pin))  # fmt: skip
+
+    def changeMonthlyLimit(self, user: str, pin: str, limit: str, currency: str) -> None:  # noqa: N802
+        self.raw("ChangeMonthlyLimit", apb.ChangeMonthlyLimitRequest(
+            end_user_identifier=user, end_user_pin=pin, monthly_limit=money_of(limit, currency)))  # fmt: skip
+
+    def setThreshold(self, user: str, pin: str, kind: str, amount: str, currency: str) -> None:  # noqa: N802
+        kinds = {"LargePaymentAlert": apb.LARGE_PAYMENT_ALERT,
+                 "PaymentConfirmation": apb.PAYMENT_CONFIRMATION}  # fmt: skip
+        self.raw("SetThreshold", apb.SetThresholdRequest(
+            end_user_identifier=user, end_user_pin=pin, kind=kinds[kind],
+            amount=money_of(amount, currency)))  # fmt: skip
+
     def getHistory(  # noqa: N802
         self, user: str, pin: str = "", date: str = "", max_entries: int | None = None
     ) -> list[tuple[str, str]]:

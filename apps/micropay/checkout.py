@@ -13,9 +13,10 @@ import logging
 import secrets
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from apps.micropay import identifiers
+from apps.micropay import amounts, confirmation, identifiers
 from apps.micropay.catalog import CURRENCY, QUANTITY_MAX, product
 from apps.micropay.notices import Notices
 from apps.micropay.ports import Gateway, GatewayFault, GatewayUnavailable
@@ -54,6 +55,7 @@ class Outcome:
     order: Order
     refusal: Refusal | None = None
     pending: bool = False  # the gateway's answer was lost: pressing Pay again is safe
+    codes_left: int | None = None  # a wrong confirmation code: how many tries are left
 
 
 class Checkout:
@@ -65,12 +67,16 @@ class Checkout:
         *,
         country_code: str = "82",
         notify_wait_s: float = NOTIFY_WAIT_S,
+        code_key: bytes = b"",
+        code_ttl_s: int = confirmation.CODE_TTL_S,
     ) -> None:
         self.gateway = gateway
         self.store = store
         self.notices = notices
         self.country_code = country_code
         self.notify_wait_s = notify_wait_s
+        self.code_key = code_key or secrets.token_bytes(confirmation.KEY_BYTES)
+        self.code_ttl_s = code_ttl_s
         self._busy: set[str] = set()  # orders a request of this process is working on
         self._busy_lock = threading.Lock()
 
@@ -112,7 +118,7 @@ class Checkout:
             order = self.order(order_id)
             if order.status in IN_FLIGHT:  # a lost answer: the same request again
                 return self._charge(order)
-            if order.status in (State.ACCOUNT_ENTERED, State.CHECKED):  # left by a stop
+            if order.status in (State.ACCOUNT_ENTERED, State.CHECKED, State.HOLDING):  # a stop
                 order = self._refuse(order, Refusal.of(Reason.UNAVAILABLE)).order
             if order.status not in PAYABLE:
                 return self._outcome_of(order)
@@ -143,6 +149,10 @@ class Checkout:
             return self._refuse(order, refusal)
         threshold = status.low_balance_threshold
         order = self._move(order, Event.ELIGIBLE, low_balance_threshold=_text(threshold))
+        if status.needs_confirmation(amount):
+            if not identifiers.is_phone(end_user):  # the code goes to the number typed
+                return self._refuse(order, Refusal.of(Reason.CONFIRM_BY_PHONE))
+            return self._hold_for_code(self._move(order, Event.HOLD))
         if order.two_step:
             return self._reserve(self._move(order, Event.RESERVE), status)
         return self._charge(self._move(order, Event.CHARGE))
@@ -152,7 +162,7 @@ class Checkout:
         amount = Decimal(order.amount)
         description = f"{order.title} x{order.quantity}"
         try:
-            if order.status is State.CAPTURING:
+            if order.status in (State.CAPTURING, State.CONFIRMING):
                 self.gateway.charge_reservation(
                     order.reservation_id,
                     amount,
@@ -169,11 +179,13 @@ class Checkout:
                     reference_code(order.order_id),
                 )
         except GatewayFault as fault:
+            if order.status is State.CONFIRMING:  # e.g. stopped meanwhile: give the hold back
+                self._close_reservation(order)
             return self._refuse(order, fault.refusal())
         except GatewayUnavailable:
             logger.warning("charge of order %s: outcome unknown", order.order_id)
             return Outcome(self.order(order.order_id), pending=True)
-        if order.status is State.CAPTURING:
+        if order.status in (State.CAPTURING, State.CONFIRMING):  # the hold is charged: close it
             self._close_reservation(order)
         charged = self.store.move(order.order_id, Event.CHARGED, order.status, paid_at=now_text())
         if charged is None:  # the charging event got here first and moved it
@@ -198,18 +210,111 @@ class Checkout:
             return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
         return Outcome(self._move(order, Event.RESERVED, reservation_id=reservation))
 
-    def _close_reservation(self, order: Order) -> None:
-        """After the shipment's charge, release what is left of the hold (all of it once the
-        order shipped for less; nothing, but the reservation closes, when it shipped whole):
-        Parlay X leaves a reservation open until released. If the gateway does not answer,
-        the reservation's expiry releases it (``ledger.reservation_ttl_s``)."""
+    # -- payment confirmation by a code sent by SMS (confirmation.py) ------------------------------
+    def _hold_for_code(self, order: Order) -> Outcome:
+        """Hold the amount, then text the code to the account's phone."""
+        amount = Decimal(order.amount)
+        description = f"{order.title} x{order.quantity} (to confirm by SMS code)"
+        try:
+            reservation = self.gateway.reserve_amount(
+                order.end_user, amount, order.currency, description
+            )
+        except GatewayFault as fault:
+            return self._refuse(order, fault.refusal())
+        except GatewayUnavailable:  # a hold may be left: it expires (ledger.reservation_ttl_s)
+            return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
+        code = confirmation.new_code()
+        expires = datetime.now(UTC) + timedelta(seconds=self.code_ttl_s)
+        self.store.put_confirmation(
+            order.order_id,
+            confirmation.digest(self.code_key, order.order_id, code),
+            order.end_user,
+            expires.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
+        order = self._move(order, Event.HELD, reservation_id=reservation)
+        sent = self.notices.send(
+            order.end_user, "confirmation_code", code=code, merchant=self.notices.merchant,
+            amount=amounts.plain(amount, order.currency), currency=order.currency,
+            minutes=max(1, self.code_ttl_s // 60),
+        )  # fmt: skip
+        if not sent:
+            return self._abandon(order, Reason.UNAVAILABLE, tell=False)
+        return Outcome(order)
+
+    def confirm(self, order_id: str, code: str) -> Outcome:
+        """The code typed for an order awaiting one: right -> charge the hold; wrong -> count
+        it (the last allowed wrong one releases the hold); late -> release."""
+        if not self._claim(order_id):
+            return self._outcome_of(self._wait_settled(order_id))
+        try:
+            order = self.order(order_id)
+            found = self.store.confirmation(order_id)
+            if order.status is not State.AWAITING_CODE or found is None:
+                return self._outcome_of(order)
+            if found["state"] != "waiting" or found["expires_at"] <= _now():
+                return self._abandon(order, Reason.CODE_EXPIRED)
+            attempts = self.store.confirmation_attempt(order_id)  # counted before comparing
+            right = confirmation.matches(self.code_key, order_id, code, found["code_hash"])
+            if right and self.store.close_confirmation(order_id, "used"):
+                if order.two_step:
+                    return Outcome(self._move(order, Event.KEEP))
+                return self._charge(self._move(order, Event.CONFIRM))
+            if attempts >= confirmation.CODE_ATTEMPTS_MAX:
+                return self._abandon(order, Reason.CODE_FAILED)
+            return Outcome(order, codes_left=confirmation.CODE_ATTEMPTS_MAX - attempts)
+        finally:
+            self._release(order_id)
+
+    def expire_codes(self) -> int:
+        """Release the holds of codes not typed in time (a thread calls this every second)."""
+        done = 0
+        for order_id in self.store.confirmations_expired(_now()):
+            if not self._claim(order_id):
+                continue
+            try:
+                order = self.order(order_id)
+                if order.status is State.AWAITING_CODE:
+                    self._abandon(order, Reason.CODE_EXPIRED)
+                    done += 1
+                else:
+                    self.store.close_confirmation(order_id, "expired")
+            finally:
+                self._release(order_id)
+        return done
+
+    def _abandon(self, order: Order, reason: Reason, *, tell: bool = True) -> Outcome:
+        """Release the hold, close the code, tell the subscriber, refuse the order."""
         try:
             self.gateway.release_reservation(order.reservation_id)
         except GatewayFault as fault:
             if fault.refusal().reason is not Reason.RESERVATION_GONE:
-                logger.warning("release after shipping %s refused: %s", order.order_id, fault)
+                logger.warning("release of %s: %s", order.order_id, fault)
+        except GatewayUnavailable:  # the next sweep tries again
+            return Outcome(order, pending=True)
+        self.store.close_confirmation(
+            order.order_id, "failed" if reason is Reason.CODE_FAILED else "expired"
+        )
+        if tell:
+            self.notices.send(
+                order.end_user, "confirmation_failed", merchant=self.notices.merchant,
+                amount=amounts.plain(Decimal(order.amount), order.currency),
+                currency=order.currency,
+            )  # fmt: skip
+        return self._refuse(order, Refusal.of(reason))
+
+    def _close_reservation(self, order: Order) -> None:
+        """After the hold's charge (a shipment, or a payment confirmed by code), release what is
+        left of it (all of it once the order shipped for less; nothing, but the reservation
+        closes, when it was charged whole), or all of it when that charge was refused: Parlay X
+        leaves a reservation open until released. If the gateway does not answer, the
+        reservation's expiry releases it (``ledger.reservation_ttl_s``)."""
+        try:
+            self.gateway.release_reservation(order.reservation_id)
+        except GatewayFault as fault:
+            if fault.refusal().reason is not Reason.RESERVATION_GONE:
+                logger.warning("release of %s refused: %s", order.order_id, fault)
         except GatewayUnavailable as exc:
-            logger.warning("release after shipping %s: no answer (%s)", order.order_id, exc)
+            logger.warning("release of %s: no answer (%s)", order.order_id, exc)
 
     def notify_unregistered(self, phone: str) -> str:
         """The "unregistered account" SMS to a number the user gave after an account number was
@@ -287,7 +392,7 @@ class Checkout:
 
     def _wait_settled(self, order_id: str) -> Order:
         settled = [s for s in State if s not in (State.ACCOUNT_ENTERED, State.CHECKED, *IN_FLIGHT)]
-        settled = [s for s in settled if s is not State.RESERVING]
+        settled = [s for s in settled if s not in (State.RESERVING, State.HOLDING)]
         order = self.store.wait_for(order_id, settled, CONCURRENT_WAIT_S)
         assert order is not None
         if order.status is State.CHARGED:
@@ -298,6 +403,10 @@ class Checkout:
         if order.status is State.REFUSED and order.refusal_reason:
             return Outcome(order, Refusal.of(Reason(order.refusal_reason)))
         return Outcome(order, pending=order.status in IN_FLIGHT)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _text(value: Decimal | None) -> str:

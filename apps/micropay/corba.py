@@ -28,7 +28,7 @@ from org.csapi.parlayx import sms as sms_idl
 import client
 from apps.micropay import amounts
 from apps.micropay.credentials import Credentials
-from apps.micropay.ports import GatewayFault, GatewayUnavailable, HistoryItem
+from apps.micropay.ports import GatewayFault, GatewayUnavailable, HistoryItem, LimitChange
 from apps.micropay.procedure import AccountStatus
 from client import errors as client_errors
 
@@ -145,6 +145,7 @@ class CorbaGateway:
             transaction_limit=amounts.parse(s.transactionLimit),
             low_balance_threshold=amounts.parse(s.lowBalanceThreshold),
             pin_required=bool(s.pinRequired),
+            confirmation_threshold=amounts.parse(s.confirmationThreshold),
         )
 
     def balance_update(
@@ -175,6 +176,29 @@ class CorbaGateway:
 
     def destroy_notification(self, assignment_id: int) -> None:
         self.call(lambda m: m.account.destroyNotification(assignment_id), repeatable=True)
+
+    # -- the self-care extension ------------------------------------------------------------------
+    def suspend_account(self, end_user: str) -> None:
+        self.call(lambda m: m.account.suspendAccount(end_user, ""), repeatable=True)
+
+    def resume_account(self, end_user: str, pin: str) -> None:
+        self.call(lambda m: m.account.resumeAccount(end_user, pin), repeatable=True)
+
+    def change_monthly_limit(self, end_user: str, pin: str | None, limit: Decimal) -> LimitChange:
+        found = self.call(
+            lambda m: m.account.changeMonthlyLimit(end_user, pin or "", amounts.text(limit)),
+            repeatable=True,
+        )
+        return LimitChange(
+            amounts.parse(found.monthlyLimit),
+            amounts.parse(found.pendingMonthlyLimit),
+            found.pendingFrom,
+        )
+
+    def set_threshold(self, end_user: str, kind: str, amount: Decimal | None) -> None:
+        value = "" if amount is None else amounts.text(amount)
+        which = getattr(am, kind)
+        self.call(lambda m: m.account.setThreshold(end_user, "", which, value), repeatable=True)
 
     # -- Payment --------------------------------------------------------------------------------
     @staticmethod

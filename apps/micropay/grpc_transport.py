@@ -27,7 +27,7 @@ from micropay.v1 import account_pb2, common_pb2, payment_pb2, sms_pb2
 import client
 from apps.micropay import amounts
 from apps.micropay.credentials import Credentials
-from apps.micropay.ports import GatewayFault, GatewayUnavailable, HistoryItem
+from apps.micropay.ports import GatewayFault, GatewayUnavailable, HistoryItem, LimitChange
 from apps.micropay.procedure import AccountStatus
 from client import errors as client_errors
 from client.grpc_errors import GrpcFault
@@ -184,6 +184,7 @@ class GrpcGateway:
             transaction_limit=decimal_of(s, "transaction_limit"),
             low_balance_threshold=decimal_of(s, "low_balance_threshold"),
             pin_required=s.pin_required,
+            confirmation_threshold=decimal_of(s, "confirmation_threshold"),
         )
 
     def balance_update(
@@ -206,6 +207,38 @@ class GrpcGateway:
             HistoryItem(time_text(t, "transaction_date"), t.transaction_details)
             for t in found.result
         ]
+
+    # -- the self-care extension ------------------------------------------------------------------
+    def suspend_account(self, end_user: str) -> None:
+        request = account_pb2.SuspendAccountRequest(end_user_identifier=end_user)
+        self.call(lambda m: m.account.SuspendAccount(request), repeatable=True)
+
+    def resume_account(self, end_user: str, pin: str) -> None:
+        request = account_pb2.ResumeAccountRequest(end_user_identifier=end_user, end_user_pin=pin)
+        self.call(lambda m: m.account.ResumeAccount(request), repeatable=True)
+
+    def change_monthly_limit(self, end_user: str, pin: str | None, limit: Decimal) -> LimitChange:
+        status = self.account_status(end_user, None)
+        request = account_pb2.ChangeMonthlyLimitRequest(
+            end_user_identifier=end_user,
+            end_user_pin=pin or "",
+            monthly_limit=money(limit, status.currency or "KRW"),
+        )
+        found = self.call(lambda m: m.account.ChangeMonthlyLimit(request), repeatable=True)
+        return LimitChange(
+            decimal_of(found, "monthly_limit"),
+            decimal_of(found, "pending_monthly_limit"),
+            time_text(found, "pending_from"),
+        )
+
+    def set_threshold(self, end_user: str, kind: str, amount: Decimal | None) -> None:
+        kinds = {"LargePaymentAlert": account_pb2.LARGE_PAYMENT_ALERT,
+                 "PaymentConfirmation": account_pb2.PAYMENT_CONFIRMATION}  # fmt: skip
+        request = account_pb2.SetThresholdRequest(end_user_identifier=end_user, kind=kinds[kind])
+        if amount is not None:
+            status = self.account_status(end_user, None)
+            request.amount.CopyFrom(money(amount, status.currency or "KRW"))
+        self.call(lambda m: m.account.SetThreshold(request), repeatable=True)
 
     def create_notification(self, callback: Any, events: list[str]) -> int:
         criteria = account_pb2.ChargingEventCriteria(

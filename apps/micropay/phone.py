@@ -1,6 +1,10 @@
-"""The phone view: the subscriber's side of the demo, through the embedded SMSC.
+"""The SMS simulator (the phone view): the subscriber's side of the demo, through the embedded
+SMSC.
 
-Not part of the application proper -- a real subscriber has a real handset. The embedded SMSC
+Not part of the application proper -- a real subscriber has a real handset. So it exists only
+where ``phone.smsc_dir`` is configured (the demo does; ``micropay shop`` alone does not), only
+when the shop listens on loopback, answers only requests from loopback, says "SMS simulator" on
+every page, and shows one number's messages at a time -- never a list of everyone's inboxes. The embedded SMSC
 (``smsc/``) files every message it delivers under ``<smsc dir>/handsets/``, one file per number
 (``micropay sms inbox TEL`` reads the same files), and takes mobile-originated messages on its
 admin port (``micropay sms mo``). This module reads the first and writes to the second, so a
@@ -9,6 +13,7 @@ person can see what each number received and text the shop's short code from it.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +23,18 @@ from smsc.store import read_inbox
 
 MESSAGES_SHOWN_MAX = 50
 MO_TEXT_MAX = 160
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (a listening address or a client's) is this machine only."""
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class PhoneError(Exception):
@@ -38,20 +55,9 @@ class Phones:
     def __init__(self, smsc_dir: Path) -> None:
         self.smsc_dir = smsc_dir
 
-    def numbers(self) -> list[str]:
-        handsets = self.smsc_dir / "handsets"
-        found = []
-        for path in sorted(handsets.glob("*.jsonl")):
-            stem = path.stem
-            found.append("tel:" + ("+" + stem[5:] if stem.startswith("intl-") else stem))
-        return found
-
     def handset(self, number: str) -> Handset:
         messages = read_inbox(self.smsc_dir, number)
         return Handset(number, list(reversed(messages))[:MESSAGES_SHOWN_MAX])
-
-    def handsets(self) -> list[Handset]:
-        return [self.handset(n) for n in self.numbers()]
 
     def send(self, sender: str, to: str, text: str) -> None:
         """Text ``to`` (the short code) from ``sender``'s handset."""

@@ -80,6 +80,15 @@ class InboundSms:
 
 
 @dataclass(frozen=True)
+class LimitChange:
+    """changeMonthlyLimit's answer: the limit in force and a raise waiting, if any."""
+
+    monthly_limit: Decimal | None
+    pending_monthly_limit: Decimal | None
+    pending_from: str  # ISO 8601 UTC; "" when nothing waits
+
+
+@dataclass(frozen=True)
 class HistoryItem:
     date: str
     details: str
@@ -124,3 +133,16 @@ class Gateway(Protocol):
 
     def send_sms(self, address: str, message: str) -> str:
         """sendSms to one address: the requestIdentifier"""
+
+    # -- the self-care extension (needs the operator's "selfcare" grant) -------------------------
+    def suspend_account(self, end_user: str) -> None:
+        """suspendAccount"""
+
+    def resume_account(self, end_user: str, pin: str) -> None:
+        """resumeAccount"""
+
+    def change_monthly_limit(self, end_user: str, pin: str | None, limit: Decimal) -> LimitChange:
+        """changeMonthlyLimit"""
+
+    def set_threshold(self, end_user: str, kind: str, amount: Decimal | None) -> None:
+        """setThreshold: ``kind`` LargePaymentAlert or PaymentConfirmation; None = off"""

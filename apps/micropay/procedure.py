@@ -7,6 +7,10 @@ No I/O here: ``checkout`` feeds the machine the gateway's answers. One order wal
     checked --reserve--> reserving --reserved--> reserved --ship--> capturing --charged--> ...
                                                 (two-step: reserveAmount, then chargeReservation)
     reserved --cancel--> released  (releaseReservation)
+    checked --hold--> holding --held--> awaiting_code --confirm--> confirming --charged--> ...
+                      (a code by SMS first: reserveAmount, the code, then chargeReservation;
+                       a two-step order goes awaiting_code --keep--> reserved instead)
+    awaiting_code --refuse--> refused  (wrong code 5 times, or too late: the hold is released)
     account_entered | charging | reserving --refuse--> refused --enter_account--> ...
 
 ``notify`` is the payment-details SMS (and the balance SMS when the balance fell under the
@@ -41,6 +45,9 @@ class State(enum.StrEnum):
     NOTIFIED = "notified"
     REFUSED = "refused"
     RELEASED = "released"
+    HOLDING = "holding"  # reserveAmount for a payment to be confirmed by a code
+    AWAITING_CODE = "awaiting_code"  # held; the code is on its way to the account's phone
+    CONFIRMING = "confirming"  # the code was right: chargeReservation
 
 
 class Event(enum.StrEnum):
@@ -54,6 +61,10 @@ class Event(enum.StrEnum):
     SHIP = "ship"
     CANCEL = "cancel"
     NOTIFY = "notify"
+    HOLD = "hold"
+    HELD = "held"
+    CONFIRM = "confirm"
+    KEEP = "keep"
 
 
 DISPLAY_TIMEZONE = "Asia/Seoul"  # the ledger's default zone: where "the last valid day" is a day
@@ -78,6 +89,14 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.CAPTURING, E.CHARGED): S.CHARGED,
     (S.CAPTURING, E.REFUSE): S.RESERVED,  # e.g. suspended since checkout: the hold stays
     (S.CHARGED, E.NOTIFY): S.NOTIFIED,
+    (S.CHECKED, E.HOLD): S.HOLDING,
+    (S.HOLDING, E.HELD): S.AWAITING_CODE,
+    (S.HOLDING, E.REFUSE): S.REFUSED,
+    (S.AWAITING_CODE, E.CONFIRM): S.CONFIRMING,
+    (S.AWAITING_CODE, E.KEEP): S.RESERVED,
+    (S.AWAITING_CODE, E.REFUSE): S.REFUSED,  # the hold released first
+    (S.CONFIRMING, E.CHARGED): S.CHARGED,
+    (S.CONFIRMING, E.REFUSE): S.REFUSED,  # the hold released after
 }
 
 # An order in one of these may take a (new) account number from the shop's form.
@@ -85,7 +104,7 @@ PAYABLE = frozenset({S.IDLE, S.REFUSED})
 # The money is taken (or held, for RESERVED): the order is paid from the user's point of view.
 PAID = frozenset({S.CHARGED, S.NOTIFIED})
 # A request is out whose answer may have been lost: repeat it, never send another.
-IN_FLIGHT = frozenset({S.CHARGING, S.CAPTURING})
+IN_FLIGHT = frozenset({S.CHARGING, S.CAPTURING, S.CONFIRMING})
 
 
 class IllegalMove(Exception):
@@ -116,6 +135,11 @@ class AccountStatus:
     transaction_limit: Decimal | None = None
     low_balance_threshold: Decimal | None = None
     pin_required: bool = False
+    confirmation_threshold: Decimal | None = None  # payments above it need a one-time code
+
+    def needs_confirmation(self, amount: Decimal) -> bool:
+        """Whether a payment of ``amount`` is to be confirmed with a code sent by SMS."""
+        return self.confirmation_threshold is not None and amount > self.confirmation_threshold
 
     @property
     def monthly_headroom(self) -> Decimal | None:

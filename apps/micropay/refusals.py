@@ -35,6 +35,9 @@ class Reason(enum.StrEnum):
     RECHARGE_CAP = "recharge_cap"
     FLOAT_INSUFFICIENT = "float_insufficient"
     UNAVAILABLE = "unavailable"
+    CONFIRM_BY_PHONE = "confirm_by_phone"
+    CODE_FAILED = "code_failed"
+    CODE_EXPIRED = "code_expired"
     ERROR = "error"
 
 
@@ -170,6 +173,15 @@ class Refusal:
                 f"The shop's top-up float has {m('available', currency)} left, less than "
                 f"{m('amount', currency)}: the operator funds it."
             )
+        if r is Reason.CONFIRM_BY_PHONE:
+            return (
+                "This account confirms payments with a code sent by SMS: "
+                "pay with the account's mobile number."
+            )
+        if r is Reason.CODE_FAILED:
+            return "The code was wrong too many times: the payment is cancelled."
+        if r is Reason.CODE_EXPIRED:
+            return "The code was not entered in time: the payment is cancelled."
         if r is Reason.UNAVAILABLE:
             return "The payment service is unavailable right now. Please try again."
         return "The payment could not be completed."

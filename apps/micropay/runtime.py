@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from apps.micropay.checkout import Checkout
+from apps.micropay.confirmation import load_key
 from apps.micropay.corba import CorbaGateway
 from apps.micropay.corba_callbacks import Callbacks, callback_port, start_callbacks
 from apps.micropay.credentials import Credentials
@@ -24,7 +25,7 @@ from apps.micropay.grpc_streams import StreamFollower, follow_streams
 from apps.micropay.grpc_transport import GrpcGateway, TlsFiles
 from apps.micropay.notices import Notices
 from apps.micropay.operator import OperatorAuth, OperatorCommands
-from apps.micropay.phone import Phones
+from apps.micropay.phone import Phones, is_loopback
 from apps.micropay.ports import GatewayFault, GatewayUnavailable
 from apps.micropay.settings import ShopSettings
 from apps.micropay.sms_commands import SmsCommands
@@ -36,6 +37,7 @@ logger = logging.getLogger("micropay.shop")
 
 SUBSCRIBE_RETRY_MIN_S = 0.5
 SUBSCRIBE_RETRY_MAX_S = 10.0
+CODE_SWEEP_INTERVAL_S = 1.0
 
 
 def load_credentials(settings: ShopSettings) -> Credentials:
@@ -85,18 +87,26 @@ class ShopRuntime:
             self.gateway, self.store, merchant=settings.merchant, lang=settings.sms_language
         )
         self.checkout = Checkout(
-            self.gateway, self.store, self.notices, country_code=settings.country_code
+            self.gateway,
+            self.store,
+            self.notices,
+            country_code=settings.country_code,
+            code_key=load_key(settings.data_dir / "confirmation-key"),
+            code_ttl_s=settings.confirmation_code_ttl_s,
         )
-        self.commands = SmsCommands(self.gateway, self.notices)
+        self.commands = SmsCommands(
+            self.gateway, self.notices, short_code=settings.short_code, timezone=settings.timezone
+        )
         self.inbox = Inbox(self.store, self.notices, self.commands, settings.timezone)
         self.auth = OperatorAuth(settings.password_path, settings.data_dir / "session-key")
         self.operator = OperatorCommands(settings.micropay_config, settings.micropay_env)
-        self.phones = Phones(settings.smsc_dir) if settings.smsc_dir else None
+        self.phones = self._sms_simulator(settings)
         self.subscriptions = Subscriptions()
         self.callbacks: Callbacks | None = None
         self.streams: list[StreamFollower] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._expiry: threading.Thread | None = None
 
     def start(self) -> None:
         s = self.settings
@@ -106,6 +116,16 @@ class ShopRuntime:
         self.inbox.start()
         self._thread = threading.Thread(target=self._subscribe, name="shop-subscribe", daemon=True)
         self._thread.start()
+        self._expiry = threading.Thread(target=self._expire_codes, name="shop-codes", daemon=True)
+        self._expiry.start()
+
+    def _expire_codes(self) -> None:
+        """Release the holds of payment codes not typed in time (``Checkout.expire_codes``)."""
+        while not self._stop.wait(CODE_SWEEP_INTERVAL_S):
+            try:
+                self.checkout.expire_codes()
+            except Exception:  # the gateway may come back
+                logger.exception("expiring payment codes failed")
 
     def _subscribe(self) -> None:
         to = self.callbacks.addresses() if self.callbacks is not None else Addresses.streams()
@@ -138,6 +158,8 @@ class ShopRuntime:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(15)
+        if self._expiry is not None:
+            self._expiry.join(15)
         for follower in self.streams:
             follower.stop()
         self.inbox.stop()
@@ -145,6 +167,19 @@ class ShopRuntime:
         if self.callbacks is not None:
             self.callbacks.shutdown()
         self.store.close()
+
+    @staticmethod
+    def _sms_simulator(settings: ShopSettings) -> Phones | None:
+        """The SMS simulator (``/phone``): only where configured, and only on loopback."""
+        if settings.smsc_dir is None:
+            return None
+        if not is_loopback(settings.host):
+            logger.warning(
+                "phone.smsc_dir is set but web.host %s is not loopback: no SMS simulator",
+                settings.host,
+            )
+            return None
+        return Phones(settings.smsc_dir)
 
     @property
     def data_dir(self) -> Path:

@@ -29,6 +29,7 @@ file) or derived from the gateway's own configuration (``micropay demo``). Secre
     country_code = "82"                                # for national mobile numbers (010...)
     timezone = "Asia/Seoul"
     short_code = "short:1555"                         # the SMS self-service number
+    confirmation_code_ttl_s = 180                      # how long a payment's SMS code is valid
 
     [operator]
     password_file = ""                                 # "": <data_dir>/operator-password
@@ -65,6 +66,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "country_code": "82",
         "timezone": "Asia/Seoul",
         "short_code": "short:1555",
+        "confirmation_code_ttl_s": 180,
     },
     "operator": {"password_file": "", "micropay_config": ""},
     "phone": {"smsc_dir": ""},
@@ -95,6 +97,7 @@ class ShopSettings:
     country_code: str = "82"
     timezone: str = "Asia/Seoul"
     short_code: str = "short:1555"
+    confirmation_code_ttl_s: int = 180
     operator_password_file: Path | None = None
     micropay_config: Path | None = None  # lets the operator view run `micropay account ...`
     micropay_env: dict[str, str] = field(default_factory=dict)  # extra env for that command
@@ -166,6 +169,7 @@ def load_settings(path: str | Path) -> ShopSettings:
         country_code=str(shop["country_code"]),
         timezone=shop["timezone"],
         short_code=shop["short_code"],
+        confirmation_code_ttl_s=int(shop["confirmation_code_ttl_s"]),
         operator_password_file=optional(values["operator"]["password_file"]),
         micropay_config=optional(values["operator"]["micropay_config"]),
         smsc_dir=optional(values["phone"]["smsc_dir"]),

@@ -78,6 +78,14 @@ CREATE TABLE IF NOT EXISTS sent_sms (
     request_id TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS confirmations (
+    order_id TEXT PRIMARY KEY,
+    code_hash TEXT NOT NULL,
+    sent_to TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL
+);
 """
 
 
@@ -195,6 +203,56 @@ class Store:
                 f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_id = ?", (order_id,)
             ).fetchone()
         return Order(*row)
+
+    # -- payment confirmation codes (confirmation.py) ----------------------------------------------
+    def put_confirmation(
+        self, order_id: str, code_hash: str, sent_to: str, expires_at: str
+    ) -> None:
+        """A new code for the order (replacing an earlier, closed one)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO confirmations (order_id, code_hash, sent_to, expires_at, attempts,"
+                " state) VALUES (?, ?, ?, ?, 0, 'waiting') ON CONFLICT (order_id) DO UPDATE SET"
+                " code_hash = excluded.code_hash, sent_to = excluded.sent_to,"
+                " expires_at = excluded.expires_at, attempts = 0, state = 'waiting'",
+                (order_id, code_hash, sent_to, expires_at),
+            )
+
+    def confirmation(self, order_id: str) -> dict[str, Any] | None:
+        rows = self._all(
+            "SELECT code_hash, sent_to, expires_at, attempts, state FROM confirmations"
+            " WHERE order_id = ?",
+            (order_id,),
+        )
+        keys = ("code_hash", "sent_to", "expires_at", "attempts", "state")
+        return dict(zip(keys, rows[0], strict=True)) if rows else None
+
+    def confirmation_attempt(self, order_id: str) -> int:
+        """Count one typed code (durably, before it is compared); the attempts so far."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE confirmations SET attempts = attempts + 1 WHERE order_id = ?", (order_id,)
+            )
+            row = db.execute(
+                "SELECT attempts FROM confirmations WHERE order_id = ?", (order_id,)
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    def close_confirmation(self, order_id: str, state: str) -> bool:
+        """waiting -> ``state`` (used, failed, expired); False when it was closed already."""
+        with self._tx() as db:
+            done = db.execute(
+                "UPDATE confirmations SET state = ? WHERE order_id = ? AND state = 'waiting'",
+                (state, order_id),
+            )
+        return done.rowcount == 1
+
+    def confirmations_expired(self, now: str) -> list[str]:
+        rows = self._all(
+            "SELECT order_id FROM confirmations WHERE state = 'waiting' AND expires_at <= ?",
+            (now,),
+        )
+        return [r[0] for r in rows]
 
     def annotate(self, order_id: str, **changes: str) -> None:
         """Set fields that do not change the state (e.g. the MSISDN learned from an event)."""

@@ -132,6 +132,7 @@ def shop_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
             payable=payable,
             notice=notice,
             told=told,
+            codes_left=request.query_params.get("left", "")[:2],
             State=State,
         )
 
@@ -145,6 +146,16 @@ def shop_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
         except CheckoutError as exc:
             return pages.render(request, "message.html", 404, title="Not found", message=str(exc))
         return see_other(f"/orders/{order_id}")
+
+    async def confirm(request: Request) -> Response:
+        order_id = request.path_params["order_id"]
+        form = await request.form()
+        try:
+            outcome = await run_in_threadpool(checkout.confirm, order_id, form_text(form, "code"))
+        except CheckoutError as exc:
+            return pages.render(request, "message.html", 404, title="Not found", message=str(exc))
+        left = "" if outcome.codes_left is None else f"?notice=wrong-code&left={outcome.codes_left}"
+        return see_other(f"/orders/{order_id}{left}")
 
     async def unregistered_sms(request: Request) -> Response:
         order_id = request.path_params["order_id"]
@@ -171,6 +182,7 @@ def shop_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
         Route("/orders", new_order, methods=["POST"]),
         Route("/orders/{order_id}", show_order),
         Route("/orders/{order_id}/pay", pay, methods=["POST"]),
+        Route("/orders/{order_id}/confirm", confirm, methods=["POST"]),
         Route("/orders/{order_id}/unregistered-sms", unregistered_sms, methods=["POST"]),
         Route("/healthz", health),
     ]

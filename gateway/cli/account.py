@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from charging import msisdn
-from charging.engine import SETTINGS
 from charging.ledger import Ledger
 from charging.model import Account, HistoryEntry, ReservationInfo
 from charging.money import from_minor, to_minor
+from charging.selfcare_ops import LEDGER_SETTINGS as SETTINGS
 from gateway.cli import where
 from gateway.cli.output import CommandError, Table
 from gateway.config import Config

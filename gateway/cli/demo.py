@@ -89,8 +89,11 @@ SHOP_RECHARGE_CAP = 100_000  # the largest top-up the shop's operator view may m
 
 def grant_shop(ledger: Ledger) -> None:
     """The shop's operator view tops accounts up (balanceUpdate): grant it recharge, capped,
-    and fund its float once (charging.grants)."""
+    and fund its float once (charging.grants). In the demo the shop also plays the operator's
+    own self-care application on the short code (STOP, RESUME, LIMIT ...): grant it selfcare,
+    which a real merchant would not get."""
     ledger.grant(APP_ID, "recharge", CURRENCY, cap_minor=SHOP_RECHARGE_CAP)
+    ledger.grant(APP_ID, "selfcare")
     ledger.fund_float(APP_ID, SHOP_FLOAT, CURRENCY, reference_code="demo-shop-float")
 
 
@@ -344,7 +347,7 @@ def welcome(
         "micropay is running.",
         "",
         f"  Shop       {url}/",
-        f"  Phones     {url}/phone        (the SMS each number received)",
+        f"  SMS simulator {url}/phone     (demo only: what one number received; text the short code)",
         f"  Operator   {url}/operator     (password: cat {rel}/shop/operator-password)",
         f"  Gateway    {endpoints.get('corba', '?')}   (log: {rel}/gateway.log)",
         "",
@@ -363,7 +366,10 @@ def welcome(
         "  - Buy the e-book with 1005: paid, then a low-balance SMS; then game coins: not enough balance.",
         "  - Pay with 1006 and a wrong PIN, then with 1234.",
         "  - Buy the mug (shipped): the money is held; ship it from the operator view to charge it.",
-        f"  - Text BAL from a phone: {url}/phone/010-1111-0001 (or 잔액 for Korean).",
+        f"  - Text BAL from a phone: {url}/phone/010-1111-0001 (or 잔액 for Korean); HELP lists"
+        " STOP, RESUME, LIMIT, HIST, OTP, ALERT.",
+        "  - Text OTP 0 from 010-1111-0001, then buy the song with 010-1111-0001: a 6-digit code"
+        " arrives by SMS; type it to pay.",
         "  - The operator view: spend against limits, charging events, suspend/resume, top up.",
     ]
     if moved:

@@ -3,7 +3,8 @@ payments (``charging.grants``).
 
     --grant recharge --currency KRW [--recharge-cap 50000] [--daily-cap 1000000]
     --grant voucher
-    --revoke recharge [--currency KRW] | --revoke voucher
+    --grant selfcare
+    --revoke recharge [--currency KRW] | --revoke voucher | --revoke selfcare
 
 Account Management is read-only for an application until granted; a ``recharge`` is paid from
 the application's float (``micropay float fund``). Caps are decimal major units.
@@ -23,7 +24,9 @@ from gateway.cli.output import CommandError
 def add_options(parser: argparse.ArgumentParser, *, revoke: bool) -> None:
     parser.add_argument(
         "--grant", action="append", choices=OPERATIONS, default=[],
-        help="allow balanceUpdate (recharge, from the application's float) or voucherUpdate",
+        help="allow balanceUpdate (recharge, from the application's float), voucherUpdate "
+        "(voucher) or the self-care extension (selfcare: suspendAccount, resumeAccount, "
+        "changeMonthlyLimit, setThreshold -- for the operator's own self-care application)",
     )  # fmt: skip
     if revoke:
         parser.add_argument("--revoke", action="append", choices=OPERATIONS, default=[])
@@ -45,8 +48,9 @@ def apply(ledger: Ledger, app_id: str, args: argparse.Namespace) -> None:
         cap = None if args.recharge_cap is None else to_minor(args.recharge_cap, args.currency)
         daily = None if args.daily_cap is None else to_minor(args.daily_cap, args.currency)
         ledger.grant(app_id, "recharge", args.currency, cap_minor=cap, daily_cap_minor=daily)
-    if "voucher" in args.grant:
-        ledger.grant(app_id, "voucher")
+    for operation in ("voucher", "selfcare"):
+        if operation in args.grant:
+            ledger.grant(app_id, operation)
 
 
 def grant_view(grant: Grant) -> str:

@@ -57,7 +57,7 @@ def account_status(found: EligibilityStatus) -> Any:
     s = found.status
     if not s.registered:
         return am.AccountStatus(
-            found.end_user, False, am.Unregistered, "", "", "", "", "", "", "", "", False
+            found.end_user, False, am.Unregistered, "", "", "", "", "", "", "", "", False, ""
         )
     cur = s.currency
     return am.AccountStatus(
@@ -73,6 +73,7 @@ def account_status(found: EligibilityStatus) -> Any:
         transactionLimit=decimal_text(s.transaction_limit_minor, cur),
         lowBalanceThreshold=decimal_text(s.low_balance_minor or None, cur),
         pinRequired=bool(s.pin_required),
+        confirmationThreshold=decimal_text(s.confirm_above_minor, cur),
     )
 
 
@@ -236,6 +237,48 @@ class AccountManager(am__POA.IpAccountManager):
             ]
 
         return parlayx_faults(call)
+
+    # -- EXTENSION 3 ---------------------------------------------------------------------------
+    def suspendAccount(self, endUserIdentifier: str, endUserPin: str) -> None:
+        parlayx_faults(
+            lambda: self._service.suspend_account(
+                self._app, endUserIdentifier, text_or_none(endUserPin)
+            )
+        )
+
+    def resumeAccount(self, endUserIdentifier: str, endUserPin: str) -> None:
+        parlayx_faults(
+            lambda: self._service.resume_account(
+                self._app, endUserIdentifier, text_or_none(endUserPin)
+            )
+        )
+
+    def changeMonthlyLimit(self, endUserIdentifier: str, endUserPin: str, monthlyLimit: str) -> Any:
+        def call() -> Any:
+            change = self._service.change_monthly_limit(
+                self._app, endUserIdentifier, text_or_none(endUserPin), parse_decimal(monthlyLimit)
+            )
+            cur = change.currency
+            return am.MonthlyLimitChange(
+                decimal_text(change.monthly_limit_minor, cur),
+                decimal_text(change.pending_monthly_limit_minor, cur),
+                date_time_text(change.pending_from),
+            )
+
+        return parlayx_faults(call)
+
+    def setThreshold(self, endUserIdentifier: str, endUserPin: str, kind: Any, amount: str) -> None:
+        def call() -> None:
+            value = text_or_none(amount)
+            self._service.set_threshold(
+                self._app,
+                endUserIdentifier,
+                text_or_none(endUserPin),
+                str(kind),
+                None if value is None else parse_decimal(value),
+            )
+
+        parlayx_faults(call)
 
 
 def make_account_factory(

@@ -1,4 +1,4 @@
-"""The Account Management SCF (Parlay X Part 7, plus micropay's two extensions) as a domain
+"""The Account Management SCF (Parlay X Part 7, plus micropay's three extensions) as a domain
 service: no CORBA, no gRPC.
 
 Reading an account is every application's right under its agreement; putting money in is not:
@@ -11,6 +11,10 @@ and voucherUpdate, and the boundary of what getHistory and notifications show) a
 optional ``end_user_pin``: when given it is verified first (wrong: ``WrongPin``, SVC0250; after
 ``pin_max_failures`` wrong PINs in a row PIN use locks for ``pin_lockout_s``: ``PinLocked``).
 When absent, the application's signed agreement is the authority (docs/payment-and-account.md).
+
+The self-care extension (suspendAccount, resumeAccount, changeMonthlyLimit, setThreshold) acts
+for the subscriber and needs the ``selfcare`` grant (``charging.selfcare``), checked first like
+the recharge grant.
 """
 
 from __future__ import annotations
@@ -33,10 +37,12 @@ from charging.errors import (
 from charging.ledger import Ledger
 from charging.model import Account, AccountStatus, HistoryEntry, Kind, TransactionResult
 from charging.money import from_minor, to_minor
+from charging.selfcare import LimitChange
 from scf.account import end_user
 from scf.account.notifications import Assignment, Criteria, NotificationRegistry
 
 BALANCE_TYPE = "MICROPAY"  # the one balance of a micro-payment account (Parlay X balanceType)
+THRESHOLDS = {"LargePaymentAlert": "alert", "PaymentConfirmation": "confirm"}  # the IDL's names
 
 
 @dataclass(frozen=True)
@@ -232,6 +238,47 @@ class AccountService:
 
     def destroy_notification(self, app_id: str, assignment_id: int) -> None:
         self.notifications.destroy(app_id, assignment_id)
+
+    # -- EXTENSION 3: subscriber self-care (the selfcare grant) --------------------------------
+    def _for_subscriber(self, app_id: str, end_user_identifier: str, operation: str) -> Account:
+        if not self.ledger.entitled(app_id, "selfcare"):  # before anything about the account
+            raise NotEntitled(app_id=app_id, operation=operation)
+        return end_user.account_of(self.ledger, end_user_identifier)
+
+    def suspend_account(self, app_id: str, end_user_identifier: str, pin: str | None) -> bool:
+        account = self._for_subscriber(app_id, end_user_identifier, "suspendAccount")
+        if pin is not None:
+            self.ledger.verify_pin(account.number, pin)
+        return self.ledger.suspend_by_subscriber(app_id, account.number)
+
+    def resume_account(self, app_id: str, end_user_identifier: str, pin: str | None) -> bool:
+        account = self._for_subscriber(app_id, end_user_identifier, "resumeAccount")
+        return self.ledger.resume_by_subscriber(app_id, account.number, pin)
+
+    def change_monthly_limit(
+        self, app_id: str, end_user_identifier: str, pin: str | None, limit: Decimal
+    ) -> LimitChange:
+        account = self._for_subscriber(app_id, end_user_identifier, "changeMonthlyLimit")
+        return self.ledger.request_monthly_limit(
+            app_id, account.number, to_minor(limit, account.currency), pin
+        )
+
+    def set_threshold(
+        self,
+        app_id: str,
+        end_user_identifier: str,
+        pin: str | None,
+        kind: str,
+        amount: Decimal | None,
+    ) -> None:
+        """``kind``: LargePaymentAlert or PaymentConfirmation; ``amount`` None turns it off."""
+        account = self._for_subscriber(app_id, end_user_identifier, "setThreshold")
+        if kind not in THRESHOLDS:
+            raise InvalidInput(field="kind", reason=" or ".join(THRESHOLDS))
+        if pin is not None:
+            self.ledger.verify_pin(account.number, pin)
+        minor = None if amount is None else to_minor(amount, account.currency)
+        self.ledger.set_threshold(app_id, account.number, THRESHOLDS[kind], minor)
 
     def criteria(self, events: Sequence[str], users: Sequence[str]) -> Criteria:
         """Checked criteria: known event names; users that name registered accounts."""

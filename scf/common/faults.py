@@ -217,6 +217,9 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
               "The application's top-up float does not cover the recharge "
               "(available %1, attempted %2 %3)",
               (V("available", money=True), _AMOUNT, _CURRENCY), "FAILED_PRECONDITION", 422, _OURS),
+    FaultSpec("pin_required", _P, "POL1108",
+              "The end user's PIN is required to %1", (V("operation", default="do this"),),
+              "PERMISSION_DENIED", 403, _OURS),
     FaultSpec("charging_not_supported", _P, "POL0008", "Charging is not supported", (),
               "PERMISSION_DENIED", 403, _PX1),
     FaultSpec("vouchers_not_accepted", _P, "POL0220", "Vouchers not accepted.", (),

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from charging.engine import SETTINGS
 from charging.ledger import Ledger
+from charging.selfcare_ops import LEDGER_SETTINGS as SETTINGS
 from scf.account.callbacks import start_notifications
 from scf.account.dispatcher import NotificationDispatcher
 from scf.account.notifications import NotificationRegistry

@@ -47,6 +47,43 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "ko": "[micropay] {merchant} {amount}{currency} 환불되었습니다. 잔액 {balance}{currency}",
         "en": "[micropay] Refunded {amount} {currency} from {merchant}. Balance {balance} {currency}",
     },
+    # -- the subscriber's alerts (charging.alerts; scf.account.alerts sends them) ---------------
+    "alert_pin_locked": {
+        "ko": "[micropay] PIN이 {failures}회 틀렸습니다. {until}까지 PIN 사용이 잠깁니다. 본인이 아니면 {short_code}로 '분실'을 보내세요.",
+        "en": "[micropay] {failures} wrong PINs were entered. PIN use is locked until {until}. Not you? Send STOP to {short_code}.",
+    },
+    "alert_suspended": {
+        "ko": "[micropay] 계정이 정지되어 결제할 수 없습니다. 재개하려면 {short_code}로 '재개 PIN'을 보내세요.",
+        "en": "[micropay] Your account is suspended: no payment can be made. To resume, send RESUME and your PIN to {short_code}.",
+    },
+    "alert_suspended_operator": {
+        "ko": "[micropay] 계정이 운영자에 의해 정지되었습니다. 고객센터로 문의하세요.",
+        "en": "[micropay] Your account was suspended by the operator. Please contact us.",
+    },
+    "alert_suspended_pin": {
+        "ko": "[micropay] PIN이 거듭 틀려 계정을 정지했습니다. 본인이면 잠금이 풀린 뒤 {short_code}로 '재개 PIN'을 보내세요.",
+        "en": "[micropay] After repeated wrong PINs your account is suspended. If it was you, send RESUME and your PIN to {short_code} once PIN use is unlocked.",
+    },
+    "alert_resumed": {
+        "ko": "[micropay] 계정이 다시 사용 가능합니다.",
+        "en": "[micropay] Your account is active again.",
+    },
+    "alert_limit_lowered": {
+        "ko": "[micropay] 월 한도가 {limit}{currency}(으)로 바뀌었습니다.",
+        "en": "[micropay] Your monthly limit is now {limit} {currency}.",
+    },
+    "alert_limit_raise_pending": {
+        "ko": "[micropay] 월 한도가 {effective_at}에 {limit}{currency}(으)로 오릅니다. 본인이 아니면 {short_code}로 '분실'을 보내세요.",
+        "en": "[micropay] Your monthly limit rises to {limit} {currency} on {effective_at}. Not you? Send STOP to {short_code}.",
+    },
+    "alert_limit_raised": {
+        "ko": "[micropay] 월 한도가 {limit}{currency}(으)로 올랐습니다.",
+        "en": "[micropay] Your monthly limit is now {limit} {currency}.",
+    },
+    "alert_large_payment": {
+        "ko": "[micropay] {amount}{currency} 결제 ({when}). 잔액 {balance}{currency}. 본인이 아니면 {short_code}로 '분실'을 보내세요.",
+        "en": "[micropay] A payment of {amount} {currency} was made ({when}). Balance {balance} {currency}. Not you? Send STOP to {short_code}.",
+    },
 }
 
 

@@ -341,3 +341,27 @@ def voucher_not_granted(ctx: Any) -> None:
                                    ctx.currency(account)),
         "POL1105",
     )  # fmt: skip
+
+
+@tp("AM/SLF/BI-01", "the self-care extension by an application not granted selfcare is refused",
+    clause=f"{MICROPAY_FAULTS} POL1105 (grants: only the operator's self-care application acts "
+    "for the subscriber: suspendAccount, resumeAccount, changeMonthlyLimit, setThreshold)",
+    pre="A funded prepaid test account; an application not granted selfcare (profile "
+    "[restricted])",
+    stimulus="That application's suspendAccount, resumeAccount, changeMonthlyLimit(account, '', "
+    "1000) and setThreshold(account, '', PaymentConfirmation, 0)",
+    expected="PolicyException POL1105 for each, before anything about the account; the account "
+    "stays as it was",
+    covers=("suspendAccount", "resumeAccount", "changeMonthlyLimit", "setThreshold",
+            "SuspendAccount", "ResumeAccount", "ChangeMonthlyLimit", "SetThreshold"))  # fmt: skip
+def selfcare_not_granted(ctx: Any) -> None:
+    account = ctx.account("funded")
+    peer = ctx.face("P_ACCOUNT_MANAGEMENT", "restricted")
+    currency = ctx.currency(account)
+    for call in (
+        lambda: peer.suspendAccount(account.address, ""),
+        lambda: peer.resumeAccount(account.address, ""),
+        lambda: peer.changeMonthlyLimit(account.address, "", "1000", currency),
+        lambda: peer.setThreshold(account.address, "", "PaymentConfirmation", "0", currency),
+    ):
+        expect_refusal(call, "POL1105")

@@ -35,6 +35,8 @@ NOT_STIMULABLE = {
     "SVC0001": "an unexpected server error (incident id): no request is meant to cause one",
     "SVC1000": "a transient outage (storage unavailable): needs the operator to break the ledger",
     "POL0001": "the fallback of a refusal that has no row of its own: none exists",
+    "POL1108": "the self-care extension's PIN required: only an application the operator "
+    "granted selfcare reaches it (AM/SLF/BI-01 covers the refusal without the grant)",
 }
 # gRPC framework RPCs -> the framework operation they carry (docs/grpc-api.md).
 FRAMEWORK_RPCS = {

@@ -42,6 +42,7 @@ APP_ID = "micropay-shop"
 SHORT_CODE = "short:1555"
 START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
+LIMIT_RAISE_DELAY_S = 3  # a subscriber's raised limit applies this soon in the tests
 GATEWAY_COMMAND = [sys.executable, "-m", "gateway.cli", "serve"]  # config: MICROPAY_CONFIG
 
 
@@ -94,10 +95,15 @@ class Deployment:
     settings: Path
 
     @classmethod
-    def start(cls, base: Path, transport: str = "corba") -> Deployment:
-        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``."""
+    def start(cls, base: Path, transport: str = "corba", code_ttl_s: int = 180) -> Deployment:
+        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``;
+        ``code_ttl_s``: how long a payment confirmation code is valid."""
         (base / "gw").mkdir(parents=True, exist_ok=True)
-        gateway = Gateway.start(base / "gw", {"smsc": {"embedded": True}}, command=GATEWAY_COMMAND)
+        gateway = Gateway.start(
+            base / "gw",
+            {"smsc": {"embedded": True}, "ledger": {"limit_raise_delay_s": LIMIT_RAISE_DELAY_S}},
+            command=GATEWAY_COMMAND,
+        )
         try:
             shop_dir = base / "shop"
             files = ensure_credentials(shop_dir)
@@ -131,6 +137,7 @@ class Deployment:
                 "[shop]\n"
                 f'data_dir = "{shop_dir}"\n'
                 f'short_code = "{SHORT_CODE}"\n'
+                f"confirmation_code_ttl_s = {code_ttl_s}\n"
                 "[operator]\n"
                 f'micropay_config = "{gateway.config_path}"\n'
                 "[phone]\n"
@@ -223,6 +230,18 @@ class Deployment:
 
     def shop_db(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.shop_dir / 'shop.db'}?mode=ro", uri=True)
+
+    def wait_text(self, tel: str, part: str, count: int = 1, timeout_s: float = 15.0) -> str:
+        """The ``count``-th message ``tel`` received that contains ``part`` (waiting for it)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = [m["text"] for m in self.inbox(tel) if part in m["text"]]
+            if len(found) >= count:
+                return found[count - 1]
+            if time.monotonic() > deadline:
+                texts = [m["text"] for m in self.inbox(tel)]
+                raise AssertionError(f"{tel} got no SMS with {part!r}: {texts}")
+            time.sleep(0.1)
 
     def mo(self, sender: str, text: str) -> None:
         result = self.gateway.cli("sms", "mo", sender, SHORT_CODE, text)

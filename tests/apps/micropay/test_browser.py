@@ -198,7 +198,7 @@ def test_bal_by_sms_is_answered(deployment: Deployment, page: Any, artifacts: Pa
         "[micropay] Balance 7,345 KRW. This month 5,000 of 100,000 KRW spent, 95,000 KRW left."
     )
     assert texts[1].startswith("[micropay] 잔액 7,345KRW. 이번 달 한도 100,000KRW 중 5,000KRW 사용")
-    assert texts[0] == "[micropay] Send BAL for your balance and this month's remaining limit."
+    assert texts[0].startswith("[micropay] Text 1555: BAL balance / HIST last payments / STOP")
     page.screenshot(path=str(artifacts / "phone-bal.png"), full_page=True)
     # an unregistered number asking gets the unregistered text
     deployment.mo("tel:+821099990003", "BAL")

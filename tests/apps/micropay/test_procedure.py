@@ -229,7 +229,22 @@ def test_sms_texts_mirror_the_gateways_templates() -> None:
 def test_sms_texts_need_their_fields() -> None:
     with pytest.raises(texts.TextError):
         texts.render("low_balance", "en", balance="1")
-    assert texts.render("help", "ko-KR").startswith("[micropay] 잔액")
+    assert texts.render("help", "ko-KR", short_code="1555").startswith("[micropay] 1555로 보내세요")
+
+
+def test_sms_commands_parse_in_both_languages() -> None:
+    from apps.micropay.sms_commands import parse
+
+    assert parse("stop") == parse("STOP") and parse("STOP").name == "STOP"
+    assert (parse("분실").name, parse("분실").lang) == ("STOP", "ko")
+    assert parse("재개 1234").args == ("1234",) and parse("RESUME 1234").lang == "en"
+    assert parse("한도 30,000").args == ("30,000",) and parse("LIMIT 80000 1234").name == "LIMIT"
+    assert parse("인증 해제").name == "OTP" and parse("ALERT off").name == "ALERT"
+    assert parse("내역").name == "HIST" and parse("도움말").name == "HELP"
+    for malformed in ("RESUME", "RESUME abcd", "LIMIT", "LIMIT lots", "LIMIT 5 12", "OTP",
+                      "STOP now", "hello", "", "BAL BAL"):  # fmt: skip
+        assert parse(malformed).name == "", malformed
+    assert parse("안녕").lang == "ko" and parse("hello").lang is None
 
 
 def test_amounts_are_exact() -> None:
