@@ -24,6 +24,9 @@ ORDER_STATES = {
     State.NOTIFIED: "paid, SMS sent",
     State.REFUSED: "refused",
     State.RELEASED: "cancelled, hold released",
+    State.HOLDING: "being held",
+    State.AWAITING_CODE: "waiting for the SMS code",
+    State.CONFIRMING: "being charged",
 }
 
 CHARGING_EVENTS = {

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.micropay import amounts, identifiers, texts
+from apps.micropay import amounts, identifiers, shown, texts
 from apps.micropay.procedure import (
     IN_FLIGHT,
     PAID,
@@ -84,6 +84,12 @@ def test_every_state_is_reachable_from_idle() -> None:
                 seen.add(target)
                 frontier.append(target)
     assert seen == set(State)
+
+
+def test_every_state_has_words_for_the_screens() -> None:
+    # the operator view shows each order's state in words: a state without them broke the page
+    assert set(shown.ORDER_STATES) == set(State)
+    assert shown.order_state("awaiting_code") == "waiting for the SMS code"
 
 
 # -- eligibility ----------------------------------------------------------------------------------
