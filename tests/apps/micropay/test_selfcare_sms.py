@@ -108,7 +108,7 @@ def test_a_number_without_an_account(deployment: Deployment) -> None:
     deployment.wait_inbox(tel, 2)
     texts = [m["text"] for m in deployment.inbox(tel)]
     assert "not registered for micro-payments" in texts[0]
-    assert "소액결제에 등록되어 있지 않습니다" in texts[1]
+    assert "소액결제에 등록되지 않은 번호입니다" in texts[1]
 
 
 def test_pin_attempts_by_sms_lock(deployment: Deployment) -> None:
