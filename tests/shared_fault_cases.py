@@ -32,7 +32,7 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
 UNREGISTERED = "tel:+821055500001"  # well-formed, never given an account
 
 # What the operator grants each surface's application before the cases run (charging.grants):
-# vouchers, and recharges in KRW of at most RECHARGE_CAP each from a float of FLOAT.
+# vouchers, self-care, and recharges in KRW of at most RECHARGE_CAP each from a float of FLOAT.
 RECHARGE_CAP, DAILY_RECHARGE_CAP, FLOAT = 50_000, 1_000_000, 20_000
 
 
@@ -64,6 +64,8 @@ class Surface(Protocol):
     def balanceUpdate(self, end_user: str, amount: str, ref: str) -> Outcome: ...
 
     def voucherUpdate(self, end_user: str, voucher: str, voucher_pin: str, ref: str) -> Outcome: ...
+
+    def resumeAccount(self, end_user: str, pin: str) -> Outcome: ...
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,14 @@ FAULT_CASES: tuple[FaultCase, ...] = (
         "POL1107",
         variables=("20000", "20001", "KRW"),
     ),
+    FaultCase(
+        "resuming a suspended account without the PIN (self-care)",
+        "resumeAccount",
+        "suspended",
+        {"pin": ""},
+        "POL1108",
+        variables=("resume the account",),
+    ),
 )
 
 # Rows of docs/faults.md no case above walks, and why; a new row must be walked or named here.
@@ -326,7 +336,7 @@ def run_case(
             return surface.chargeReservation(
                 args["reservation"], args["amount"], args["currency"], args["ref"]
             )
-        if operation in ("getBalance", "getHistory"):
+        if operation in ("getBalance", "getHistory", "resumeAccount"):
             return getattr(surface, operation)(args["end_user"], args["pin"])
         if operation == "sendSms":
             return surface.sendSms(args.get("addresses", [end_user]), args["message"])

@@ -119,6 +119,10 @@ class GrpcSurface:
         )
         return self._outcome(lambda: self.account.VoucherUpdate(request))
 
+    def resumeAccount(self, end_user: str, pin: str) -> Outcome:
+        request = account_pb2.ResumeAccountRequest(end_user_identifier=end_user, end_user_pin=pin)
+        return self._outcome(lambda: self.account.ResumeAccount(request))
+
 
 class CorbaSurface:
     def __init__(self, session: Any) -> None:
@@ -185,3 +189,6 @@ class CorbaSurface:
         return self._outcome(
             lambda: self.account.voucherUpdate(end_user, "", ref, voucher, voucher_pin)
         )
+
+    def resumeAccount(self, end_user: str, pin: str) -> Outcome:
+        return self._outcome(lambda: self.account.resumeAccount(end_user, pin))

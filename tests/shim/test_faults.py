@@ -41,6 +41,7 @@ def surfaces(shim: ShimGateway) -> Iterator[dict[str, Any]]:
     corba_app = shim.register("faults-corba")
     for app in (grpc_app, corba_app):
         shim.ledger.grant(app.app_id, "voucher")
+        shim.ledger.grant(app.app_id, "selfcare")
         shim.ledger.grant(
             app.app_id,
             "recharge",

@@ -163,7 +163,7 @@ def test_account_status_answers_the_eligibility_question(gateway: DirectGateway)
     status = mgr.getAccountStatus(f"acct:{number}", "")
     assert members(status) == (
         f"acct:{number}", True, am.Active, f"{until.isoformat()}T15:00:00Z", "KRW",
-        "14000", "30000", "6000", "14000", "15000", "2000", False,
+        "14000", "30000", "6000", "14000", "15000", "2000", False, "",
     )  # fmt: skip
     gateway.ledger.set_status(number, "suspended")
     status = mgr.getAccountStatus(msisdn, "")
@@ -182,6 +182,7 @@ def test_account_status_answers_the_eligibility_question(gateway: DirectGateway)
         "",
         "",
         False,
+        "",
     )
     _, plain = new_account(gateway.ledger)  # no limits, no threshold, no expiry
     status = mgr.getAccountStatus(plain, "")
@@ -194,6 +195,10 @@ def test_account_status_answers_the_eligibility_question(gateway: DirectGateway)
     service_fault(lambda: mgr.getAccountStatus("tel:12ab", ""), "SVC0002", ["endUserIdentifier"])
     gateway.ledger.set_pin(number, "2580")  # Payment carries no PIN: the app must ask for it
     assert mgr.getAccountStatus(f"acct:{number}", "").pinRequired is True
+    # the subscriber's confirmation threshold (self-care), for every application to honour
+    gateway.ledger.grant("selfcare-app", "selfcare")
+    gateway.ledger.set_threshold("selfcare-app", number, "confirm", 5000)
+    assert mgr.getAccountStatus(f"acct:{number}", "").confirmationThreshold == "5000"
 
 
 def test_unregistered_end_users_are_pol1009(gateway: DirectGateway) -> None:

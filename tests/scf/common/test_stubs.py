@@ -54,6 +54,11 @@ PARLAY_X = {
     "destroyNotification": ["assignmentId"],
     "changeNotification": ["assignmentID", "eventCriteria"],
     "getNotification": [],
+    # micropay's self-care extension (docs/payment-and-account.md): Parlay X's leading pair first
+    "suspendAccount": ["endUserIdentifier", "endUserPin"],
+    "resumeAccount": ["endUserIdentifier", "endUserPin"],
+    "changeMonthlyLimit": ["endUserIdentifier", "endUserPin", "monthlyLimit"],
+    "setThreshold": ["endUserIdentifier", "endUserPin", "kind", "amount"],
     "reportNotification": ["chargingEventInfo", "assignmentId"],
     "sendSms": ["addresses", "senderName", "charging", "message", "receiptRequest"],
     "getSmsDeliveryStatus": ["requestIdentifier"],
