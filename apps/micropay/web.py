@@ -3,7 +3,7 @@
 Customer pages: ``/`` (goods), ``POST /orders`` (a new order), ``/orders/{id}`` (pay, or the
 receipt), ``POST /orders/{id}/pay``. Forms post and redirect (303) to a page that shows the
 outcome, so reloading never submits again; the order id in the form makes a double submit the
-same payment. The operator pages are in ``web_operator``, the phone view in ``web_phone``.
+same payment. The operator pages are in ``web_operator``, the SMS simulator in ``web_phone``.
 Screens speak as ``shown`` says: times in the shop's zone, labelled; states in words.
 """
 

@@ -359,7 +359,7 @@ def welcome(
         f"  {number}  {national(msisdn)}  not registered",
         "",
         "What to try:",
-        "  - Buy the song with 1001: paid; the payment SMS shows on the phone view of 010-1111-0001.",
+        "  - Buy the song with 1001: paid; the payment SMS shows in the SMS simulator for 010-1111-0001.",
         "  - Buy the concert ticket (₩60,000) with 1001: refused, over its per-payment limit.",
         "  - Buy the e-book with 1002: refused, it would pass the monthly limit.",
         "  - Pay with 1003 (suspended), 1004 (expired), 9999 or 010-9999-0000 (unregistered).",
