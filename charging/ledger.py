@@ -125,18 +125,10 @@ class Ledger(AccountOperations):
         changed still returns the first outcome."""
         return self._submit(
             self._payment(
-                payments.charge,
-                Operation.CHARGE,
-                app_id,
-                reference_code,
-                account,
-                amount_minor,
-                currency,
-                description,
-                code,
-                request_content,
-            )  # fmt: skip
-        )
+                payments.charge, Operation.CHARGE, app_id, reference_code, account, amount_minor,
+                currency, description, code, request_content,
+            )
+        )  # fmt: skip
 
     async def charge_async(
         self,
@@ -151,18 +143,10 @@ class Ledger(AccountOperations):
         """:meth:`charge` from an asyncio event loop (no thread waits for the commit)."""
         return await self._submit_async(
             self._payment(
-                payments.charge,
-                Operation.CHARGE,
-                app_id,
-                reference_code,
-                account,
-                amount_minor,
-                currency,
-                description,
-                code,
-                None,
-            )  # fmt: skip
-        )
+                payments.charge, Operation.CHARGE, app_id, reference_code, account, amount_minor,
+                currency, description, code, None,
+            )
+        )  # fmt: skip
 
     def charge_split(
         self,
@@ -217,18 +201,10 @@ class Ledger(AccountOperations):
         :meth:`charge`."""
         return self._submit(
             self._payment(
-                payments.refund,
-                Operation.REFUND,
-                app_id,
-                reference_code,
-                account,
-                amount_minor,
-                currency,
-                description,
-                code,
-                request_content,
-            )  # fmt: skip
-        )
+                payments.refund, Operation.REFUND, app_id, reference_code, account, amount_minor,
+                currency, description, code, request_content,
+            )
+        )  # fmt: skip
 
     # -- Account Management: balanceUpdate and voucherUpdate --------------------------------------
     def recharge(

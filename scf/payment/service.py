@@ -93,16 +93,8 @@ class PaymentService:
         charge: ChargingInformation,
         reference_code: str,
     ) -> TransactionResult:
-        number, currency = self._target(end_user_identifier, charge.currency)
-        return self.ledger.charge(
-            app_id,
-            reference_code,
-            number,
-            charge.amount_minor(currency),
-            currency,
-            charge.description,
-            charge.code,
-        )
+        target = self._target(end_user_identifier, charge.currency)
+        return self.ledger.charge(app_id, reference_code, *_money_of(target, charge))
 
     async def charge_amount_async(
         self,
@@ -118,16 +110,7 @@ class PaymentService:
         target = self.directory.known_target(end_user_identifier, charge.currency)
         if target is None:
             target = await blocking(self._target, end_user_identifier, charge.currency)
-        number, currency = target
-        return await self.ledger.charge_async(
-            app_id,
-            reference_code,
-            number,
-            charge.amount_minor(currency),
-            currency,
-            charge.description,
-            charge.code,
-        )
+        return await self.ledger.charge_async(app_id, reference_code, *_money_of(target, charge))
 
     def refund_amount(
         self,
@@ -136,16 +119,8 @@ class PaymentService:
         charge: ChargingInformation,
         reference_code: str,
     ) -> TransactionResult:
-        number, currency = self._target(end_user_identifier, charge.currency)
-        return self.ledger.refund(
-            app_id,
-            reference_code,
-            number,
-            charge.amount_minor(currency),
-            currency,
-            charge.description,
-            charge.code,
-        )
+        target = self._target(end_user_identifier, charge.currency)
+        return self.ledger.refund(app_id, reference_code, *_money_of(target, charge))
 
     def charge_split_amount(
         self,
@@ -331,6 +306,15 @@ class PaymentService:
             price.tariff,
             request_content=_volume_content(volume, billing_text, price.tariff),
         )
+
+
+def _money_of(
+    target: tuple[str, str], charge: ChargingInformation
+) -> tuple[str, int, str, str, str | None]:
+    """(account, amount_minor, currency, description, code): the ledger's arguments for
+    ``charge`` on the end user ``target`` = (account number, currency)."""
+    number, currency = target
+    return number, charge.amount_minor(currency), currency, charge.description, charge.code
 
 
 def _volume_content(volume: int, billing_text: str, tariff: str) -> dict[str, object]:
