@@ -115,7 +115,10 @@ def test_usd_amounts_are_exact_decimals(micropay):
             ),
             "amount",
         ),
-        (("account", "create", "3001", "--msisdn", "tel:+821030010001", "--currency", "XYZ"), "currency"),
+        (
+            ("account", "create", "3001", "--msisdn", "tel:+821030010001", "--currency", "XYZ"),
+            "currency",
+        ),
         (
             (
                 "account",

@@ -142,7 +142,9 @@ def test_cli_inbox_and_mo(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert "parts" in done.stdout
         done = _cli(env, "--json", "sms", "mo", "tel:+821012345678", "1555", "x" * 200)
-        assert json.loads(done.stdout)["parts"] == 2 and json.loads(done.stdout)["to"] == "short:1555"
+        assert (
+            json.loads(done.stdout)["parts"] == 2 and json.loads(done.stdout)["to"] == "short:1555"
+        )
         bad = _cli(env, "sms", "mo", "nobody", "short:1555", "hi")
         assert bad.returncode == 1 and bad.stderr.startswith("micropay: error:")
         assert admin_call(handle.data_dir, "stats")["pending_mo"] == 2  # no ESME bound yet
