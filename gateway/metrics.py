@@ -35,6 +35,7 @@ from prometheus_client import (
 )
 
 from charging import group_commit
+from gateway.batches import BatchThread
 from gateway.logs import log
 from gateway.metrics_state import StateCollector
 from scf.common import observe
@@ -130,9 +131,20 @@ class GatewayMetrics:
             registry=r,
         )
         r.register(StateCollector(runtime))
+        self._finished = BatchThread("call-metrics", self._record)
 
     # -- sinks ---------------------------------------------------------------------------------
     def record_call(self, call: observe.Call) -> None:
+        """The sink of finished calls: the serving thread only queues the record. One thread
+        counts, times and logs it -- prometheus_client's locks and the log line, taken by every
+        ORB worker thread at once, made a trivial CORBA call five times slower at 8 clients."""
+        self._finished.put(call)
+
+    def close(self) -> None:
+        """Record what is queued, then stop the recording thread."""
+        self._finished.close()
+
+    def _record(self, call: observe.Call) -> None:
         self.calls.labels(call.surface, call.operation).inc()
         if call.fault:
             self.faults.labels(call.surface, call.operation, call.fault).inc()
@@ -159,6 +171,7 @@ class GatewayMetrics:
         self.flush_seconds.observe(flush_ns / 1e9)
 
     def render(self) -> tuple[bytes, str]:
+        self._finished.flush()  # a scrape sees every call finished before it
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
@@ -171,6 +184,7 @@ class MetricsComponent:
 
     def stop(self) -> None:
         observe.set_sink(None)
+        self.metrics.close()
         group_commit.stop_observing(self.metrics.observe_batch)
         self.health.metrics = None
 

@@ -416,12 +416,21 @@ def test_every_gateway_exposes_the_named_metrics(cluster: Cluster) -> None:
         assert account.getBalance("tel:+821070000009", "918273")[0].amount == "1000"
         with pytest.raises(common.ServiceException):  # SVC0250: authentication failed
             account.getBalance("tel:+821070000009", "864213")
+    # (a call's line is written by the gateway's metrics thread within moments of the answer)
     log = cluster.gateways["a"].log_text() + cluster.gateways["b"].log_text()
     line = next(line for line in log.splitlines() if '"reference_code": "att-1"' in line)
     assert '"app_id": "reattach-app"' in line and '"account": "tel:+821070000003"' in line
     assert '"operation": "chargeAmount"' in line and '"outcome": "ok"' in line
+
+    def balance_lines() -> list[str]:
+        return [
+            line
+            for line in cluster.gateways["a"].log_text().splitlines()
+            if '"operation": "getBalance"' in line and '"app_id": "pin-app"' in line
+        ]
+
+    assert len(wait_until(lambda: len(balance_lines()) >= 2 and balance_lines())) == 2
     log = cluster.gateways["a"].log_text()
-    assert '"operation": "getBalance"' in log and '"app_id": "pin-app"' in log
     assert "918273" not in log and "864213" not in log
 
 
