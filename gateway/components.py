@@ -169,7 +169,7 @@ def start_framework_component(runtime: Runtime) -> Component:
     return Stopper("framework", stop)
 
 
-# The start order. Metrics first (its CORBA interceptors must exist before the ORB); SCFs, the
+# The start order. Metrics first (the sink of every call record); SCFs, the
 # gRPC shim and the embedded SMSC go after start_orb_component.
 COMPONENTS: list[StartFunction] = [
     start_metrics_component,

@@ -1,10 +1,9 @@
 """The gateway's Prometheus metrics (``GET /metrics`` on the health endpoint) and call logs.
 
-``start_metrics_component`` runs first in ``COMPONENTS``: it installs the server-side omniORB
-interceptors (before the ORB exists: omniORB takes them only then), makes
-:meth:`GatewayMetrics.record_call` the sink of :mod:`scf.common.observe` (the CORBA interceptors
-and the gRPC shim's observer open and finish one record per call; the servant edges add the
-application, account, reference code and messageId), listens to the ledger's group commits
+``start_metrics_component`` runs first in ``COMPONENTS``: it makes
+:meth:`GatewayMetrics.record_call` the sink of :mod:`telemetry.calls` (the CORBA servants'
+``observed`` operations and the gRPC shim's observer open and finish one record per call, with
+the application, account, reference code and messageId), listens to the ledger's group commits
 (:func:`charging.group_commit.observe_batches`), and registers the collector of
 ``gateway.metrics_state`` that reads the rest (SMS outbox, SMPP bind, charging-event lag,
 leadership, sessions) when Prometheus scrapes. Every name is listed, with what to alert on, in
@@ -21,7 +20,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from omniORB import interceptors
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -38,7 +36,7 @@ from charging import group_commit
 from gateway.batches import BatchThread
 from gateway.logs import log
 from gateway.metrics_state import StateCollector
-from scf.common import observe
+from telemetry import calls as observe
 
 logger = logging.getLogger("micropay.calls")
 
@@ -46,45 +44,6 @@ CALL_SECONDS_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 BATCH_REQUESTS_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 FLUSH_SECONDS_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 CALL_LOGS = ("all", "faults", "none")
-
-_interceptors_installed = False
-
-
-def _corba_fault(repository_id: str) -> str:
-    """``IDL:org/csapi/fw/P_ACCESS_DENIED:1.0`` -> ``P_ACCESS_DENIED``."""
-    return repository_id.rsplit("/", 1)[-1].split(":", 1)[0] or repository_id
-
-
-def _corba_received(operation: str, service_contexts: Any) -> None:
-    observe.begin("corba", operation)
-
-
-def _corba_call(operation: str) -> observe.Call:
-    """The record this thread opened for ``operation``; a new one if the request was refused
-    before it was received (an unknown object key, say)."""
-    call = observe.current()
-    if call is None or call.surface != "corba" or call.operation != operation:
-        call = observe.begin("corba", operation)
-    return call
-
-
-def _corba_replied(operation: str, service_contexts: Any) -> None:
-    observe.finish(_corba_call(operation))
-
-
-def _corba_raised(operation: str, service_contexts: Any, repository_id: str) -> None:
-    observe.finish(_corba_call(operation), _corba_fault(repository_id))
-
-
-def install_corba_interceptors() -> None:
-    """Observe every CORBA request this process serves. Call before ``CORBA.ORB_init``."""
-    global _interceptors_installed
-    if _interceptors_installed:
-        return
-    interceptors.addServerReceiveRequest(_corba_received)
-    interceptors.addServerSendReply(_corba_replied)
-    interceptors.addServerSendException(_corba_raised)
-    _interceptors_installed = True
 
 
 class GatewayMetrics:
@@ -191,7 +150,6 @@ class MetricsComponent:
 
 def start_metrics_component(runtime: Any) -> MetricsComponent:
     """First of ``COMPONENTS``: metrics and call logs for everything started after it."""
-    install_corba_interceptors()
     metrics = GatewayMetrics(runtime, str(runtime.config["log"]["calls"]))
     observe.set_sink(metrics.record_call)
     group_commit.observe_batches(metrics.observe_batch)

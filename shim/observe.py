@@ -1,4 +1,4 @@
-"""The gRPC surface's side of :mod:`scf.common.observe`: one record per RPC.
+"""The gRPC surface's side of :mod:`telemetry.calls`: one record per RPC.
 
 :class:`ObserveInterceptor` comes first among the server's interceptors, so it also sees the
 calls the auth interceptor refuses. It wraps each handler: the record opens when the handler
@@ -18,8 +18,8 @@ from typing import Any
 import grpc
 from google.rpc import error_details_pb2, status_pb2
 
-from scf.common import observe
 from shim.calls import CALLER
+from telemetry import calls as observe
 
 # request field -> log field; nothing else of a request is ever recorded
 REQUEST_FIELDS = {

@@ -11,12 +11,14 @@ from framework.corba import refs
 from framework.corba.errors import servant_of
 from framework.core import limits, termination
 from framework.core.errors import InvalidProperty
+from telemetry.calls import observed
 
 if TYPE_CHECKING:
     from framework.corba.framework import AccessHandle, Framework
 
 
 @servant_of(ts.IpAccess)
+@observed
 class IpAccessServant(ts_POA.IpAccess):
     def __init__(self, framework: Framework, handle: AccessHandle) -> None:
         self.framework = framework

@@ -17,12 +17,14 @@ from framework.core.errors import MethodNotSupported
 from framework.core.lease import Lease
 from framework.core.states import Auth
 from framework.logs import log
+from telemetry.calls import observed
 
 if TYPE_CHECKING:
     from framework.corba.framework import Framework
 
 
 @servant_of(ts.IpAPILevelAuthentication)
+@observed
 class IpAPILevelAuthenticationServant(ts_POA.IpAPILevelAuthentication):
     def __init__(
         self, framework: Framework, session: AuthSession, client_auth: Any, lease: Lease

@@ -10,6 +10,7 @@ from org.csapi.fw.fw_application import discovery
 
 from framework.corba.errors import servant_of
 from framework.core.services import ServiceOffer
+from telemetry.calls import observed
 
 if TYPE_CHECKING:
     from framework.corba.framework import AccessHandle, Framework
@@ -30,6 +31,7 @@ def service_struct(offer: ServiceOffer) -> Any:
 
 
 @servant_of(discovery.IpServiceDiscovery)
+@observed
 class IpServiceDiscoveryServant(discovery_POA.IpServiceDiscovery):
     def __init__(self, framework: Framework, handle: AccessHandle) -> None:
         self.catalog = framework.registry.catalog

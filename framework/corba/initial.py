@@ -11,12 +11,14 @@ from org.csapi.fw.fw_access import trust_and_security as ts
 from framework.corba import peer, refs
 from framework.corba.errors import servant_of
 from framework.core.authentication import FRAMEWORK_NAME
+from telemetry.calls import observed
 
 if TYPE_CHECKING:
     from framework.corba.framework import Framework
 
 
 @servant_of(ts.IpInitial)
+@observed
 class IpInitialServant(ts_POA.IpInitial):
     def __init__(self, framework: Framework) -> None:
         self.framework = framework

@@ -32,12 +32,14 @@ from framework.core.errors import AccessDenied, NoCallbackAddressSet, ResourcesU
 from framework.core.states import Agreement, AgreementEvent
 from framework.core.store import AgreementRecord
 from framework.logs import log
+from telemetry.calls import observed
 
 if TYPE_CHECKING:
     from framework.corba.framework import AccessHandle, Framework
 
 
 @servant_of(sa.IpServiceAgreementManagement)
+@observed
 class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
     def __init__(self, framework: Framework, handle: AccessHandle) -> None:
         self.framework = framework

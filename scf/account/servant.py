@@ -20,10 +20,10 @@ from org__POA.csapi.parlayx import account_management as am__POA
 from charging.errors import InvalidInput
 from scf.account.service import AccountService, EligibilityStatus
 from scf.common.amounts import parse_decimal
-from scf.common.observe import observed
 from scf.common.optional import one_or_none, text_or_none
 from scf.payment.corba_edge import date_time_text, decimal_text, parlayx_faults
 from scf.payment.servant import ManagerContext
+from telemetry.calls import observed
 
 P_ACCOUNT_MANAGEMENT = "P_ACCOUNT_MANAGEMENT"
 ACCOUNT_TERMS = (

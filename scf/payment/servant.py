@@ -17,9 +17,9 @@ from typing import Any, Protocol
 from org__POA.csapi.parlayx import payment as payment__POA
 
 from scf.common.amounts import text_from_minor
-from scf.common.observe import observed
 from scf.payment.corba_edge import charging_information, parlayx_faults, properties
 from scf.payment.service import PaymentService
+from telemetry.calls import observed
 
 P_PAYMENT = "P_PAYMENT"
 PAYMENT_TERMS = (

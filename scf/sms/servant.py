@@ -23,11 +23,11 @@ from org__POA.csapi.parlayx import sms as sms__POA
 from charging.errors import InvalidInput
 from scf.common.charging_information import ChargingInformation as CommonChargingInformation
 from scf.common.faults import Fault, Kind, fault_for_exception
-from scf.common.observe import observed
 from scf.common.optional import one_or_none, text_or_none
 from scf.sms.corba_callbacks import date_time_text, delivery_information, parses_as_reference
 from scf.sms.model import ChargingInformation, SimpleReference
 from scf.sms.service import SmsService
+from telemetry.calls import observed
 
 T = TypeVar("T")
 

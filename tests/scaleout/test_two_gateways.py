@@ -394,6 +394,8 @@ def test_every_gateway_exposes_the_named_metrics(cluster: Cluster) -> None:
             if name == "micropay_faults_total" and value > 0
         ]
         assert faults  # the overspending test left POL1000s, the token test TOKEN_INVALIDs
+        # framework calls are counted as well as SCF calls
+        assert gateway.metric("micropay_calls_total", surface="corba", operation="selectService")
     refused = cluster.gateways["a"].metric(
         "micropay_faults_total", surface="corba", operation="chargeAmount", fault="POL1000"
     )
