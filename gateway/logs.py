@@ -6,6 +6,7 @@ secrets are masked here, centrally, so a careless call site cannot leak a PIN or
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -14,10 +15,14 @@ import time
 _SECRET_KEYS = ("secret", "password", "pin", "private", "token", "signature", "key")
 
 
+@functools.cache
+def _is_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(s in lowered for s in _SECRET_KEYS)
+
+
 def _mask(fields: dict) -> dict:
-    return {
-        k: ("***" if any(s in k.lower() for s in _SECRET_KEYS) else v) for k, v in fields.items()
-    }
+    return {k: ("***" if _is_secret(k) else v) for k, v in fields.items()}
 
 
 class JsonFormatter(logging.Formatter):

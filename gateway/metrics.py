@@ -34,7 +34,6 @@ from prometheus_client import (
 
 from charging import group_commit
 from gateway.batches import BatchThread
-from gateway.logs import log
 from gateway.metrics_state import StateCollector
 from telemetry import calls as observe
 
@@ -90,6 +89,7 @@ class GatewayMetrics:
             registry=r,
         )
         r.register(StateCollector(runtime))
+        self._series: dict[tuple[str, str], tuple[Any, Any]] = {}  # (calls, duration) children
         self._finished = BatchThread("call-metrics", self._record)
 
     # -- sinks ---------------------------------------------------------------------------------
@@ -104,26 +104,36 @@ class GatewayMetrics:
         self._finished.close()
 
     def _record(self, call: observe.Call) -> None:
-        self.calls.labels(call.surface, call.operation).inc()
+        key = (call.surface, call.operation)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (self.calls.labels(*key), self.duration.labels(*key))
+        series[0].inc()
         if call.fault:
             self.faults.labels(call.surface, call.operation, call.fault).inc()
         streaming = call.fields.pop("stream", None) is not None
         if not streaming:
-            self.duration.labels(call.surface, call.operation).observe(call.duration_ns / 1e9)
-        if "app_id" in call.fields and (
-            self.call_logs == "all" or (self.call_logs == "faults" and call.fault)
+            series[1].observe(call.duration_ns / 1e9)
+        if (
+            "app_id" in call.fields
+            and (self.call_logs == "all" or (self.call_logs == "faults" and call.fault))
+            and logger.isEnabledFor(logging.INFO)
         ):
-            log(
-                logger,
-                logging.INFO,
-                "call",
-                surface=call.surface,
-                operation=call.operation,
-                outcome=call.outcome,
-                fault=call.fault or None,
-                duration_ms=round(call.duration_ns / 1e6, 3),
+            fields = {
+                "surface": call.surface,
+                "operation": call.operation,
+                "outcome": call.outcome,
+                "fault": call.fault or None,
+                "duration_ms": round(call.duration_ns / 1e6, 3),
                 **call.fields,
-            )
+            }
+            # Logger.log without its search of the stack for the caller: always this line
+            logger.handle(
+                logger.makeRecord(
+                    logger.name, logging.INFO, __file__, 0, "call", (), None,
+                    extra={"fields": fields},
+                )
+            )  # fmt: skip
 
     def observe_batch(self, requests: int, flush_ns: int) -> None:
         self.batch_requests.observe(requests)
