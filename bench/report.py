@@ -196,7 +196,7 @@ def topology(
 def sms_figures(messages: int, progress: Progress) -> dict[str, Any]:
     from bench.sms import raw_submit_rate, scf_rate
     from gateway.config import load_config
-    from smsc.credentials import read_password
+    from smpp.credentials import read_password
     from smsc.embedded import spawn_smsc
 
     with tempfile.TemporaryDirectory(prefix="bench-report-sms-") as tmp:
