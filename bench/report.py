@@ -81,8 +81,8 @@ def handshake_figures(cluster: Cluster, count: int, progress: Progress) -> list[
 
     import client
     from bench.handshake import NO_DOMAIN, _percentile, _run
+    from bench.keys import private_key
     from client.orb import client_orb
-    from tests.framework.keypool import private_key
 
     corbaloc = cluster.running[0].corbaloc
     key = private_key(KEY_KIND)
