@@ -143,6 +143,16 @@ def test_the_gateway_does_not_import_the_applications() -> None:
     assert not offenders(sources("gateway"), "apps")
 
 
+def test_the_command_line_still_has_the_applications_commands() -> None:
+    """Found through the ``micropay.commands`` entry points (pyproject.toml), not imports."""
+    from gateway.cli import COMMAND_MODULES, build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command").choices
+    assert {"demo", "shop", "interop"} <= set(commands)
+    assert {"demo", "shop", "interop"}.isdisjoint(COMMAND_MODULES)
+
+
 def test_nothing_but_tests_imports_tests() -> None:
     folders = ["apps", "bench", "charging", "client", "framework", "gateway", "scf", "shim"]
     found = [
