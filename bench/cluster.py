@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.grpc_charge import free_port, start_gateway
+from bench.keys import private_key, private_pem, public_pem
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-app"
@@ -63,6 +64,7 @@ class Cluster:
     ledger_url: str
     gateways: int = 1
     accounts: int = 128
+    key_kind: str = KEY_KIND  # the application's signing key: rsa2048 or ed25519
     running: list[Gateway] = field(default_factory=list)
     sessions: list[Any] = field(default_factory=list)  # kept open while their tokens are used
 
@@ -106,17 +108,16 @@ class Cluster:
         from framework.core.sealing import Keyring
         from framework.core.store import FrameworkStore
         from storage import open_database
-        from tests.framework.keypool import private_pem, public_pem
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.key_path.write_bytes(private_pem(KEY_KIND))  # for client processes: same key
+        self.key_path.write_bytes(private_pem(self.key_kind))  # for client processes: same key
         self.key_path.chmod(0o600)
         db = open_database(self.ledger_url)
         try:
             FrameworkStore(db, Keyring.load(self.master_key_path)).register_application(
                 APP_ID,
                 SECRET,
-                public_pem(KEY_KIND),
+                public_pem(self.key_kind),
                 ["P_OSA_HMAC_SHA256"],
                 SERVICES,
                 datetime.now(UTC),
@@ -164,10 +165,9 @@ class Cluster:
         """The IOR of a Payment manager of gateway ``index`` (after a full CORBA handshake)."""
         import client
         from client.orb import client_orb
-        from tests.framework.keypool import private_key
 
         session = client.connect(
-            self.running[index].corbaloc, APP_ID, SECRET, private_key(KEY_KIND)
+            self.running[index].corbaloc, APP_ID, SECRET, private_key(self.key_kind)
         )
         manager = session.obtain_service("P_PAYMENT")
         self.sessions.append(session)
@@ -176,10 +176,12 @@ class Cluster:
     def grpc_token(self, index: int, service: str = "P_PAYMENT") -> str:
         """A bearer token for ``service`` on gateway ``index`` (after a gRPC handshake)."""
         from client.grpc_session import connect
-        from tests.framework.keypool import private_key
 
         session = connect(
-            f"grpc://{self.running[index].grpc_target}", APP_ID, SECRET, private_key(KEY_KIND)
+            f"grpc://{self.running[index].grpc_target}",
+            APP_ID,
+            SECRET,
+            private_key(self.key_kind),
         )
         self.sessions.append(session)
         return session.obtain_service(service).token

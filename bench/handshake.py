@@ -11,8 +11,9 @@ P_INVALID_VERSION), measured in the same run against the same gateway process.
 
     .venv/bin/python -m bench.handshake [--count N] [--key rsa2048|ed25519]
 
-The gateway is ``tests.framework.server`` (``micropay serve`` plus the test-only P_TEST service),
-started on free loopback ports in a temporary folder; client and gateway share the machine.
+The gateway is ``micropay serve`` (``bench.cluster``: one gateway, SQLite ledger, free loopback
+ports, a temporary folder) and the service selected is P_PAYMENT, as an application does before
+its first charge; client and gateway share the machine.
 """
 
 from __future__ import annotations
@@ -31,11 +32,11 @@ import org.csapi.fw as fw
 from org.csapi.fw.fw_access import trust_and_security as ts
 
 import client
+from bench.cluster import APP_ID, SECRET, Cluster
+from bench.keys import private_key
 from client.orb import client_orb
-from tests.framework.gateway import Gateway, TestApp
-from tests.framework.keypool import private_key
 
-NO_DOMAIN = fw.TpAuthDomain(fw.TpDomainID(ClientAppID="bench-app"), None)
+NO_DOMAIN = fw.TpAuthDomain(fw.TpDomainID(ClientAppID=APP_ID), None)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -87,11 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", default="rsa2048", choices=["rsa2048", "ed25519"])
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-handshake-") as tmp:
-        gateway = Gateway.start(Path(tmp))
-        try:
-            app: TestApp = gateway.register("bench-app", key_kind=args.key)
-            key = private_key(app.key_kind, app.key_index)  # an application parses its key once
-            initial = client_orb().orb.string_to_object(gateway.corbaloc)._narrow(ts.IpInitial)
+        folder = Path(tmp)
+        cluster = Cluster(
+            folder, f"sqlite:///{folder / 'ledger.db'}", accounts=0, key_kind=args.key
+        )
+        with cluster:
+            corbaloc = cluster.running[0].corbaloc
+            key = private_key(args.key)  # an application parses its key once
+            initial = client_orb().orb.string_to_object(corbaloc)._narrow(ts.IpInitial)
 
             def round_trip() -> None:
                 # the cheapest call the framework answers: refused before any state
@@ -99,8 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                     initial.initiateAuthenticationWithVersion(NO_DOMAIN, "P_OSA_AUTHENTICATION", "")
 
             def handshake() -> None:
-                session = client.connect(gateway.corbaloc, app.app_id, app.secret, key)
-                session.obtain_service("P_TEST")
+                session = client.connect(corbaloc, APP_ID, SECRET, key)
+                session.obtain_service("P_PAYMENT")
                 session.terminate()
 
             handshake()  # warm-up: connections, caches
@@ -116,8 +120,6 @@ def main(argv: list[str] | None = None) -> int:
                 print(_line(f"full handshake           c={concurrency}", full, full_s))
                 ratio = statistics.median(full) / statistics.median(base)
                 print(f"{'':<34} handshake = {ratio:.0f} round trips (median)")
-        finally:
-            gateway.stop()
     return 0
 
 

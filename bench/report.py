@@ -81,8 +81,8 @@ def handshake_figures(cluster: Cluster, count: int, progress: Progress) -> list[
 
     import client
     from bench.handshake import NO_DOMAIN, _percentile, _run
+    from bench.keys import private_key
     from client.orb import client_orb
-    from tests.framework.keypool import private_key
 
     corbaloc = cluster.running[0].corbaloc
     key = private_key(KEY_KIND)
@@ -196,7 +196,7 @@ def topology(
 def sms_figures(messages: int, progress: Progress) -> dict[str, Any]:
     from bench.sms import raw_submit_rate, scf_rate
     from gateway.config import load_config
-    from smsc.credentials import read_password
+    from smpp.credentials import read_password
     from smsc.embedded import spawn_smsc
 
     with tempfile.TemporaryDirectory(prefix="bench-report-sms-") as tmp:

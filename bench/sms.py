@@ -23,11 +23,11 @@ from pathlib import Path
 
 from gateway.config import load_config
 from scf.sms.addresses import parse_tel
-from scf.sms.encoding import encode_message
-from scf.sms.pdus import submit_sm
 from scf.sms.runtime import start_sms
 from scf.sms.smpp_client import SmppSession
-from smsc.credentials import read_password
+from smpp.credentials import read_password
+from smpp.encoding import encode_message
+from smpp.pdus import submit_sm
 from smsc.embedded import spawn_smsc
 
 TEXT = "[micropay] Paid 3,000 KRW to Coffee Shop. Balance 12,000 KRW"

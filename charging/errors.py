@@ -4,31 +4,20 @@ Each error has a stable ``code`` (a plain-English identifier) and ``variables`` 
 and the attempted value were). Every surface maps ``code`` to its standard form through one table
 (``scf/common/faults.py``: Parlay X messageId, gRPC status, HTTP); a test proves each code appears
 there. Broken invariants are assertions, not errors of this kind.
+
+The base class and the generic input refusals live below the ledger, in :mod:`domain_errors`
+(the SMS SCF, the SMPP codec and the embedded SMSC refuse with them too); they are importable
+from here as well.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-
-class DomainError(Exception):
-    """An expected refusal. Subclasses set ``code``; keyword arguments become ``variables``."""
-
-    code: ClassVar[str] = "domain_error"
-    text: ClassVar[str] = "The request was refused"
-
-    def __init__(self, **variables: Any) -> None:
-        self.variables = {k: str(v) for k, v in variables.items()}
-        detail = ", ".join(f"{k}={v}" for k, v in self.variables.items())
-        super().__init__(f"{self.text}" + (f" ({detail})" if detail else ""))
+from domain_errors import DomainError as DomainError
+from domain_errors import InvalidAddress as InvalidAddress
+from domain_errors import InvalidInput as InvalidInput
 
 
 # -- input (service errors) -------------------------------------------------------------------
-class InvalidInput(DomainError):
-    code = "invalid_input"
-    text = "Invalid input value"
-
-
 class InvalidAmount(InvalidInput):
     code = "invalid_amount"
     text = "Invalid amount"
@@ -42,11 +31,6 @@ class UnknownCurrency(InvalidInput):
 class CurrencyMismatch(InvalidInput):
     code = "currency_mismatch"
     text = "Currency does not match the account's currency"
-
-
-class InvalidAddress(InvalidInput):
-    code = "invalid_address"
-    text = "Malformed end-user address"
 
 
 class UnknownReservation(DomainError):

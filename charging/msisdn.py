@@ -10,9 +10,13 @@ spelling of a phone keys the same account, inbox and delivery status:
   ``tel:+821011110001``; a national number is read in the default region (``KR`` unless the
   gateway is configured otherwise, :func:`set_default_region`);
 - a number libphonenumber does not know as a valid number of its country is refused
-  (``InvalidAddress``), as are RFC 3966 parameters (``;ext=``), other schemes and characters.
+  (``InvalidAddress``), as are RFC 3966 parameters (``;ext=``), other schemes and characters;
+- a short code (a service's number, never a subscriber's) is ``short:`` and 3 to 8 digits
+  (:func:`short_code`; ``loose(..., short_codes=True)`` reads one where people type numbers).
 
-The ledger (``charging.validate.tel_uri``) and the SCFs (``scf.common.address``) both use it.
+The ledger (``charging.validate.tel_uri``), the SCFs (``scf.common.address``), the SMPP address
+mapping (``smpp.addresses``) and the embedded SMSC use it. It depends on nothing of micropay but
+:mod:`domain_errors`, so each of them can stand on it.
 """
 
 from __future__ import annotations
@@ -23,16 +27,19 @@ from typing import Any
 
 import phonenumbers
 
-from charging.errors import InvalidAddress
+from domain_errors import InvalidAddress
 
 DEFAULT_REGION = "KR"
 TEL_URI_CHARS_MAX = 64  # longer input is refused before it is looked at
 NUMBER_DIGITS_MAX = 17  # E.164 has 15; a national prefix or 00 adds a few
+SHORT_CODE_DIGITS_MIN = 3
+SHORT_CODE_DIGITS_MAX = 8
 
 _VISUAL_SEPARATORS = re.compile(r"[-.()]")  # RFC 3966 visual-separator
 _LOOSE_SEPARATORS = re.compile(r"[-.()\s]")  # what people type besides them
 _TEL = re.compile(r"tel:(?P<number>\+?[0-9]+)", re.IGNORECASE | re.ASCII)
 _BARE = re.compile(r"\+?[0-9]+", re.ASCII)
+_SHORT = re.compile(r"short:(?P<digits>[0-9]+)", re.IGNORECASE | re.ASCII)
 
 _region = DEFAULT_REGION
 _region_lock = threading.Lock()
@@ -75,9 +82,26 @@ def tel_uri(value: Any, *, region: str | None = None, part: str | None = None) -
     return f"tel:{canonical}"
 
 
-def loose(value: Any, *, region: str | None = None, part: str | None = None) -> str:
+def short_code(value: Any, *, part: str | None = None) -> str | None:
+    """The canonical ``short:NNNN`` URI of a short code; None when ``value`` is no ``short:`` URI
+    at all; ``InvalidAddress`` naming ``part`` when it is one with the wrong digits."""
+    if not isinstance(value, str) or not value.strip().lower().startswith("short:"):
+        return None
+    match = _SHORT.fullmatch(value.strip())
+    if match is None or not SHORT_CODE_DIGITS_MIN <= len(match["digits"]) <= SHORT_CODE_DIGITS_MAX:
+        raise _refuse(value, part)
+    return f"short:{match['digits']}"
+
+
+def loose(
+    value: Any, *, region: str | None = None, part: str | None = None, short_codes: bool = False
+) -> str:
     """As :func:`tel_uri`, but also a bare number as people type it (``010 1111 0001``,
-    ``+82 10-1111-0001``, ``821011110001``): for the command line, the shop and the phone view."""
+    ``+82 10-1111-0001``, ``821011110001``): for the command line, the shop and the phone view.
+    With ``short_codes``, a ``short:`` URI is read too (:func:`short_code`)."""
+    found = short_code(value, part=part) if short_codes else None
+    if found is not None:
+        return found
     if isinstance(value, str) and len(value) <= TEL_URI_CHARS_MAX and ":" not in value:
         digits = _LOOSE_SEPARATORS.sub("", value)
         canonical = e164(digits, region)

@@ -23,6 +23,7 @@ from typing import Any
 from charging import msisdn
 from framework.core import files
 from framework.core.sealing import MASTER_KEY_FILE
+from smsc.credentials import password_path, smsc_data_dir
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "data": {
@@ -181,6 +182,12 @@ class Config:
     def master_key_path(self) -> Path:
         named = self["framework"]["master_key_file"]
         return Path(named).resolve() if named else self.data_dir / MASTER_KEY_FILE
+
+    @property
+    def smpp_password_path(self) -> Path:
+        """The SMPP bind password file: ``smsc.password_file``, else the one the embedded SMSC
+        generates in its folder, ``<data>/smsc/password``."""
+        return password_path(self["smsc"]["password_file"], smsc_data_dir(self.data_dir))
 
     def source(self, key: str) -> str:
         """Where ``section.key`` came from: "default", "FILE" or "env NAME"."""

@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 from charging import msisdn
+from smpp.credentials import ensure_password
 from smsc.admin import AdminServer
-from smsc.credentials import ensure_password, password_path
+from smsc.credentials import password_path
 from smsc.server import SmscServer
 
 PARENT_CHECK_INTERVAL_S = 0.5

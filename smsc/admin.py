@@ -19,8 +19,8 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from charging.errors import DomainError
-from scf.sms.addresses import loose_tel
+from charging import msisdn
+from domain_errors import DomainError
 from smsc.server import SmscServer
 from smsc.store import write_private_json
 
@@ -87,11 +87,11 @@ class AdminServer:
             return {"pid": os.getpid()}
         if cmd == "mo":
             return self.smsc.inject_mo(
-                loose_tel(request["from"]), loose_tel(request["to"]), request["text"]
+                _address(request["from"]), _address(request["to"]), request["text"]
             )
         if cmd == "rule":
             rule = b.set_rule(
-                loose_tel(request["number"]),
+                _address(request["number"]),
                 delay_ms=request.get("delay_ms"),
                 fail=request.get("fail"),
                 reject=request.get("reject"),
@@ -113,6 +113,11 @@ class AdminServer:
                 "pending_mo": len(self.smsc.mo),
             }
         raise ValueError(f"unknown command {cmd!r}")
+
+
+def _address(typed: Any) -> str:
+    """A number or short code as people type it, as its canonical URI (InvalidAddress if not)."""
+    return msisdn.loose(typed, part="address", short_codes=True)
 
 
 def admin_call(smsc_dir: Path, cmd: str, **args: Any) -> dict[str, Any]:

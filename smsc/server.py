@@ -23,9 +23,9 @@ from typing import Any
 
 from aiosmpplib import SubmitSm
 
-from scf.sms.addresses import from_smpp, parse_tel, to_smpp
-from scf.sms.encoding import EncodedPart, encode_message, is_gsm, join_payloads
-from scf.sms.pdus import deliver_sm, receipt_deliver_sm, user_data
+from smpp.addresses import from_smpp, to_smpp
+from smpp.encoding import EncodedPart, encode_message, is_gsm, join_payloads
+from smpp.pdus import deliver_sm, receipt_deliver_sm, user_data
 from smsc.behaviour import ESME_ROK, Behaviour
 from smsc.session import EsmeSession
 from smsc.store import SmscStore
@@ -284,7 +284,7 @@ class SmscServer:
             text = rec.get("text") or ""
             pdu = receipt_deliver_sm(
                 rec["id"],
-                parse_tel(rec["dst"]),
+                to_smpp(rec["dst"]),
                 to_smpp(rec["src"]),
                 stat=rec.get("fail") or "DELIVRD",
                 err=0 if not rec.get("fail") else 1,
@@ -305,26 +305,26 @@ class SmscServer:
             window.release()
 
     def inject_mo(self, source: str, destination: str, text: str) -> dict[str, Any]:
-        """Queue a mobile-originated message from a handset to a (short) number."""
-        src, dst = parse_tel(source, "from"), parse_tel(destination, "to")
+        """Queue a mobile-originated message from a handset to a (short) number; both are
+        canonical URIs (the admin port reads what people type: ``msisdn.loose``)."""
         encoded = encode_message(text, uuid.uuid4().int % 256, MO_MESSAGE_CHARS_MAX)
         mo_id = uuid.uuid4().hex[:16]
         rec: dict[str, Any] = {
             "op": "mo",
             "id": mo_id,
-            "src": src.uri,
-            "dst": dst.uri,
+            "src": source,
+            "dst": destination,
             "parts": [[p.data_coding, p.esm_class, p.short_message.hex()] for p in encoded.parts],
         }
         self.store.journal(rec)
         self.mo[mo_id] = rec
-        return {"id": mo_id, "parts": len(encoded.parts), "from": src.uri, "to": dst.uri}
+        return {"id": mo_id, "parts": len(encoded.parts), "from": source, "to": destination}
 
     async def _send_mo(
         self, session: EsmeSession, rec: dict[str, Any], in_flight: set[str]
     ) -> None:
         try:
-            src, dst = parse_tel(rec["src"]), parse_tel(rec["dst"])
+            src, dst = to_smpp(rec["src"]), to_smpp(rec["dst"])
             for dc, esm, hex_data in rec["parts"]:
                 status = await session.deliver(
                     deliver_sm(EncodedPart(dc, esm, bytes.fromhex(hex_data), ""), src, dst)

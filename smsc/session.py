@@ -1,7 +1,7 @@
 """One bound ESME as the embedded SMSC sees it: binds, requests in, deliver_sm out.
 
-PDUs are aiosmpplib's classes via :mod:`scf.sms.pdus` (the same code the gateway's ESME uses), so
-no PDU is written twice.
+PDUs are aiosmpplib's classes via :mod:`smpp.pdus` (the same code the gateway's ESME uses), so
+no PDU is written twice. This module is the SMSC's edge: it reads and writes the socket.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from aiosmpplib import (
     UnbindResp,
 )
 
-from scf.sms.pdus import PduError, decode_pdu, read_pdu
+from smpp.pdus import PDU_HEADER_LENGTH, PduError, decode_pdu, pdu_length
 
 logger = logging.getLogger("micropay.smsc.session")
 
@@ -77,7 +77,10 @@ class EsmeSession:
     async def run(self) -> None:
         try:
             while True:
-                data = await read_pdu(self.reader)
+                header = await self.reader.readexactly(PDU_HEADER_LENGTH)
+                data = header + await self.reader.readexactly(
+                    pdu_length(header) - PDU_HEADER_LENGTH
+                )
                 try:
                     msg = decode_pdu(data)
                 except PduError as exc:

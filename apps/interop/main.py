@@ -1,6 +1,6 @@
 """One interop run from the command line's settings: connect, run, report, exit code.
 
-``micropay interop`` (gateway/cli/interop.py) parses the arguments and calls :func:`main`; the
+``micropay interop`` (apps/interop/command.py) parses the arguments and calls :func:`main`; the
 exit code is 0 only when every selected purpose passed. ``micropay interop --demo`` runs
 :func:`execute` once per transport and reports each with :func:`report`.
 """

@@ -5,6 +5,11 @@ Each module in ``COMMAND_MODULES`` defines ``register(subparsers)`` and gives ea
 ``--json``, else as text by ``output.show``), an exit code, or ``None``. Errors become one line
 on stderr. Every parser is a :class:`Parser`, so the global flags work before or after the
 command (``micropay --json account show 1001`` = ``micropay account show 1001 --json``).
+
+The applications' commands (``demo``, ``shop``, ``interop``) live with the applications in
+``apps/``, which stand above the gateway: the gateway never imports them. Each declares its
+``register`` function as an entry point of the group ``micropay.commands`` (``pyproject.toml``)
+and :func:`build_parser` loads them by name from the installed package's metadata.
 """
 
 from __future__ import annotations
@@ -13,16 +18,15 @@ import argparse
 import importlib
 import os
 import sys
+from importlib.metadata import entry_points
 from typing import Any
 
-from charging.errors import DomainError
+from domain_errors import DomainError
 from gateway.cli.output import CommandError, show
 from gateway.config import ConfigError, load_config
 
 COMMAND_MODULES = (
     "serve",
-    "demo",
-    "shop",
     "status",
     "account",
     "voucher",
@@ -34,8 +38,8 @@ COMMAND_MODULES = (
     "framework",
     "sms",
     "ledger",
-    "interop",
 )
+APP_COMMANDS = "micropay.commands"  # entry-point group of the applications' commands
 
 # Exit status, as kubectl and gh use them.
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
@@ -96,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"gateway.cli.{name}").register(sub)
+    for command in sorted(entry_points(group=APP_COMMANDS), key=lambda e: e.name):
+        command.load()(sub)
     return parser
 
 

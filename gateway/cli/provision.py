@@ -1,9 +1,9 @@
 """Setting a gateway up with seed data as an operator would, idempotently: applications registered
 with the credentials in their files, accounts opened when they are missing.
 
-``micropay demo`` uses it for the shop and its demo accounts and for the conformance profile
-(``gateway.cli.conformance``). Every step checks before it writes, so the demo's second start
-changes nothing -- what the operator did to an account since stays.
+``micropay demo`` (``apps/demo``) uses it for the shop and its demo accounts and for the
+conformance profile (``apps/interop/demo_profile.py``). Every step checks before it writes, so
+the demo's second start changes nothing -- what the operator did to an account since stays.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 
-from apps.micropay.credentials import CredentialFiles
 from charging.errors import UnregisteredAccount
 from charging.ledger import Ledger
 from charging.model import Kind
@@ -23,6 +24,16 @@ from gateway.config import Config
 from gateway.framework_store import open_store
 
 PAST_DAYS = 60  # an expired account is made on a clock this far back, valid for 30 days of it
+
+
+class CredentialFiles(Protocol):
+    """An application's shared secret and public key, as files (an application makes them)."""
+
+    @property
+    def secret(self) -> Path: ...
+
+    @property
+    def public_key(self) -> Path: ...
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from charging.msisdn import SHORT_CODE_DIGITS_MAX, SHORT_CODE_DIGITS_MIN
 from gateway.cli import where
 from gateway.cli.output import CommandError
 from gateway.config import Config
-from scf.common.address import SHORT_CODE_DIGITS_MAX, SHORT_CODE_DIGITS_MIN
 from scf.sms.addresses import loose_tel
 from scf.sms.service import SmsService
 from smsc.admin import AdminError, admin_call

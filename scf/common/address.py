@@ -19,17 +19,11 @@ naming the message part -- Parlay X allows an implementation to reject them.
 from __future__ import annotations
 
 import enum
-import re
 from dataclasses import dataclass
 
 from charging import msisdn
-from charging.errors import InvalidAddress
 
 ADDRESS_CHARS_MAX = msisdn.TEL_URI_CHARS_MAX  # longer input is refused before it is looked at
-SHORT_CODE_DIGITS_MIN = 3
-SHORT_CODE_DIGITS_MAX = 8
-
-_SHORT = re.compile(r"short:(?P<digits>[0-9]+)", re.IGNORECASE | re.ASCII)
 
 
 class AddressKind(enum.StrEnum):
@@ -62,13 +56,9 @@ class Address:
 
 def short_code(text: object, *, part: str = "smsServiceActivationNumber") -> Address | None:
     """A ``short:`` URI as an Address; None when ``text`` is not one at all; InvalidAddress when
-    it is one with the wrong digits."""
-    if not isinstance(text, str) or not text.strip().lower().startswith("short:"):
-        return None
-    match = _SHORT.fullmatch(text.strip())
-    if match is None or not SHORT_CODE_DIGITS_MIN <= len(match["digits"]) <= SHORT_CODE_DIGITS_MAX:
-        raise InvalidAddress(part=part, address=text[:ADDRESS_CHARS_MAX])
-    return Address(AddressKind.SHORT_CODE, match["digits"])
+    it is one with the wrong digits (the number plan's rule, :func:`charging.msisdn.short_code`)."""
+    uri = msisdn.short_code(text, part=part)
+    return None if uri is None else Address(AddressKind.SHORT_CODE, uri.removeprefix("short:"))
 
 
 def _number(uri: str) -> Address:

@@ -1,13 +1,15 @@
-"""Typed refusals of the SMS SCF (Parlay X Part 4), beside the shared ones in charging.errors.
+"""Typed refusals of the SMS SCF (Parlay X Part 4), beside the shared ones in domain_errors.
 
-They subclass :class:`charging.errors.DomainError` so every surface maps them through the one
+They subclass :class:`domain_errors.DomainError` so every surface maps them through the one
 fault table, ``scf/common/faults.py`` (messageIds from Parlay X Part 1 §10 and the SMS range
-SVC0280-0284).
+SVC0280-0284). The codec's two (an empty or too long message) are :mod:`smpp.errors`'s, named
+here too.
 """
 
 from __future__ import annotations
 
-from charging.errors import DomainError, InvalidAddress, InvalidInput
+from domain_errors import DomainError, InvalidAddress, InvalidInput
+from smpp.errors import EmptyMessage, MessageTooLong
 
 __all__ = [
     "ChargingNotSupported",
@@ -20,16 +22,6 @@ __all__ = [
     "UnknownRegistration",
     "UnknownRequestId",
 ]
-
-
-class EmptyMessage(InvalidInput):
-    code = "empty_message"
-    text = "The message is empty"
-
-
-class MessageTooLong(InvalidInput):
-    code = "message_too_long"
-    text = "Message too long"
 
 
 class DuplicateCorrelator(DomainError):

@@ -20,10 +20,10 @@ import logging
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from scf.sms.addresses import Addressing, SmppAddress
-from scf.sms.encoding import decode_text, join_payloads
 from scf.sms.events import insert_event
-from scf.sms.pdus import UserData
+from smpp.addresses import Addressing, SmppAddress
+from smpp.encoding import decode_text, join_payloads
+from smpp.pdus import UserData
 from storage.database import Transaction
 
 logger = logging.getLogger("micropay.sms.inbound")

@@ -17,7 +17,7 @@ import zlib
 from datetime import UTC, datetime
 
 from charging import msisdn
-from charging.errors import InvalidAddress
+from domain_errors import InvalidAddress
 from storage import Database
 from storage.database import Dialect, Transaction
 

@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from scf.sms.addresses import SmppAddress
-from scf.sms.encoding import EncodedMessage
 from scf.sms.events import insert_event
 from scf.sms.model import FINAL_STATUSES, DeliveryStatus, SimpleReference
-from scf.sms.receipts import Receipt, message_id_candidates
+from smpp.addresses import SmppAddress
+from smpp.encoding import EncodedMessage
+from smpp.receipts import Receipt, message_id_candidates
 from storage.database import Dialect, Transaction
 
 QUEUED, SUBMITTED, DELIVERED, FAILED, UNCERTAIN = (

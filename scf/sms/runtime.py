@@ -14,14 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from scf.sms.addresses import Addressing, canonical_tel, parse_overrides
-from scf.sms.bind_backoff import BindRetryPolicy
+from scf.sms.addresses import canonical_tel
 from scf.sms.model import ChargingHook, NotificationResolver
 from scf.sms.notifications import NotificationDispatcher
 from scf.sms.sender import SUBMIT_LEASE_MS, SmppSender
 from scf.sms.service import SmsService
 from scf.sms.templates import Templates
-from smsc.credentials import password_path, read_password, smsc_data_dir
+from smpp.addresses import Addressing, parse_overrides
+from smpp.bind_backoff import BindRetryPolicy
+from smpp.credentials import read_password
 from storage import Database, open_database
 from storage.cluster import prepare
 
@@ -85,7 +86,7 @@ def start_sms(
     database = db or open_database(config.ledger_url)
     prepare(database)  # the sender's exclusive section (several gateways on one database)
     smsc = config["smsc"]
-    pw_file = password_path(smsc["password_file"], smsc_data_dir(config.data_dir))
+    pw_file = config.smpp_password_path
     dispatcher = NotificationDispatcher(database, resolver or _no_listener)
     service_addressing = addressing(config)
     short_code = canonical_tel(str(config["sms"]["short_code"]), "sms.short_code")

@@ -5,10 +5,12 @@ everything in arrival order, in batches (one commit for many responses: group co
 
 - Window: at most ``window_max`` submit_sm are outstanding; a part is leased when claimed.
 - Throttling: ESME_RTHROTTLED / ESME_RMSGQFUL pause all submission for a delay that doubles while
-  the SMSC keeps throttling (``THROTTLE_DELAY_MIN_MS`` .. ``THROTTLE_DELAY_MAX_MS``), and the
+  the SMSC keeps throttling (``THROTTLE_DELAY_MS_MIN`` .. ``THROTTLE_DELAY_MS_MAX``), and the
   window restarts at 1, growing by one per accepted submit_sm (slow start); the part is retried.
+  Those decisions are :class:`smpp.window.SendWindow`'s, a pure state machine: this module
+  feeds it the answers and the monotonic clock, and waits as it says.
 - SMSC down, bind refused or lost: bind again after a back-off that depends on why
-  (:mod:`scf.sms.bind_backoff`: network, refused, or wrong credentials -- the slowest, with an
+  (:mod:`smpp.bind_backoff`: network, refused, or wrong credentials -- the slowest, with an
   optional stop); parts in flight are released and resubmitted on the next bind.
 - Durability: a part becomes ``submitted`` in the commit that records its submit_sm_resp, so a
   restart resubmits exactly the parts without a recorded answer. The one at-least-once edge: if
@@ -42,19 +44,18 @@ from aiosmpplib import DeliverSm, GenericNack, SmppCommandStatus, SubmitSmResp
 from aiosmpplib.state import MESSAGE_STATE, RECEIPTED_MESSAGE_ID
 
 from scf.sms import inbound, outbox
-from scf.sms.addresses import DEFAULT_ADDRESSING, Addressing, SmppAddress
-from scf.sms.bind_backoff import BindBackoff, BindFailure, BindRetryPolicy, classify
-from scf.sms.encoding import EncodedPart, decode_text
-from scf.sms.pdus import submit_sm, user_data
-from scf.sms.receipts import parse_receipt
 from scf.sms.smpp_client import BindRefused, Response, SmppSession
+from smpp.addresses import DEFAULT_ADDRESSING, Addressing, SmppAddress
+from smpp.bind_backoff import BindBackoff, BindFailure, BindRetryPolicy, classify
+from smpp.encoding import EncodedPart, decode_text
+from smpp.pdus import submit_sm, user_data
+from smpp.receipts import parse_receipt
+from smpp.window import SendWindow
 from storage import Database, StorageUnavailable, TransactionConflict
 from storage.cluster import exclusive
 
 logger = logging.getLogger("micropay.sms.sender")
 
-THROTTLE_DELAY_MIN_MS = 100
-THROTTLE_DELAY_MAX_MS = 5_000
 RETRY_DELAY_MS = 1_000  # a temporary submit error (ESME_RSYSERR, ...) is retried after this
 SUBMIT_ATTEMPTS_MAX = 10  # temporary errors; connection losses and throttling never count
 SUBMIT_LEASE_MS = 30_000  # > RESPONSE_TIMEOUT_MS: a dead sender's parts return after this
@@ -89,11 +90,9 @@ class SmppSender:
         short_codes: frozenset[str] = frozenset(),
         bind_retry: BindRetryPolicy | None = None,
     ) -> None:
-        assert window_max >= 1
         self.db = db
         self.host, self.port, self.system_id = host, port, system_id
         self._password = password
-        self.window_max = window_max
         self.lease_ms = lease_ms
         self._enquire_ms = enquire_link_interval_ms
         self._response_ms = response_timeout_ms
@@ -122,11 +121,8 @@ class SmppSender:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
-        self._inflight: dict[int, outbox.PartRow] = {}
+        self.window = SendWindow(window_max)  # outstanding part ids, throttling, slow start
         self._ops: list[tuple[Callable[..., Any], tuple, asyncio.Future]] = []
-        self._throttle_delay_ms = THROTTLE_DELAY_MIN_MS
-        self._throttled_until = 0
-        self._window = window_max  # shrinks to 1 when throttled, grows back by 1 per success
         self._db_exec = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sms-db")
 
     # -- life cycle (any thread) -----------------------------------------------------------------
@@ -256,8 +252,7 @@ class SmppSender:
             finally:
                 self.connected.clear()
                 await session.close(unbind=self._stopping)
-                leftover = list(self._inflight)
-                self._inflight.clear()
+                leftover = self.window.on_session_end()  # claimed, never answered
                 if leftover:
                     self.stats["released"] += len(leftover)
                     self._enqueue(outbox.release, leftover)
@@ -320,16 +315,17 @@ class SmppSender:
     async def _pump(self, session: SmppSession) -> None:
         while not session.closed.is_set():
             if self._stopping:
-                if not self._inflight:
+                if not self.window.outstanding:
                     return
                 await self._wait(self._slot_ev, session.closed, timeout_ms=self._response_ms)
                 self._slot_ev.clear()
                 continue
             now = _ms()
-            if self._throttled_until > now:
-                await self._wait(session.closed, timeout_ms=self._throttled_until - now)
+            pause_ms = self.window.pause_ms(now)
+            if pause_ms:
+                await self._wait(session.closed, timeout_ms=pause_ms)
                 continue
-            free = self._window - len(self._inflight)
+            free = self.window.free(now)
             if free <= 0:
                 self._slot_ev.clear()
                 await self._wait(self._slot_ev, session.closed, timeout_ms=POLL_INTERVAL_MS)
@@ -347,7 +343,7 @@ class SmppSender:
                 await self._wait(self._wake_ev, session.closed, timeout_ms=POLL_INTERVAL_MS)
                 continue
             for part in parts:
-                self._inflight[part.part_id] = part
+                self.window.on_submit(part.part_id)
             for part in parts:
                 pdu = submit_sm(
                     EncodedPart(part.data_coding, part.esm_class, part.user_data, ""),
@@ -361,33 +357,31 @@ class SmppSender:
                 self.stats["submitted"] += 1
 
     def _on_response(self, part: outbox.PartRow, resp: Response) -> None:
-        """Runs in the read loop, in wire order: queue the outcome for the database thread."""
-        self._inflight.pop(part.part_id, None)
+        """Runs in the read loop, in wire order: tell the window, queue the outcome for the
+        database thread."""
         self._slot_ev.set()
         if resp is None:
+            self.window.on_release(part.part_id)
             self.stats["released"] += 1
             self._enqueue(outbox.release, [part.part_id])
             return
         status = resp.command_status
         if isinstance(resp, SubmitSmResp) and status == _S.ESME_ROK:
+            self.window.on_ack(part.part_id)
             self.stats["acked"] += 1
-            self._throttle_delay_ms = THROTTLE_DELAY_MIN_MS
-            self._window = min(self._window + 1, self.window_max)
             self._enqueue(outbox.record_ack, part.part_id, resp.message_id)
         elif status in THROTTLE_STATUSES:
+            self.window.on_throttle(part.part_id, _ms())
             self.stats["throttled"] += 1
-            now = _ms()
-            if now >= self._throttled_until:  # a new episode (answers to a window arrive together)
-                self._throttled_until = now + self._throttle_delay_ms
-                self._throttle_delay_ms = min(self._throttle_delay_ms * 2, THROTTLE_DELAY_MAX_MS)
-                self._window = 1
             self._enqueue(outbox.record_retry, part.part_id, 0, status.name, False)
         elif (status in TEMPORARY_STATUSES or isinstance(resp, GenericNack)) and (
             part.attempts + 1 < SUBMIT_ATTEMPTS_MAX
         ):
+            self.window.on_release(part.part_id)
             self.stats["retried"] += 1
             self._enqueue(outbox.record_retry, part.part_id, RETRY_DELAY_MS, status.name)
         else:
+            self.window.on_release(part.part_id)
             self.stats["failed"] += 1
             self._enqueue(outbox.record_failure, part.part_id, status.name)
 

@@ -20,7 +20,7 @@ from org.csapi.parlayx import common
 from org.csapi.parlayx import sms as sms_idl
 from org__POA.csapi.parlayx import sms as sms__POA
 
-from charging.errors import InvalidInput
+from domain_errors import InvalidInput
 from scf.common.charging_information import ChargingInformation as CommonChargingInformation
 from scf.common.faults import Fault, Kind, fault_for_exception
 from scf.common.optional import one_or_none, text_or_none

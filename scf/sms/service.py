@@ -18,17 +18,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from charging.errors import InvalidAddress, InvalidInput, TooManyAddresses
+from charging.errors import TooManyAddresses
+from domain_errors import InvalidAddress, InvalidInput
 from scf.sms import inbound, outbox
-from scf.sms.addresses import (
-    DEFAULT_ADDRESSING,
-    Addressing,
-    SmppAddress,
-    canonical_tel,
-    parse_tel,
-    sender_address,
-)
-from scf.sms.encoding import encode_message
+from scf.sms.addresses import canonical_tel, parse_tel, sender_address
 from scf.sms.errors import (
     ChargingNotSupported,
     DuplicateCorrelator,
@@ -47,6 +40,8 @@ from scf.sms.model import (
 )
 from scf.sms.schema import migrate_sms
 from scf.sms.templates import Templates
+from smpp.addresses import DEFAULT_ADDRESSING, Addressing, SmppAddress
+from smpp.encoding import encode_message
 from storage import Database
 
 ADDRESSES_MAX = 100  # per sendSms (POL0003 beyond)

@@ -1,11 +1,13 @@
 """One SMPP 3.4 ESME session over asyncio: bind_transceiver, submit_sm with responses matched by
 sequence number, enquire_link keep-alive, deliver_sm in (answered after the handler commits).
 
-PDUs are aiosmpplib's classes (:mod:`scf.sms.pdus`); aiosmpplib's own ``ESME`` loop is not used:
+PDUs are aiosmpplib's classes (:mod:`smpp.pdus`); aiosmpplib's own ``ESME`` loop is not used:
 with ``auto_message_payload=False`` its sender raises ``UnboundLocalError`` on every message
 without UDH (``encoding`` is only bound in the UDH branch of ``ESME._dequeue_messages``), it
 re-splits UDH messages by characters rather than septets, and it has no window of outstanding
-requests. Windowing, retries and durability live in :mod:`scf.sms.sender`.
+requests. Windowing, retries and durability live in :mod:`scf.sms.sender` (its window is
+:class:`smpp.window.SendWindow`). This module is an edge: it reads and writes the socket and
+reads the clock; what the bytes mean is :mod:`smpp.pdus`'s.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from aiosmpplib import (
     UnbindResp,
 )
 
-from scf.sms.pdus import PduError, decode_pdu, read_pdu
+from smpp.pdus import PDU_HEADER_LENGTH, PduError, decode_pdu, pdu_length
 
 logger = logging.getLogger("micropay.sms.smpp")
 
@@ -46,6 +48,12 @@ Response: TypeAlias = (
     SubmitSmResp | GenericNack | None
 )  # None: the session ended before an answer came
 DeliverHandler = Callable[[DeliverSm], Awaitable[int]]  # returns the deliver_sm_resp status
+
+
+async def read_pdu(reader: asyncio.StreamReader) -> bytes:
+    """Read one whole PDU (header and body) from the stream."""
+    header = await reader.readexactly(PDU_HEADER_LENGTH)
+    return header + await reader.readexactly(pdu_length(header) - PDU_HEADER_LENGTH)
 
 
 class BindRefused(Exception):

@@ -1,35 +1,8 @@
-"""Test keys, generated once per process (RSA generation is the slow part of a test)."""
+"""Test keys, generated once per process: the benchmarks' key pool (``bench/keys.py``), so that
+tests and benchmarks share one and neither imports the other's helpers twice."""
 
 from __future__ import annotations
 
-import functools
+from bench.keys import private_key, private_pem, public_pem
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
-
-def private_key(kind: str, index: int = 0) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
-    """``kind``: rsa2048, rsa1024 or ed25519; ``index`` picks distinct keys of one kind."""
-    return _key(kind, index)
-
-
-@functools.cache
-def _key(kind: str, index: int) -> rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey:
-    if kind == "ed25519":
-        return ed25519.Ed25519PrivateKey.generate()
-    return rsa.generate_private_key(65537, int(kind.removeprefix("rsa")))
-
-
-def private_pem(kind: str, index: int = 0) -> bytes:
-    return private_key(kind, index).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
-def public_pem(kind: str, index: int = 0) -> str:
-    return (
-        private_key(kind, index)
-        .public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+__all__ = ["private_key", "private_pem", "public_pem"]

@@ -176,7 +176,7 @@ def test_national_numbers_are_one_address(service: SmsService) -> None:
 
 def test_the_sender_is_recorded_as_a_uri_and_sent_as_configured(tmp_path: Path) -> None:
     """senderName 7175 is short:7175 in the request, and goes out with its configured TON/NPI."""
-    from scf.sms.addresses import Addressing
+    from smpp.addresses import Addressing
 
     db = open_database(f"sqlite:///{tmp_path / 's.db'}")
     service = SmsService(db, addressing=Addressing(overrides={"7175": (0, 1)}))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scf.sms.encoding import (
+from smpp.encoding import (
     DATA_CODING_GSM,
     DATA_CODING_UCS2,
     ESM_CLASS_UDHI,
@@ -15,7 +15,7 @@ from scf.sms.encoding import (
     join_payloads,
     parse_udh,
 )
-from scf.sms.errors import EmptyMessage, MessageTooLong
+from smpp.errors import EmptyMessage, MessageTooLong
 
 REF = 0x2A
 

@@ -18,9 +18,9 @@ import pytest
 import smpp34
 
 from gateway.config import load_config
-from scf.sms.encoding import decode_part, join_payloads
 from scf.sms.runtime import start_sms
-from smsc.credentials import read_password
+from smpp.credentials import read_password
+from smpp.encoding import decode_part, join_payloads
 from tests.conftest import ROOT, free_port
 from tests.sms.conftest import Listener, Smsc, wait_until
 from tests.sms.smpp34_smsc import MO_TEXT

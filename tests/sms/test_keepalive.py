@@ -7,8 +7,8 @@ import time
 
 from aiosmpplib import BindTransceiverResp, EnquireLink, EnquireLinkResp, SmppCommandStatus
 
-from scf.sms.pdus import decode_pdu, read_pdu
-from scf.sms.smpp_client import SmppSession
+from scf.sms.smpp_client import SmppSession, read_pdu
+from smpp.pdus import decode_pdu
 
 
 async def _scenario(answer_enquire_links: int) -> tuple[list[str], float]:

@@ -176,7 +176,7 @@ def test_wrong_password_backs_off_and_stops(tmp_path: Path) -> None:
 @pytest.mark.parametrize("status", [0x0E, 0x0F])
 def test_authentication_failures_take_the_slow_path(status: int) -> None:
     """Pure back-off: authentication failures wait far longer than network failures."""
-    from scf.sms.bind_backoff import BindBackoff, BindFailure, classify
+    from smpp.bind_backoff import BindBackoff, BindFailure, classify
 
     backoff = BindBackoff()
     assert classify(status) is BindFailure.AUTHENTICATION

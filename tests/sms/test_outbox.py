@@ -8,8 +8,8 @@ import pytest
 
 from scf.sms import outbox
 from scf.sms.model import SimpleReference
-from scf.sms.receipts import Receipt
 from scf.sms.service import SmsService
+from smpp.receipts import Receipt
 from storage import open_database
 
 A = "tel:+821011112222"

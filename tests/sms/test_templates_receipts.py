@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from scf.sms.outbox import address_status
-from scf.sms.receipts import message_id_candidates, parse_receipt
 from scf.sms.templates import DEFAULT_TEMPLATES, TemplateError, Templates, fields_of
+from smpp.receipts import message_id_candidates, parse_receipt
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from scf.sms.smpp_client import BindRefused, SmppSession
+from smpp.credentials import ensure_password, read_password
 from smsc.admin import AdminError, admin_call
-from smsc.credentials import ensure_password, read_password
 from smsc.embedded import spawn_smsc
 from smsc.store import SmscStore, handset_file, read_inbox
 from tests.conftest import ROOT, free_port

@@ -28,11 +28,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from apps.demo.command import grant_shop
 from apps.micropay.credentials import ensure_credentials
 from charging.ledger import Ledger
 from framework.core.sealing import MASTER_KEY_FILE, Keyring
 from framework.core.store import FrameworkStore
-from gateway.cli.demo import grant_shop
 from smsc.store import read_inbox
 from storage import open_database
 from tests.conftest import ROOT, free_port

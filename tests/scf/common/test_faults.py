@@ -35,7 +35,8 @@ ALL_SPECS = (*FAULT_TABLE, UNEXPECTED, TRANSIENT)
 
 def project_error_classes() -> list[type[DomainError]]:
     """DomainError and its subclasses defined by the project (not by a test)."""
-    return [c for c in domain_error_classes() if c.__module__.startswith(("charging.", "scf."))]
+    homes = ("domain_errors", "charging.", "scf.", "smpp.")
+    return [c for c in domain_error_classes() if c.__module__.startswith(homes)]
 
 
 # -- completeness ---------------------------------------------------------------------------------

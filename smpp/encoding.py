@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from aiosmpplib.codec import GSM_BASIC_ENCODE_MAP, GSM_EXTENDED_ENCODE_MAP, GSM7BitCodec
 
-from scf.sms.errors import EmptyMessage, MessageTooLong
+from smpp.errors import EmptyMessage, MessageTooLong
 
 DATA_CODING_GSM = 0x00
 DATA_CODING_ASCII = 0x01

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(list_catalogue(suites, as_json))
             return 0
         if args.demo:
-            from gateway.cli.conformance import run_against_demo
+            from apps.interop.demo_profile import run_against_demo
 
             return _leave(run_against_demo(config, args))
         missing = [f"--{n.replace('_', '-')}" for n in ("endpoint", "app_id", "secret_file", "private_key")

@@ -5,7 +5,8 @@
    granted capped top-ups from a funded float;
 3. the demo accounts (``DEMO_ACCOUNTS``), created when missing -- re-runs change nothing, so
    what the operator did to them stays -- and the conformance profile
-   (``gateway.cli.conformance``: ``micropay interop --demo`` runs the catalogue against the demo);
+   (``apps/interop/demo_profile.py``: ``micropay interop --demo`` runs the catalogue against
+   the demo);
 4. ``micropay serve`` as a child process (its log in ``<data>/gateway.log``);
 5. the shop in this process, until Ctrl-C; then the shop ends its access session and the
    gateway is stopped with SIGTERM.
@@ -33,11 +34,11 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from apps.interop import demo_profile
 from apps.micropay import amounts
 from charging.ledger import Ledger
 from charging.model import Account, Kind
 from charging.money import from_minor
-from gateway.cli import conformance
 from gateway.cli.account import ledger_settings
 from gateway.cli.output import CommandError
 from gateway.cli.provision import SeedAccount, open_accounts, register_once
@@ -272,7 +273,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     say("setting up: shop credentials, application registration, demo accounts", as_json)
     register_once(config, APP_ID, files, SERVICES)
     seed_accounts(config)
-    conformance.provision(config)
+    demo_profile.provision(config)
     accounts, moved = account_lines(config)
     config_file = args.config or os.environ.get("MICROPAY_CONFIG") or None
     argv = [
@@ -282,7 +283,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         *(["--config", config_file] if config_file else []),
         "serve",
     ]
-    billing = conformance.billing_setting(str(config["sms"]["billing_accounts"]))
+    billing = demo_profile.billing_setting(str(config["sms"]["billing_accounts"]))
     env = {**os.environ, "MICROPAY_DATA_DIR": str(data), "MICROPAY_SMS_BILLING_ACCOUNTS": billing}
     say(f"starting the gateway (log: {data / 'gateway.log'})", as_json)
     log_to_file(shop_dir / "shop.log")

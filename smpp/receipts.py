@@ -28,16 +28,18 @@ STAT_TO_PART_STATE = {
     "ENROUTE": PART_SUBMITTED,
     "ACCEPTD": PART_SUBMITTED,
 }
-MESSAGE_STATE_TO_STAT = {
-    1: "ENROUTE",
-    2: "DELIVRD",
-    3: "EXPIRED",
-    4: "DELETED",
-    5: "UNDELIV",
-    6: "ACCEPTD",
-    7: "UNKNOWN",
-    8: "REJECTD",
+# SMPP 3.4 §5.2.28 message_state values, by the receipt's stat: word.
+MESSAGE_STATES = {
+    "ENROUTE": 1,
+    "DELIVRD": 2,
+    "EXPIRED": 3,
+    "DELETED": 4,
+    "UNDELIV": 5,
+    "ACCEPTD": 6,
+    "UNKNOWN": 7,
+    "REJECTD": 8,
 }
+MESSAGE_STATE_TO_STAT = {value: stat for stat, value in MESSAGE_STATES.items()}
 
 _FIELD = re.compile(r"(?i)(?P<key>id|sub|dlvrd|submit date|done date|stat|err|text):(?P<value>\S*)")
 

@@ -1,10 +1,14 @@
 """SMPP 3.4 PDUs through aiosmpplib's PDU classes, shared by the ESME (scf/sms) and the SMSC (smsc/).
 
+Bytes in, values out: no stream is read here. An edge reads the 16-octet header, asks
+:func:`pdu_length` how long the whole PDU is, reads the rest and hands the bytes to
+:func:`decode_pdu`; it writes what ``pdu.pdu()`` returns.
+
 No PDU is encoded or decoded by hand here: aiosmpplib's ``SmppMessage`` classes do the wire
 format. This module only adds what those classes lack for our use:
 
 - ``RAW_CODECS``: identity codecs handed to ``from_pdu`` so user data comes back as its raw
-  octets (as a latin-1 string) and is decoded by :mod:`scf.sms.encoding`, which knows GSM
+  octets (as a latin-1 string) and is decoded by :mod:`smpp.encoding`, which knows GSM
   escapes, UDH and surrogate pairs;
 - concatenation info recovered from the library's SAR values (aiosmpplib 0.7.4 reads the 16-bit
   reference IE as a 32-bit integer; ``ref >> 16`` undoes that exactly, since total >= 1);
@@ -14,7 +18,6 @@ format. This module only adds what those classes lack for our use:
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +26,9 @@ from aiosmpplib import NPI, TON, DeliverSm, OptionalParam, PhoneNumber, SmppMess
 from aiosmpplib.protocol import MESSAGE_TYPE_MAP, PDU_HEADER_LENGTH
 from aiosmpplib.state import MESSAGE_STATE, RECEIPTED_MESSAGE_ID, SmppDataCoding
 
-from scf.sms.addresses import SmppAddress
-from scf.sms.encoding import DATA_CODING_UCS2, ESM_CLASS_UDHI, Concat, EncodedPart
+from smpp.addresses import SmppAddress
+from smpp.encoding import DATA_CODING_UCS2, ESM_CLASS_UDHI, Concat, EncodedPart
+from smpp.receipts import MESSAGE_STATES
 
 PDU_LENGTH_MAX = 70_000  # a message_payload TLV holds up to 64 KiB; anything larger is garbage
 ESM_CLASS_RECEIPT = 0x04
@@ -53,13 +57,14 @@ class PduError(Exception):
         self.command_id = command_id
 
 
-async def read_pdu(reader: asyncio.StreamReader) -> bytes:
-    """Read one whole PDU (header and body) from the stream."""
-    header = await reader.readexactly(PDU_HEADER_LENGTH)
+def pdu_length(header: bytes) -> int:
+    """The octets of the whole PDU whose header (its first 16 octets) this is; ConnectionError
+    when it cannot be one: the stream is out of step and the session must end."""
+    assert len(header) == PDU_HEADER_LENGTH
     length = int.from_bytes(header[:4], "big")
     if not PDU_HEADER_LENGTH <= length <= PDU_LENGTH_MAX:
         raise ConnectionError(f"bad PDU length {length}")
-    return header + await reader.readexactly(length - PDU_HEADER_LENGTH)
+    return length
 
 
 def decode_pdu(data: bytes) -> SmppMessage:
@@ -139,19 +144,6 @@ def deliver_sm(part: EncodedPart, source: SmppAddress, destination: SmppAddress)
     )
     pdu.set_encoded_message(part.short_message)
     return pdu
-
-
-# SMPP 3.4 §5.2.28 message_state values for the receipt's stat: word.
-MESSAGE_STATES = {
-    "ENROUTE": 1,
-    "DELIVRD": 2,
-    "EXPIRED": 3,
-    "DELETED": 4,
-    "UNDELIV": 5,
-    "ACCEPTD": 6,
-    "UNKNOWN": 7,
-    "REJECTD": 8,
-}
 
 
 def receipt_deliver_sm(
