@@ -12,8 +12,9 @@ same checks and state machines (``states.py``), the same store, the same revocat
          │                                application, disabling, its expiry, a dead client
          └─ Hold   sign_agreement         an agreement in force (agreement machine); ends by
                                           terminate_agreement, superseding, expiry, the sweep
-    Hold           hold_agreement         an agreement in force held without an access session
-                                          here (a token another gateway of the database issued)
+    Hold           hold_agreement         an agreement in force signed elsewhere, held in a
+                                          session or for the process (a token another gateway
+                                          of the database issued)
 
 Each is held under a :class:`framework.core.lease.Lease` (access → agreement); the surface hangs
 its carrier on the lease (``issue(record, lease)`` when an agreement is handed out), and revoking
@@ -379,14 +380,7 @@ class Lifecycle:
             handout = self._hold(access, record, issue, store=True, supersedes=previous)
             steps.in_force_id = record.agreement_id
             steps.move(AgreementEvent.COUNTERSIGN)
-        log(
-            logging.INFO,
-            "service agreement signed",
-            app_id=record.app_id,
-            service_id=record.service_id,
-            agreement_id=record.agreement_id,
-            surface=access.surface,
-        )
+        _log_agreement("service agreement signed", record, access.surface)
         return record, handout
 
     def _signed_by_app(
@@ -424,28 +418,33 @@ class Lifecycle:
             handout = self._hold(access, record, issue)
             steps.in_force_id = record.agreement_id
             steps.move(AgreementEvent.REATTACH)
-        log(
-            logging.INFO,
-            "service agreement re-attached",
-            app_id=record.app_id,
-            service_id=record.service_id,
-            agreement_id=record.agreement_id,
-            surface=access.surface,
-        )
+        _log_agreement("service agreement re-attached", record, access.surface)
         return handout
 
-    def hold_agreement(self, agreement_id: str, surface: str, issue: Issue[T]) -> T | None:
-        """An agreement in force held without an access session of this process (a token another
-        gateway issued for it): while it is in force and its application enabled, ``issue``
-        hands it out under a lease the sweep revokes; None otherwise (database reads)."""
+    def hold_agreement(
+        self, agreement_id: str, surface: str, issue: Issue[T], *, access: Access | None = None
+    ) -> T | None:
+        """An agreement in force signed elsewhere (another session, surface or gateway), held
+        here while it is in force and its application enabled: ``issue`` hands it out under a
+        lease the sweep revokes; None otherwise (database reads). Without ``access`` it is held
+        for the process (a token another gateway issued); with it, in that session of the same
+        application, ending with it -- the surface has proven the application holds its
+        registered key (as CORBA's re-attach does with a signed nonce)."""
+        if access is not None:
+            access.session.use()
         record = self.store.agreement(agreement_id)
         if record is None or self.store.not_in_force([agreement_id], self.clock()):
             return None
+        if access is not None and record.app_id != access.app.app_id:
+            return None
         if self.store.disabled_among([record.app_id]):
             return None
-        if not self._elsewhere.alive:
+        if access is None and not self._elsewhere.alive:
             return None  # the gateway is stopping
-        return self._hold(None, record, issue, surface=surface)
+        if access is None:
+            return self._hold(None, record, issue, surface=surface)
+        with access.session.lock:
+            return self._hold(access, record, issue)
 
     def _hold(
         self,
@@ -584,3 +583,14 @@ class Lifecycle:
             ):
                 access.probing = True
                 access.probe()
+
+
+def _log_agreement(what: str, record: AgreementRecord, surface: str) -> None:
+    log(
+        logging.INFO,
+        what,
+        app_id=record.app_id,
+        service_id=record.service_id,
+        agreement_id=record.agreement_id,
+        surface=surface,
+    )

@@ -154,6 +154,28 @@ def test_a_wrong_signature_in_the_call_signs_nothing(lifecycle: Lifecycle) -> No
     assert rest.live == {} and lifecycle.store.agreements(APP) == []
 
 
+def test_a_session_holds_an_agreement_signed_elsewhere_until_it_ends(
+    lifecycle: Lifecycle, clock: Clock
+) -> None:
+    corba, rest = Surface("corba"), Surface("rest")
+    _, record = sign(lifecycle, open_session(lifecycle, corba.name), corba)
+    lifecycle.store.register_application(
+        "other", SECRET, public_pem("ed25519", 1), ["P_OSA_HMAC_SHA256"], ["P_PAYMENT"], clock()
+    )
+    stranger = lifecycle.open_access(lifecycle.application("other"), rest.name)
+    assert (
+        lifecycle.hold_agreement(record.agreement_id, rest.name, rest.issue, access=stranger)
+        is None
+    )
+    access = open_session(lifecycle, rest.name)
+    held = lifecycle.hold_agreement(record.agreement_id, rest.name, rest.issue, access=access)
+    assert held in rest.live and list(access.agreements) == [record.agreement_id]
+    lifecycle.store.set_enabled(APP, False, clock())
+    lifecycle.sweep(clock())
+    assert rest.live == {} and corba.live == {} and not access.alive and stranger.alive
+    assert lifecycle.hold_agreement(record.agreement_id, rest.name, rest.issue) is None
+
+
 def test_a_termination_on_one_surface_ends_the_agreement_on_every_surface(
     lifecycle: Lifecycle,
 ) -> None:
