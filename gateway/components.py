@@ -9,7 +9,9 @@ reads the configuration, wires itself to what earlier components put on the
 To add a component (an SCF, the gRPC shim, the embedded SMSC), write its start function in
 its own package and append it to ``COMPONENTS`` after ``start_orb``. An SCF registers its
 manager factory with ``runtime.services.register(...)`` (see ``framework/corba/registry.py``);
-registrations made after the framework started are seen by discovery at once.
+registrations made after the framework started are seen by discovery at once. A surface
+(CORBA's ``framework/corba``, the gRPC shim, a REST surface) carries ``runtime.lifecycle``, the
+one lifecycle of handshakes, access sessions and agreements (``framework/core/lifecycle.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from framework.corba.framework import Framework, FrameworkSettings
+from framework.corba.framework import Framework
 from framework.corba.registry import ServiceRegistry
 from framework.core.authentication import AuthPolicy
 from framework.core.chap import split_list
 from framework.core.keys import FrameworkKeys
+from framework.core.lifecycle import FrameworkSettings, Lifecycle
 from gateway.config import Config
 from gateway.framework_store import open_store
 from gateway.health import HealthServer
@@ -70,7 +73,8 @@ class Runtime:
     health: HealthServer
     orb: OrbRuntime | None = None
     services: ServiceRegistry | None = None
-    framework: Framework | None = None
+    lifecycle: Lifecycle | None = None  # the one framework lifecycle every surface carries
+    framework: Framework | None = None  # its CORBA surface
     endpoints: dict[str, str] = field(default_factory=dict)  # printed as "name: value"
     extras: dict[str, Any] = field(default_factory=dict)  # for components to share handles
 
@@ -132,16 +136,14 @@ def start_framework_component(runtime: Runtime) -> Component:
     config = runtime.config
     db = open_database(config.framework_url)
     store = open_store(config, db)
-    framework = Framework(
-        runtime.orb.orb,
-        runtime.orb.root_poa,
-        runtime.services,
-        store,
-        framework_keys(config),
-        framework_settings(config),
+    lifecycle = Lifecycle(
+        store, runtime.services.catalog, framework_keys(config), framework_settings(config)
     )
+    framework = Framework(runtime.orb.orb, runtime.orb.root_poa, runtime.services, lifecycle)
+    runtime.lifecycle = lifecycle
     runtime.framework = framework
     initial = framework.publish(runtime.orb.ins_poa)
+    lifecycle.start()
     ior_path = Path(config.data_dir) / IOR_FILE
     tmp = ior_path.with_suffix(".tmp")
     tmp.write_text(runtime.orb.orb.object_to_string(initial) + "\n")
@@ -163,6 +165,7 @@ def start_framework_component(runtime: Runtime) -> Component:
         if naming:
             naming_withdraw(runtime.orb.orb, naming, instance, initial)  # type: ignore[union-attr]
         framework.stop()
+        lifecycle.stop()
         db.close()
         log(logger, logging.INFO, "framework stopped")
 

@@ -1,9 +1,9 @@
 """The gateway component of the gRPC shim: ``start_grpc_component(runtime)``.
 
-Runs after the framework and the SCF components (``gateway.components.COMPONENTS``): it takes
-the framework from ``runtime.framework`` (its core objects are shared, and it tells the shim of
-every agreement it revokes) and the domain services from ``runtime.extras`` (looked up per call),
-starts :class:`shim.server.GrpcServer` per the ``[grpc]`` section, adds the endpoint
+Runs after the framework and the SCF components (``gateway.components.COMPONENTS``): it carries
+the gateway's one framework lifecycle, ``runtime.lifecycle`` (handshakes, sessions, agreements
+and their revocation are shared with the CORBA surface), and the domain services the SCF
+components left on ``runtime.extras`` (looked up per call), starts :class:`shim.server.GrpcServer` per the ``[grpc]`` section, adds the endpoint
 ``grpc: host:port`` and a health check, and returns something with ``stop()``.
 """
 
@@ -21,26 +21,19 @@ log = logging.getLogger("micropay.grpc")
 @dataclass
 class GrpcComponent:
     server: GrpcServer
-    framework: Any
     name: str = "grpc"
 
     def stop(self) -> None:
-        listeners = getattr(self.framework, "revocation_listeners", None)
-        if listeners is not None and self.server.access.revoke_agreements in listeners:
-            listeners.remove(self.server.access.revoke_agreements)
         self.server.stop()
         log.info("grpc stopped")
 
 
 def start_grpc_component(runtime: Any) -> GrpcComponent:
-    assert runtime.framework is not None, "start the framework first"
+    assert runtime.lifecycle is not None, "start the framework first"
     section = runtime.config["grpc"]
     server = GrpcServer(
-        section, runtime.config.ensure_data_dir(), runtime.framework, runtime.extras
+        section, runtime.config.ensure_data_dir(), runtime.lifecycle, runtime.extras
     )
-    listeners = getattr(runtime.framework, "revocation_listeners", None)
-    if listeners is not None:
-        listeners.append(server.access.revoke_agreements)
     server.domain.wire()
     server.start()
     runtime.endpoints["grpc"] = f"{section['host']}:{server.port}"
@@ -57,4 +50,4 @@ def start_grpc_component(runtime: Any) -> GrpcComponent:
     # the start, not from this gateway's first gRPC call: with several gateways on one database,
     # any gateway's dispatcher may meet an event of a stream opened on another.
     server.domain.wire()
-    return GrpcComponent(server, runtime.framework)
+    return GrpcComponent(server)

@@ -1,9 +1,11 @@
-"""Where the servicers find the domain services: the handles the SCF components left on
-``runtime.extras``, looked up when a call needs them (so start order does not matter).
+"""Where the servicers find the domain services: the ones the SCF components built for the
+gateway process and left on ``runtime.extras``, looked up when a call needs them (so start
+order does not matter). The shim builds no domain service of its own: the CORBA servants and
+the servicers call the very same objects (one Directory cache, one notification registry --
+the one the charging-event dispatcher waits on).
 
-- ``extras["payment"]`` / ``extras["account"]``: ``PaymentService`` / ``AccountService``. When a
-  component left only ``extras["ledger"]``, the shim builds them from the SCFs' own classes on
-  that ledger once (the same code, the same database; nothing of their logic is repeated here).
+- ``extras["payment"]`` / ``extras["account"]``: ``PaymentService`` / ``AccountService``
+  (``scf.payment.component``, built by ``scf.charging_services``);
 - ``extras["sms"]``: the ``SmsService`` (or the whole ``scf.sms.runtime.SmsRuntime``).
 
 :meth:`Domain.wire` also tells the SCFs' notification dispatchers (``extras["sms_runtime"]``'s
@@ -16,9 +18,9 @@ A service that is not running answers UNAVAILABLE (SVC1000): a retry later is ri
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
+from scf.payment.component import ACCOUNT_KEY, PAYMENT_KEY
 from shim.streams_charging import grpc_aware_deliverer
 from shim.streams_sms import grpc_aware_resolver
 
@@ -32,46 +34,22 @@ class NotRunning(ConnectionError):
 class Domain:
     def __init__(self, extras: dict[str, Any]) -> None:
         self.extras = extras
-        self._lock = threading.Lock()
-        self._built: dict[str, Any] = {}
 
-    def _ledger(self) -> Any:
-        ledger = self.extras.get("ledger")
-        if ledger is None:
-            raise NotRunning("no ledger is running")
-        return ledger
+    def _running(self, key: str, scf: str) -> Any:
+        found = self.extras.get(key)
+        if found is None:
+            raise NotRunning(f"the {scf} SCF is not running")
+        return found
 
     def payment(self) -> Any:
-        found = self.extras.get("payment")
-        if found is not None:
-            return found
-        with self._lock:
-            if "payment" not in self._built:
-                from scf.payment.service import PaymentService
-                from scf.payment.tariff import TariffStore
-
-                ledger = self._ledger()
-                self._built["payment"] = PaymentService(ledger, TariffStore(ledger.db))
-            return self._built["payment"]
+        return self._running(PAYMENT_KEY, "Payment")
 
     def account(self) -> Any:
         self.wire()
-        found = self.extras.get("account")
-        if found is not None:
-            return found
-        with self._lock:
-            if "account" not in self._built:
-                from scf.account.notifications import NotificationRegistry
-                from scf.account.service import AccountService
-
-                ledger = self._ledger()
-                self._built["account"] = AccountService(ledger, NotificationRegistry(ledger))
-            return self._built["account"]
+        return self._running(ACCOUNT_KEY, "Account Management")
 
     def sms(self) -> Any:
-        found = self.extras.get("sms")
-        if found is None:
-            raise NotRunning("the SMS SCF is not running")
+        found = self._running("sms", "SMS")
         self.wire()
         return getattr(found, "service", found)
 

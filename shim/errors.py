@@ -3,9 +3,11 @@
 - Domain errors (``charging.errors.DomainError``, SMS errors) go through the one fault table
   (:func:`scf.common.faults.fault_for`): code by retry semantics, message = the rendered Parlay X
   text, ``ErrorInfo.reason`` = the Parlay X messageId, metadata = the variables by name.
-- Framework refusals (``framework.core.errors``) keep their standard exception name as the
-  reason (``P_INVALID_SIGNATURE``; ``TpCommonExceptions`` with ``exceptionType``), so a client
-  maps them back to the same typed errors the CORBA client raises (``client.errors``).
+- Framework refusals (``framework.core.errors``) go through the one framework refusal table
+  (:mod:`framework.core.refusals`, which the CORBA framework reads too): its gRPC code, and
+  their standard exception name as the reason (``P_INVALID_SIGNATURE``; ``TpCommonExceptions``
+  with ``exceptionType``), so a client maps them back to the same typed errors the CORBA client
+  raises (``client.errors``).
 - Bearer-token refusals are the shim's own: ``TOKEN_MISSING`` / ``TOKEN_INVALID``
   (UNAUTHENTICATED), ``TOKEN_WRONG_SERVICE`` (PERMISSION_DENIED); the per-application rate limit
   is ``RATE_LIMIT_EXCEEDED`` (RESOURCE_EXHAUSTED) naming the configuration key it hit.
@@ -24,44 +26,8 @@ from grpc_status import rpc_status
 
 from charging.errors import DomainError
 from framework.core import errors as fw
+from framework.core.refusals import refusal_for
 from scf.common.faults import ERROR_DOMAIN, Fault, fault_for, fault_for_exception
-
-# framework refusal -> gRPC code (by what the caller should do next)
-FRAMEWORK_CODES: dict[type[fw.FrameworkError], str] = {
-    fw.ResourcesUnavailable: "RESOURCE_EXHAUSTED",
-    fw.TaskRefused: "FAILED_PRECONDITION",
-    fw.NoCallbackAddressSet: "FAILED_PRECONDITION",
-    fw.MethodNotSupported: "UNIMPLEMENTED",
-    fw.InvalidState: "FAILED_PRECONDITION",
-    fw.InvalidInterfaceType: "INVALID_ARGUMENT",
-    fw.InvalidInterfaceName: "INVALID_ARGUMENT",
-    fw.InvalidVersion: "INVALID_ARGUMENT",
-    fw.AccessDenied: "PERMISSION_DENIED",
-    fw.InvalidAuthType: "INVALID_ARGUMENT",
-    fw.InvalidDomainId: "PERMISSION_DENIED",
-    fw.InvalidAccessType: "INVALID_ARGUMENT",
-    fw.NoAcceptableAuthenticationMechanism: "FAILED_PRECONDITION",
-    fw.NoAcceptableSigningAlgorithm: "FAILED_PRECONDITION",
-    fw.InvalidSignature: "PERMISSION_DENIED",
-    fw.InvalidSigningAlgorithm: "INVALID_ARGUMENT",
-    fw.InvalidAgreementText: "INVALID_ARGUMENT",
-    fw.InvalidServiceToken: "NOT_FOUND",
-    fw.InvalidServiceId: "NOT_FOUND",
-    fw.ServiceAccessDenied: "PERMISSION_DENIED",
-    fw.IllegalServiceType: "INVALID_ARGUMENT",
-    fw.UnknownServiceType: "NOT_FOUND",
-    fw.InvalidProperty: "INVALID_ARGUMENT",
-}
-assert set(FRAMEWORK_CODES) == set(fw.ALL_ERRORS), "every framework refusal needs a gRPC code"
-
-EXCEPTION_TYPE_NAMES = {
-    fw.P_RESOURCES_UNAVAILABLE: "P_RESOURCES_UNAVAILABLE",
-    fw.P_TASK_REFUSED: "P_TASK_REFUSED",
-    fw.P_TASK_CANCELLED: "P_TASK_CANCELLED",
-    fw.P_NO_CALLBACK_ADDRESS_SET: "P_NO_CALLBACK_ADDRESS_SET",
-    fw.P_METHOD_NOT_SUPPORTED: "P_METHOD_NOT_SUPPORTED",
-    fw.P_INVALID_STATE: "P_INVALID_STATE",
-}
 
 TOKEN_MISSING = "TOKEN_MISSING"
 TOKEN_INVALID = "TOKEN_INVALID"
@@ -109,13 +75,12 @@ def fault_status(fault: Fault) -> grpc.Status:
 
 
 def framework_status(error: fw.FrameworkError) -> grpc.Status:
+    """A framework refusal by the one refusal table (``framework.core.refusals``)."""
+    spec = refusal_for(error)
     metadata = {"extraInformation": error.detail}
-    if isinstance(error, fw.CommonError):
-        metadata["exceptionType"] = EXCEPTION_TYPE_NAMES.get(
-            error.exception_type, str(error.exception_type)
-        )
-    code = FRAMEWORK_CODES.get(type(error), "FAILED_PRECONDITION")
-    return make_status(code, str(error), error.exception, metadata)
+    if spec.exception_type:
+        metadata["exceptionType"] = spec.exception_type
+    return make_status(spec.grpc_code, str(error), error.exception, metadata)
 
 
 def status_for(exc: BaseException, context: Mapping[str, object] | None = None) -> grpc.Status:

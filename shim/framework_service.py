@@ -1,8 +1,9 @@
 """``micropay.v1.FrameworkService``: the OSA framework handshake as requests and answers.
 
 Each RPC converts its message, runs the matching step of :class:`shim.access.GrpcAccess` (the
-framework core) on the worker pool and converts the answer; refusals keep their standard
-exception names (``shim.errors.framework_status``). Discovery reads the same catalogue the CORBA
+gateway's one framework lifecycle, carried as bearer tokens) on the worker pool and converts
+the answer; refusals keep their standard exception names, by the one framework refusal table
+(``shim.errors.framework_status``). Discovery reads the same catalogue the CORBA
 IpServiceDiscovery reads, limited to the application's registered service types.
 """
 

@@ -1,51 +1,24 @@
-"""What the shim's bearer tokens stand for, and what it needs of the gateway's framework.
+"""What the shim's bearer tokens stand for: the gRPC carriers of the framework's lifecycle.
 
-- :class:`AccessGrant`: an access session (``CompleteAuthentication``'s access token), its
-  agreements in progress and the service grants signed in it;
-- :class:`ServiceGrant`: one signed agreement of one application (a service access token);
-- :class:`FrameworkParts`: the framework's core objects the shim shares (``shim.access``).
+- :class:`AccessGrant`: an access token, standing for one access session of the lifecycle
+  (``framework.core.holds.Access``: its agreements in progress and in force live there);
+- :class:`ServiceGrant`: a service access token, standing for one agreement in force.
 
-Each grant is held under a ``framework.core.lease.Lease``: revoking the lease is revoking the
-token, and revoking an access grant's lease revokes its service grants with it.
+Each is held under the lease the lifecycle holds the session or agreement under: revoking the
+lease (whichever surface, sweep or operator ended it) is revoking the token.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
 
 from framework.core.access import AccessSession
-from framework.core.agreements import AgreementSteps
-from framework.core.authentication import AuthSession
+from framework.core.holds import Access
 from framework.core.lease import Lease
 from framework.core.store import Application
 from shim import limits
-
-
-class FrameworkParts(Protocol):
-    """What the gateway's framework (``framework.corba.framework.Framework``) shares with the
-    shim: its core objects and the one termination path."""
-
-    authenticator: Any  # framework.core.authentication.Authenticator
-    desk: Any  # framework.core.agreements.AgreementDesk
-    store: Any  # framework.core.store.FrameworkStore
-    registry: Any  # .catalog: framework.core.services.Catalog
-    used_signatures: Any
-    offered_algorithms: list[str]
-    clock: Callable[[], datetime]
-
-    def terminate_token(
-        self, app_id: str, token: str, text: str, signature: bytes, reason: str
-    ) -> None: ...
-
-
-@dataclass
-class PendingAuthentication:
-    session: AuthSession
-    expires: datetime
 
 
 @dataclass
@@ -66,24 +39,33 @@ class ServiceGrant:
         return self.lease.alive
 
 
-@dataclass
+@dataclass(eq=False)
 class AccessGrant:
-    """One access session and what was agreed in it."""
+    """What an access token stands for: one access session of the lifecycle."""
 
     bearer: str
-    session: AccessSession
-    lease: Lease
-    expires: datetime
-    steps: dict[str, AgreementSteps] = field(default_factory=dict)
-    agreements: dict[str, ServiceGrant] = field(default_factory=dict)  # by agreement id
+    access: Access
+
+    @property
+    def session(self) -> AccessSession:
+        return self.access.session
 
     @property
     def app(self) -> Application:
-        return self.session.app
+        return self.access.app
+
+    @property
+    def lease(self) -> Lease:
+        return self.access.lease
+
+    @property
+    def expires(self) -> datetime:
+        assert self.access.expires is not None, "an access token always expires"
+        return self.access.expires
 
     @property
     def alive(self) -> bool:
-        return self.lease.alive
+        return self.access.alive
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,6 @@ access_token_ttl_s = 86_400  # an access session's bearer token; UNAUTHENTICATED
 token_bytes = 32  # random bytes per bearer token, authentication id or service access token
 authorization_chars_max = 256  # a longer "authorization" header is refused before it is parsed
 
-# Revocation of what other surfaces, the CLI or other gateway processes ended
-revocation_sweep_interval_s = 0.5
-
 # Streams
 stream_poll_interval_s = 0.2  # how often an idle stream looks for new items
 stream_batch_max = 200  # items read from an outbox per look

@@ -4,8 +4,8 @@
 (``shim.observe``: metrics and logs) and the auth interceptor,
 the standard health service (``grpc.health.v1.Health``: "" and each service SERVING while up,
 NOT_SERVING once stopping) and server reflection (v1 and v1alpha, ``shim.reflection``), binds
-with TLS per ``shim.tls``, and runs a sweep every ``revocation_sweep_interval_s`` for what ended
-outside the shim. ``start()`` returns once the port is bound (or raises); ``stop()`` lets
+with TLS per ``shim.tls``. Its tokens ride on the gateway's framework lifecycle, whose one sweep
+revokes what ended elsewhere (``framework.core.lifecycle``). ``start()`` returns once the port is bound (or raises); ``stop()`` lets
 in-flight RPCs finish for ``stop_grace_s`` and cancels streams.
 """
 
@@ -30,6 +30,7 @@ from micropay.v1 import (
     sms_pb2_grpc,
 )
 
+from framework.core.lifecycle import Lifecycle
 from shim import limits
 from shim.access import GrpcAccess
 from shim.account_service import AccountServicer
@@ -62,18 +63,18 @@ class GrpcServer:
         self,
         section: dict[str, Any],
         data_dir: Path,
-        framework: Any,
+        lifecycle: Lifecycle,
         extras: dict[str, Any],
     ) -> None:
         self.section = section
         self.data_dir = data_dir
         self.domain = Domain(extras)
-        self.access = GrpcAccess(framework, self.domain.serves)
+        self.access = GrpcAccess(lifecycle, self.domain.serves)
         self.calls = Calls(int(section["workers_max"]))
         self.limiter = RateLimiter(
             float(section["app_rate_limit_per_s"]), int(section["app_burst_max"])
         )
-        self.catalog = framework.registry.catalog
+        self.catalog = lifecycle.catalog
         self.tls = False
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -140,18 +141,8 @@ class GrpcServer:
         for name in ("", *SERVICE_NAMES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         self._ready.set()
-        sweeper = asyncio.create_task(self._sweep())
         try:
             await self._stopping.wait()
         finally:
             await health_servicer.enter_graceful_shutdown()
-            sweeper.cancel()
             await server.stop(limits.stop_grace_s)
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(limits.revocation_sweep_interval_s)
-            try:
-                await self.calls.blocking(self.access.sweep)
-            except Exception as exc:  # the next sweep tries again
-                log.warning("grpc revocation sweep failed: %s", type(exc).__name__)

@@ -17,7 +17,6 @@ import grpc
 from micropay.v1 import sms_pb2 as pb
 from micropay.v1 import sms_pb2_grpc
 
-from scf.sms.model import ChargingInformation as SmsCharging
 from scf.sms.model import SimpleReference
 from shim.calls import Calls, caller
 from shim.convert import charging_information, optional_text, timestamp
@@ -106,8 +105,7 @@ class SmsServicer(sms_pb2_grpc.SmsServiceServicer):
         def work() -> Any:
             charging = None
             if request.HasField("charging"):
-                c = charging_information(request.charging)
-                charging = SmsCharging(c.description, c.currency, c.amount, c.code)
+                charging = charging_information(request.charging)
             receipt = request.receipt_correlator
             request_id = self.domain.sms().sendSms(
                 app,

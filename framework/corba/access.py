@@ -58,12 +58,13 @@ class IpAccessServant(ts_POA.IpAccess):
         return self.handle.session.select_signing_algorithm(signingAlgorithmCaps)
 
     def terminateAccess(self, terminationText: str, digitalSignature: Any) -> None:
-        self.handle.session.terminate_signed(terminationText, refs.from_octets(digitalSignature))
-        self.framework.end_access(self.handle, "terminateAccess by the application", notify=False)
+        self.framework.lifecycle.terminate_access(
+            self.handle.access, terminationText, refs.from_octets(digitalSignature)
+        )
 
     def endAccess(self, endAccessProperties: list) -> None:
         """Deprecated in Rel-6. No end-access property is defined here, so any is invalid."""
         self.handle.session.use()
         if endAccessProperties:
             raise InvalidProperty(f"unknown property {endAccessProperties[0].PropertyName}")
-        self.framework.end_access(self.handle, "endAccess by the application", notify=False)
+        self.framework.lifecycle.end_access(self.handle.access, "endAccess by the application")

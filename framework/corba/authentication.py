@@ -12,9 +12,8 @@ from org.csapi.fw.fw_access import trust_and_security as ts
 from framework.corba import refs
 from framework.corba.callbacks import call_application
 from framework.corba.errors import servant_of
-from framework.core.authentication import AuthSession
 from framework.core.errors import MethodNotSupported
-from framework.core.lease import Lease
+from framework.core.holds import Handshake
 from framework.core.states import Auth
 from framework.logs import log
 from telemetry.calls import observed
@@ -26,13 +25,12 @@ if TYPE_CHECKING:
 @servant_of(ts.IpAPILevelAuthentication)
 @observed
 class IpAPILevelAuthenticationServant(ts_POA.IpAPILevelAuthentication):
-    def __init__(
-        self, framework: Framework, session: AuthSession, client_auth: Any, lease: Lease
-    ) -> None:
+    def __init__(self, framework: Framework, handshake: Handshake, client_auth: Any) -> None:
         self.framework = framework
-        self.session = session
+        self.handshake = handshake
+        self.session = handshake.session
         self.client_auth = client_auth
-        self.lease = lease
+        self.lease = handshake.lease
 
     # -- deprecated Parlay 3 operations -------------------------------------------------------
     def selectEncryptionMethod(self, encryptionCaps: str) -> str:
@@ -66,7 +64,7 @@ class IpAPILevelAuthenticationServant(ts_POA.IpAPILevelAuthentication):
             self.framework.settings.callback_timeout_ms,
         )
         self.session.request_access(accessType)
-        return self.framework.open_access(self.session.app, client_access, self.lease)
+        return self.framework.open_access(self.handshake, client_access)
 
     # -- the framework authenticates the client (a callback, from the pool) --------------------
     def _challenge_client(self) -> None:

@@ -1,5 +1,6 @@
-"""One table from the core's typed refusals to the standard CORBA exceptions, and the wrapper
-that applies it to every IDL operation of a servant.
+"""The core's typed refusals as the standard CORBA exceptions, by the one framework refusal
+table (``framework/core/refusals.py``, which the gRPC shim reads too), and the wrapper that
+applies it to every IDL operation of a servant.
 
 The wrapper also keeps each operation inside its raises clause: a refusal the operation may not
 raise becomes TpCommonExceptions (ExceptionType P_TASK_REFUSED, ExtraInformation naming the
@@ -20,34 +21,18 @@ import org.csapi.fw as fw
 from omniORB import CORBA
 
 from framework.core import errors as core
+from framework.core import refusals
 from framework.logs import log
 
-EXCEPTIONS: dict[type[core.FrameworkError], type] = {
-    core.InvalidInterfaceType: csapi.P_INVALID_INTERFACE_TYPE,
-    core.InvalidInterfaceName: csapi.P_INVALID_INTERFACE_NAME,
-    core.InvalidVersion: csapi.P_INVALID_VERSION,
-    core.AccessDenied: fw.P_ACCESS_DENIED,
-    core.InvalidAuthType: fw.P_INVALID_AUTH_TYPE,
-    core.InvalidDomainId: fw.P_INVALID_DOMAIN_ID,
-    core.InvalidAccessType: fw.P_INVALID_ACCESS_TYPE,
-    core.NoAcceptableAuthenticationMechanism: fw.P_NO_ACCEPTABLE_AUTHENTICATION_MECHANISM,
-    core.NoAcceptableSigningAlgorithm: fw.P_NO_ACCEPTABLE_SIGNING_ALGORITHM,
-    core.InvalidSignature: fw.P_INVALID_SIGNATURE,
-    core.InvalidSigningAlgorithm: fw.P_INVALID_SIGNING_ALGORITHM,
-    core.InvalidAgreementText: fw.P_INVALID_AGREEMENT_TEXT,
-    core.InvalidServiceToken: fw.P_INVALID_SERVICE_TOKEN,
-    core.InvalidServiceId: fw.P_INVALID_SERVICE_ID,
-    core.ServiceAccessDenied: fw.P_SERVICE_ACCESS_DENIED,
-    core.IllegalServiceType: fw.P_ILLEGAL_SERVICE_TYPE,
-    core.UnknownServiceType: fw.P_UNKNOWN_SERVICE_TYPE,
-    core.InvalidProperty: fw.P_INVALID_PROPERTY,
-}
+IDL_MODULES = {refusals.CSAPI: csapi, refusals.CSAPI_FW: fw}  # a row's scope -> the stubs
 
 
 def to_corba(error: core.FrameworkError) -> CORBA.UserException:
+    """The standard exception of ``error``, by the one refusal table."""
     if isinstance(error, core.CommonError):
         return csapi.TpCommonExceptions(error.exception_type, error.detail)
-    return EXCEPTIONS[type(error)](error.detail)
+    spec = refusals.refusal_for(error)
+    return getattr(IDL_MODULES[spec.scope], spec.exception)(error.detail)
 
 
 def _raises(interface: type, operation: str) -> set[str]:

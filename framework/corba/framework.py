@@ -1,20 +1,19 @@
-"""The framework assembled: authentication, access sessions, revocation and the entry point.
+"""The framework over CORBA: the lifecycle of ``framework.core.lifecycle`` as object references.
 
-:class:`Framework` owns the shared parts (store, keys, authenticator, agreement desk, callback
-pool, the POA of session objects) and the live access sessions. A watcher thread sweeps every
-``revocation_poll_interval_s``: it expires unfinished handshakes, ends the sessions of disabled
-applications (telling them through IpClientAccess.terminateAccess, signed) and revokes managers
-whose agreement was terminated elsewhere (another gateway, the CLI) or expired.
+:class:`Framework` hands out what CORBA needs and nothing more: the IpInitial entry point, an
+IpAPILevelAuthentication per handshake, an IpAccess per access session (and the
+P_DISCOVERY / P_SERVICE_AGREEMENT_MANAGEMENT interfaces obtained in it), an SCF manager per
+agreement -- each a reference in a POA of unguessable ids (``objects.ObjectTable``) that dies
+with the lease the lifecycle holds it under. Handshakes, sessions, agreements, termination,
+expiry and the one revocation sweep are the lifecycle's, shared with the other surfaces. What
+only CORBA can do is here: its callbacks into the application (the pool of ``callbacks.py``):
+the framework's terminateAccess (signed) when the lifecycle ends a session with notice, the
+probe of an idle client's IpClientAccess, the signServiceAgreement asks.
 """
 
 from __future__ import annotations
 
-import logging
-import secrets
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 from omniORB import CORBA
@@ -29,186 +28,135 @@ from framework.corba.initial import IpInitialServant
 from framework.corba.objects import ObjectTable
 from framework.corba.registry import ServiceRegistry
 from framework.corba.service_agreement import IpServiceAgreementManagementServant
-from framework.core import limits, signing
+from framework.core import signing
 from framework.core.access import AccessSession
 from framework.core.agreement_text import framework_termination_text
-from framework.core.agreements import AgreementDesk, AgreementSteps
-from framework.core.authentication import Authenticator, AuthPolicy, AuthSession, utc_now
 from framework.core.errors import InvalidInterfaceName
-from framework.core.keys import FrameworkKeys
+from framework.core.holds import Access, Handshake
 from framework.core.lease import Lease
-from framework.core.states import AgreementEvent, Auth
-from framework.core.store import Application, FrameworkStore
-from framework.core.trust import SharedOnce
-from framework.logs import log
+from framework.core.lifecycle import Lifecycle
 
+__all__ = ["AccessHandle", "Framework"]
+
+SURFACE = "corba"
 P_DISCOVERY = "P_DISCOVERY"
 P_SERVICE_AGREEMENT_MANAGEMENT = "P_SERVICE_AGREEMENT_MANAGEMENT"
 INITIAL_OBJECT_KEY = b"IpInitial"
-revocation_poll_interval_s = 0.5
 
 
-@dataclass(frozen=True)
-class FrameworkSettings:
-    callback_timeout_ms: int = 5000
-    access_idle_s: float = 300  # probe a session idle this long; end it if its client is gone
-    signing_algorithms: tuple[str, ...] = ("P_SHA256_RSA_2048", "P_ED25519")
-    agreement_validity_days: int = 365
-    auth: AuthPolicy = AuthPolicy()
-
-
-@dataclass
+@dataclass(eq=False)
 class AccessHandle:
-    """One live access session and every object handed out under it."""
+    """One access session of the lifecycle and what CORBA handed out under it."""
 
-    session: AccessSession
-    lease: Lease
-    client_access: Any
-    sam_callback: Any = None
+    access: Access
+    client_access: Any  # the application's IpClientAccess
+    sam_callback: Any = None  # its IpAppServiceAgreementManagement
     interfaces: dict[str, tuple[Any, Lease]] = field(default_factory=dict)
-    steps: dict[str, AgreementSteps] = field(default_factory=dict)
-    agreement_leases: dict[str, Lease] = field(default_factory=dict)
-    probing: bool = False  # a probe of the client's IpClientAccess is under way
+
+    @property
+    def session(self) -> AccessSession:
+        return self.access.session
 
 
 class Framework:
     interface_names = (P_DISCOVERY, P_SERVICE_AGREEMENT_MANAGEMENT)
 
     def __init__(
-        self,
-        orb: Any,
-        root_poa: Any,
-        registry: ServiceRegistry,
-        store: FrameworkStore,
-        keys: FrameworkKeys,
-        settings: FrameworkSettings,
-        clock: Any = utc_now,
+        self, orb: Any, root_poa: Any, registry: ServiceRegistry, lifecycle: Lifecycle
     ) -> None:
         self.orb = orb
         self.registry = registry
-        self.store = store
-        self.keys = keys
-        self.settings = settings
-        self.clock = clock
-        used = SharedOnce(store.trust, clock)  # a used termination signature: on every gateway
-        self.used_signatures = used
-        self.authenticator = Authenticator(store, settings.auth, clock)
-        self.desk = AgreementDesk(
-            store, registry.catalog, keys, settings.agreement_validity_days, used
-        )
+        self.lifecycle = lifecycle
+        self.settings = lifecycle.settings
+        self.clock = lifecycle.clock
         self.callbacks = Callbacks()
         self.sessions = ObjectTable(root_poa, "micropay-framework")
-        self.offered_algorithms = [a for a in settings.signing_algorithms if a in keys.available()]
-        self._lock = threading.Lock()
-        # Other surfaces' holders of agreements (the gRPC shim): told the ids whenever
-        # revoke_agreements runs, so a termination over CORBA revokes their tokens at once too.
-        self.revocation_listeners: list[Callable[[set[str]], None]] = []
-        self._access: dict[str, AccessHandle] = {}
-        self.reaped = 0  # access sessions ended because the client stopped answering
-        self._pruned_at = clock()
-        self._auth_leases: dict[AuthSession, Lease] = {}
-        self._stop = threading.Event()
-        self._watcher = threading.Thread(target=self._watch, name="fw-watcher", daemon=True)
         self.initial = IpInitialServant(self)
 
     # -- life cycle ---------------------------------------------------------------------------
     def publish(self, ins_poa: Any) -> Any:
-        """Activate IpInitial under its INS key and start the watcher; return its reference."""
+        """Activate IpInitial under its INS key; return its reference."""
         ins_poa.activate_object_with_id(INITIAL_OBJECT_KEY, self.initial)
-        self._watcher.start()
         return ins_poa.id_to_reference(INITIAL_OBJECT_KEY)
 
     def stop(self) -> None:
-        """Revoke every object of this process; the agreements stay in force in the database
+        """Revoke every object of this surface; the agreements stay in force in the database
         (other gateways honour them, and applications re-attach; docs/operations.md)."""
-        self._stop.set()
-        if self._watcher.is_alive():
-            self._watcher.join(timeout=5)
-        for handle in self.access_sessions():
-            self.end_access(handle, "the gateway stopped", notify=False, keep_agreements=True)
+        self.lifecycle.close_surface(SURFACE)
         self.callbacks.close()
 
     def stats(self) -> dict[str, int]:
         """Live counts (health detail; tests use them to prove nothing leaks)."""
-        with self._lock:
-            handshakes, sessions = len(self._auth_leases), len(self._access)
+        live = self.lifecycle.stats(SURFACE)
         return {
-            "handshakes": handshakes,
-            "access_sessions": sessions,
+            "handshakes": live["handshakes"],
+            "access_sessions": live["access_sessions"],
             "objects": len(self.sessions),
             "managers": len(self.registry.objects),
         }
 
     def guard_stats(self) -> dict[str, int]:
-        """Counters of the framework's guard on this gateway (metrics)."""
-        return {
-            "auth_failures": self.authenticator.failures,
-            "auth_handshakes_evicted": self.authenticator.evicted,
-            "access_sessions_reaped": self.reaped,
-        }
+        return self.lifecycle.guard_stats()
 
     def failing_addresses(self) -> dict[str, int]:
-        """Per application, the addresses that failed within the alarm window (all gateways)."""
-        since = self.clock() - timedelta(seconds=limits.auth_alarm_window_s)
-        return self.store.trust.failing_peers(since)
+        return self.lifecycle.failing_addresses()
 
     # -- authentication -----------------------------------------------------------------------
-    def open_authentication(self, session: AuthSession, client_auth: Any) -> Any:
-        lease = Lease(f"auth {session.app.app_id}")
-        with self._lock:
-            self._auth_leases[session] = lease
-        lease.on_revoke(lambda: self._forget_auth(session))
-        servant = IpAPILevelAuthenticationServant(self, session, client_auth, lease)
-        return self.sessions.activate(servant, lease)
+    def begin_handshake(
+        self, domain_kind: str, app_id: str, auth_type: str, version: str | None, peer: str
+    ) -> Handshake:
+        return self.lifecycle.begin_handshake(
+            SURFACE, domain_kind, app_id, auth_type, version, peer
+        )
 
-    def _forget_auth(self, session: AuthSession) -> None:
-        with self._lock:
-            self._auth_leases.pop(session, None)
-        self.authenticator.release(session)
+    def open_authentication(self, handshake: Handshake, client_auth: Any) -> Any:
+        servant = IpAPILevelAuthenticationServant(self, handshake, client_auth)
+        return self.sessions.activate(servant, handshake.lease)
 
     # -- access -------------------------------------------------------------------------------
-    def access_sessions(self, app_id: str | None = None) -> list[AccessHandle]:
-        with self._lock:
-            handles = list(self._access.values())
-        return [h for h in handles if app_id is None or h.session.app.app_id == app_id]
+    def open_access(self, handshake: Handshake, client_access: Any) -> Any:
+        """requestAccess granted: an access session of the lifecycle, as an IpAccess."""
+        holder: list[AccessHandle] = []
 
-    def open_access(self, app: Application, client_access: Any, auth_lease: Lease) -> Any:
-        mine = sorted(self.access_sessions(app.app_id), key=lambda h: h.session.started)
-        for old in mine[: max(0, len(mine) - limits.access_sessions_per_app_max + 1)]:
-            self.end_access(old, "too many access sessions; the oldest was ended", notify=True)
-        session_id = secrets.token_hex(8)
-        session = AccessSession(
-            session_id, app, self.offered_algorithms, self.clock(), self.used_signatures
+        def tell_ended(reason: str) -> None:
+            self.callbacks.submit("terminateAccess", self._tell_terminated, holder[0], reason)
+
+        def probe() -> None:
+            self.callbacks.submit("probe", self._probe, holder[0])
+
+        access = self.lifecycle.open_access(
+            handshake.app,
+            SURFACE,
+            handshake=handshake,
+            tell_ended=tell_ended,
+            probe=probe,
         )
-        lease = Lease(f"access {session_id}")
-        lease.on_revoke(auth_lease.revoke)
-        handle = AccessHandle(session, lease, client_access)
-        with self._lock:
-            self._access[session_id] = handle
-        log(logging.INFO, "access granted", app_id=app.app_id, session=session_id)
-        return self.sessions.activate(IpAccessServant(self, handle), lease)
-
-    def end_access(
-        self, handle: AccessHandle, reason: str, notify: bool, keep_agreements: bool = False
-    ) -> None:
-        """End a session: its agreements end (unless the gateway is only stopping), every
-        object it handed out is revoked."""
-        handle.session.end()
-        with self._lock:
-            if self._access.pop(handle.session.session_id, None) is None:
-                return
-        if not keep_agreements:
-            self.store.end_agreements(list(handle.agreement_leases), self.clock(), reason)
-        handle.lease.revoke()
-        log(logging.INFO, "access ended", app_id=handle.session.app.app_id, reason=reason)
-        if notify:
-            self.callbacks.submit("terminateAccess", self._tell_terminated, handle, reason)
+        handle = AccessHandle(access, client_access)
+        holder.append(handle)
+        return self.sessions.activate(IpAccessServant(self, handle), access.lease)
 
     def _tell_terminated(self, handle: AccessHandle, reason: str) -> None:
-        algorithm = handle.session.signing_algorithm or signing.SigningAlgorithm.P_SHA256_RSA_2048
-        text = framework_termination_text(handle.session.app.app_id, reason, self.clock())
-        signature = self.keys.sign(algorithm, text)
+        session = handle.session
+        algorithm = session.signing_algorithm or signing.SigningAlgorithm.P_SHA256_RSA_2048
+        text = framework_termination_text(session.app.app_id, reason, self.clock())
+        signature = self.lifecycle.keys.sign(algorithm, text)
         handle.client_access.terminateAccess(text, algorithm, refs.octets(signature))
+
+    def _probe(self, handle: AccessHandle) -> None:
+        """Whether the client of an idle session is still there (IpClientAccess
+        ``_non_existent``, bounded by ``callback_timeout_ms``)."""
+        try:
+            gone = bool(handle.client_access._non_existent())
+        except CORBA.SystemException as exc:  # unreachable, refused, timed out
+            gone, why = True, type(exc).__name__
+        else:
+            why = "OBJECT_NOT_EXIST"
+        finally:
+            handle.access.probing = False
+        if gone:
+            self.lifecycle.client_gone(handle.access, why)
+        else:
+            handle.session.heard()
 
     def check_interface_name(self, name: str) -> None:
         if name not in self.interface_names:
@@ -232,7 +180,7 @@ class Framework:
             held = handle.interfaces.get(name)
             if held is not None and held[1].alive:
                 return held[0]
-            lease = handle.lease.child(name)
+            lease = handle.access.lease.child(name)
             if name == P_DISCOVERY:
                 servant: Any = IpServiceDiscoveryServant(self, handle)
             else:
@@ -250,86 +198,3 @@ class Framework:
             if name == P_SERVICE_AGREEMENT_MANAGEMENT:
                 handle.sam_callback = None
         held[1].revoke()
-
-    # -- agreements ---------------------------------------------------------------------------
-    def terminate_token(
-        self, app_id: str, token: str, text: str, signature: bytes, reason: str
-    ) -> None:
-        ids = self.store.terminate_token(token, self.clock(), text, signature, reason)
-        for handle in self.access_sessions(app_id):
-            with handle.session.lock:
-                steps = handle.steps.pop(token, None)
-                if steps is not None and steps.can(AgreementEvent.TERMINATE):
-                    steps.move(AgreementEvent.TERMINATE)
-                    steps.settled.set()
-        self.revoke_agreements(ids)
-        log(logging.INFO, "service agreement terminated", app_id=app_id, agreements=len(ids))
-
-    def revoke_agreements(self, agreement_ids: list[str] | set[str]) -> None:
-        wanted = set(agreement_ids)
-        for handle in self.access_sessions():
-            for agreement_id in list(handle.agreement_leases):
-                if agreement_id in wanted:
-                    lease = handle.agreement_leases.pop(agreement_id, None)
-                    if lease is not None:
-                        lease.revoke()
-        for listener in list(self.revocation_listeners):
-            listener(wanted)
-
-    # -- the watcher --------------------------------------------------------------------------
-    def _watch(self) -> None:
-        while not self._stop.wait(revocation_poll_interval_s):
-            try:
-                self.sweep(self.clock())
-            except Exception as exc:  # the watcher must outlive a bad sweep; next one retries
-                log(logging.WARNING, "revocation sweep failed", error=type(exc).__name__)
-
-    def sweep(self, now: datetime) -> None:
-        for session in self.authenticator.stale():
-            session.expire()
-        with self._lock:  # expired, or gave way to a new handshake at a cap
-            ended = [lease for s, lease in self._auth_leases.items() if s.state == Auth.ABORTED]
-        for lease in ended:
-            lease.revoke()
-        handles = self.access_sessions()
-        disabled = self.store.disabled_among(h.session.app.app_id for h in handles)
-        for handle in handles:
-            if handle.session.app.app_id in disabled:
-                self.end_access(handle, "the application was disabled", notify=True)
-        live = [a for h in self.access_sessions() for a in list(h.agreement_leases)]
-        gone = self.store.not_in_force(live, now)
-        if gone:
-            self.revoke_agreements(gone)
-        self._probe_idle_sessions()
-        if now - self._pruned_at >= timedelta(seconds=limits.trust_prune_interval_s):
-            self._pruned_at = now
-            self.store.trust.prune(now, self.settings.auth.session_ttl_s)
-
-    # -- reaping ------------------------------------------------------------------------------
-    def _probe_idle_sessions(self) -> None:
-        """Ask the client of each session idle for ``access_idle_s`` whether it is still there
-        (IpClientAccess ``_non_existent``, bounded by ``callback_timeout_ms``)."""
-        idle_s = self.settings.access_idle_s
-        if idle_s <= 0:
-            return
-        for handle in self.access_sessions():
-            if not handle.probing and handle.session.idle_s() >= idle_s:
-                handle.probing = True
-                self.callbacks.submit("probe", self._probe, handle)
-
-    def _probe(self, handle: AccessHandle) -> None:
-        try:
-            gone = bool(handle.client_access._non_existent())
-        except CORBA.SystemException as exc:  # unreachable, refused, timed out
-            gone, why = True, type(exc).__name__
-        else:
-            why = "OBJECT_NOT_EXIST"
-        finally:
-            handle.probing = False
-        if not gone:
-            handle.session.heard()
-            return
-        self.reaped += 1
-        log(logging.INFO, "client no longer answers", app_id=handle.session.app.app_id, error=why)
-        # like a gateway stop: its agreements stay in force for the application to re-attach
-        self.end_access(handle, "the client no longer answers", notify=False, keep_agreements=True)

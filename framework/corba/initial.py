@@ -37,7 +37,7 @@ class IpInitialServant(ts_POA.IpInitial):
 
     def _initiate(self, domain: Any, auth_type: str, version: str | None) -> Any:
         framework = self.framework
-        framework.authenticator.check_request(auth_type, version)
+        framework.lifecycle.authenticator.check_request(auth_type, version)
         client_auth = refs.require(
             domain.AuthInterface,
             ts.IpClientAPILevelAuthentication,
@@ -46,8 +46,6 @@ class IpInitialServant(ts_POA.IpInitial):
         )
         kind = domain.DomainID._d
         app_id = domain.DomainID._v if kind == fw.P_CLIENT_APPLICATION else ""
-        session = framework.authenticator.begin(
-            str(kind), app_id, auth_type, version, peer.current()
-        )
-        auth_ref = framework.open_authentication(session, client_auth)
+        handshake = framework.begin_handshake(str(kind), app_id, auth_type, version, peer.current())
+        auth_ref = framework.open_authentication(handshake, client_auth)
         return fw.TpAuthDomain(fw.TpDomainID(FwID=FRAMEWORK_NAME.decode()), auth_ref)

@@ -28,8 +28,8 @@ from org.csapi.fw.fw_application import service_agreement as sa
 from framework.corba import refs
 from framework.corba.errors import servant_of
 from framework.core.agreements import AgreementSteps
-from framework.core.errors import AccessDenied, NoCallbackAddressSet, ResourcesUnavailable
-from framework.core.states import Agreement, AgreementEvent
+from framework.core.errors import NoCallbackAddressSet, ResourcesUnavailable
+from framework.core.lease import Lease
 from framework.core.store import AgreementRecord
 from framework.logs import log
 from telemetry.calls import observed
@@ -41,8 +41,12 @@ if TYPE_CHECKING:
 @servant_of(sa.IpServiceAgreementManagement)
 @observed
 class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
+    """The agreement steps of the lifecycle (``framework.core.lifecycle``) as CORBA carries
+    them: the application signs in a callback, the manager reference is the hand-out."""
+
     def __init__(self, framework: Framework, handle: AccessHandle) -> None:
         self.framework = framework
+        self.lifecycle = framework.lifecycle
         self.handle = handle
 
     @property
@@ -50,28 +54,27 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         return self.handle.session.app
 
     def selectService(self, serviceID: str) -> str:
-        self.handle.session.use()
-        token, offer = self.framework.desk.select(self.app, serviceID, self.framework.clock())
-        with self.handle.session.lock:
-            if token not in self.handle.steps:
-                self.handle.steps[token] = AgreementSteps(token, offer)
-        return token
+        return self.lifecycle.select_service(self.handle.access, serviceID)
 
     def initiateSignServiceAgreement(self, serviceToken: str) -> None:
-        session = self.handle.session
-        session.use()
-        offer = self.framework.desk.resolve(self.app, serviceToken)
-        algorithm = session.algorithm_for_signing()
         callback = self.handle.sam_callback
-        if callback is None:
-            raise NoCallbackAddressSet(
-                "obtain P_SERVICE_AGREEMENT_MANAGEMENT with obtainInterfaceWithCallback"
-            )
-        with session.lock:
-            steps = self.handle.steps.setdefault(serviceToken, AgreementSteps(serviceToken, offer))
-            terms = self.framework.desk.draft(self.app, steps, algorithm, self.framework.clock())
+
+        def callback_set() -> None:
+            if callback is None:
+                raise NoCallbackAddressSet(
+                    "obtain P_SERVICE_AGREEMENT_MANAGEMENT with obtainInterfaceWithCallback"
+                )
+
+        draft = self.lifecycle.initiate_agreement(
+            self.handle.access, serviceToken, surface_ready=callback_set
+        )
         self.framework.callbacks.submit(
-            "signServiceAgreement", self._ask_to_sign, steps, terms.text(), algorithm, callback
+            "signServiceAgreement",
+            self._ask_to_sign,
+            draft.steps,
+            draft.text,
+            draft.algorithm,
+            callback,
         )
 
     def _ask_to_sign(self, steps: AgreementSteps, text: str, algorithm: str, callback: Any) -> None:
@@ -85,15 +88,7 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
             refusal = f"the application raised {type(exc).__name__}"
         except CORBA.SystemException as exc:
             refusal = f"the application did not answer ({type(exc).__name__})"
-        with self.handle.session.lock:
-            signed = self.framework.desk.app_answered(self.app, steps, signature, refusal)
-        log(
-            logging.INFO if signed else logging.WARNING,
-            "application signature checked",
-            app_id=self.app.app_id,
-            service_id=steps.offer.service_id,
-            accepted=signed,
-        )
+        self.lifecycle.app_answered(self.handle.access, steps, signature, refusal)
 
     def signServiceAgreement(
         self,
@@ -101,101 +96,34 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         agreementText: str,
         signingAlgorithm: str,
     ) -> Any:
-        session = self.handle.session
-        session.use()
-        self.framework.desk.resolve(self.app, serviceToken)
-        steps = self.handle.steps.get(serviceToken)
-        if steps is None:
-            raise AccessDenied("call initiateSignServiceAgreement first")
-        if steps.state == Agreement.SELECTED:
-            stored = self.framework.store.in_force_signed(
-                self.app.app_id,
-                serviceToken,
-                agreementText,
-                signingAlgorithm,
-                self.framework.clock(),
-            )
-            if stored is not None:
-                return self._reattach(steps, stored)
-        if steps.state == Agreement.SIGNING_BY_APP:
-            steps.settled.wait(self.framework.settings.callback_timeout_ms / 1000 + 1)
-        with session.lock:
-            self.framework.desk.check_countersign(steps, agreementText, signingAlgorithm)
-            record = self.framework.desk.countersign(steps)
-            lease = self.handle.lease.child(f"agreement {record.agreement_id}")
-            try:
-                manager = self.framework.registry.issue(
-                    record.app_id, record.service_id, record.agreement_id, record.token, lease
-                )
-            except Exception:
-                lease.revoke()
-                raise
-            if manager is None:
-                lease.revoke()
-                raise ResourcesUnavailable("the service was withdrawn")
-            previous = steps.in_force_id
-            self.framework.store.add_agreement(record, supersedes=previous)
-            if previous is not None:
-                old = self.handle.agreement_leases.pop(previous, None)
-                if old is not None:
-                    old.revoke()
-            self.handle.agreement_leases[record.agreement_id] = lease
-            lease.on_revoke(lambda: self.handle.agreement_leases.pop(record.agreement_id, None))
-            steps.in_force_id = record.agreement_id
-            steps.move(AgreementEvent.COUNTERSIGN)
-        log(
-            logging.INFO,
-            "service agreement signed",
-            app_id=record.app_id,
-            service_id=record.service_id,
-            agreement_id=record.agreement_id,
+        record, manager = self.lifecycle.sign_agreement(
+            self.handle.access,
+            serviceToken,
+            agreementText,
+            signingAlgorithm,
+            self._issue,
+            ask_to_reattach=self._ask_to_reattach,
         )
         return fw.TpSignatureAndServiceMgr(refs.octets(record.fw_signature), manager)
 
-    def _reattach(self, steps: AgreementSteps, record: AgreementRecord) -> Any:
-        """The manager of an agreement in force signed elsewhere, held by this session, once
-        the application signed a fresh nonce with its registered key."""
-        session = self.handle.session
-        session.algorithm_for_signing()  # terminations need the session's algorithm
+    def _issue(self, record: AgreementRecord, lease: Lease) -> Any:
+        """The SCF manager of an agreement: a reference that dies with ``lease``."""
+        manager = self.framework.registry.issue(
+            record.app_id, record.service_id, record.agreement_id, record.token, lease
+        )
+        if manager is None:
+            raise ResourcesUnavailable("the service was withdrawn")
+        return manager
+
+    def _ask_to_reattach(self, record: AgreementRecord, text: str) -> bytes | None:
+        """The application's signature of a re-attach ``text`` (its signServiceAgreement, called
+        from the callback pool and awaited at most ``callback_timeout_ms``); None if none."""
         callback = self.handle.sam_callback
         if callback is None:
             raise NoCallbackAddressSet(
                 "re-attaching asks the application to sign: obtain "
                 "P_SERVICE_AGREEMENT_MANAGEMENT with obtainInterfaceWithCallback"
             )
-        text = self.framework.desk.reattach_challenge(record, self.framework.clock())
-        signature = self._signature_of(callback, record, text)
-        self.framework.desk.check_reattach(self.app, record, text, signature)
-        with session.lock:
-            if not steps.can(AgreementEvent.REATTACH):
-                raise AccessDenied("call initiateSignServiceAgreement first")
-            lease = self.handle.lease.child(f"agreement {record.agreement_id}")
-            try:
-                manager = self.framework.registry.issue(
-                    record.app_id, record.service_id, record.agreement_id, record.token, lease
-                )
-            except Exception:
-                lease.revoke()
-                raise
-            if manager is None:
-                lease.revoke()
-                raise ResourcesUnavailable("the service was withdrawn")
-            self.handle.agreement_leases[record.agreement_id] = lease
-            lease.on_revoke(lambda: self.handle.agreement_leases.pop(record.agreement_id, None))
-            steps.in_force_id = record.agreement_id
-            steps.move(AgreementEvent.REATTACH)
-        log(
-            logging.INFO,
-            "service agreement re-attached",
-            app_id=record.app_id,
-            service_id=record.service_id,
-            agreement_id=record.agreement_id,
-        )
-        return fw.TpSignatureAndServiceMgr(refs.octets(record.fw_signature), manager)
-
-    def _signature_of(self, callback: Any, record: AgreementRecord, text: str) -> bytes | None:
-        """The application's signature of ``text`` (its signServiceAgreement, called from the
-        callback pool and awaited at most ``callback_timeout_ms``); None if it gave none."""
         got: list[bytes] = []
 
         def ask() -> None:
@@ -212,7 +140,7 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         if future is None:
             raise ResourcesUnavailable("the gateway is stopping")
         try:
-            future.result(self.framework.settings.callback_timeout_ms / 1000 + 1)
+            future.result(self.framework.settings.answer_wait_s)
         except TimeoutError:
             return None
         return got[0] if got else None
@@ -223,17 +151,6 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         terminationText: str,
         digitalSignature: Any,
     ) -> None:
-        session = self.handle.session
-        session.use()
-        self.framework.desk.owned(self.app, serviceToken)
-        signature = refs.from_octets(digitalSignature)
-        self.framework.desk.check_termination(
-            self.app, session.signing_algorithm, serviceToken, terminationText, signature
-        )
-        self.framework.terminate_token(
-            self.app.app_id,
-            serviceToken,
-            terminationText,
-            signature,
-            "terminated by the application",
+        self.lifecycle.terminate_agreement(
+            self.handle.access, serviceToken, terminationText, refs.from_octets(digitalSignature)
         )

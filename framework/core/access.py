@@ -1,7 +1,8 @@
 """One IpAccess session without transport: signing algorithm choice and signed termination.
 
-The ``access`` machine of ``states.py`` governs it. The session also holds its agreements in
-progress (``agreements.AgreementSteps`` by token), so ending the session ends them too.
+The ``access`` machine of ``states.py`` governs it. The lifecycle keeps it in a
+``holds.Access`` with its agreements in progress (``agreements.AgreementSteps`` by token) and in
+force, so ending the session ends them too (``lifecycle.py``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Typed refusals of the framework, one class per standard exception (TS 29.198-3).
 
-Each class names the Parlay exception it becomes on the CORBA surface (``exception``), so the
-servants translate with one table (``framework/corba/errors.py``) and the gRPC shim can map the
-same classes. ``detail`` becomes ExtraInformation: it must never contain secrets, keys or
+Each class names the standard exception it is (``exception``); how each surface says it (the
+CORBA exception's IDL module, the gRPC code, the HTTP status) is the one framework refusal table,
+``framework/core/refusals.py``. ``detail`` becomes ExtraInformation: it must never contain secrets, keys or
 signatures. Broken invariants are assertions, not errors of this kind.
 """
 

@@ -27,6 +27,10 @@ answered_challenges_per_app_max = 4096  # remembered client challenge values (re
 # Access
 access_sessions_per_app_max = 64  # past this, the oldest session of the application is ended
 
+# Revocation: the one sweep of the lifecycle (lifecycle.py) finds what ended outside this process
+# (the CLI, another gateway) or with time, for every surface
+revocation_sweep_interval_s = 0.5
+
 # Texts and signatures carried in requests
 agreement_text_max_bytes = 16384
 termination_text_max_bytes = 4096

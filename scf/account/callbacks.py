@@ -21,7 +21,7 @@ from org.csapi.parlayx import account_management as am
 from charging.ledger import Ledger
 from scf.account.dispatcher import Notification, NotificationDispatcher, Unreachable
 from scf.account.notifications import NotificationRegistry
-from scf.payment.corba_edge import date_time_text, decimal_text
+from scf.corba_edge import date_time_text, decimal_text
 
 CALLBACK_TIMEOUT_MS = 5000
 CALLBACK_CACHE_MAX = 1024

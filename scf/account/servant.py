@@ -10,7 +10,6 @@ service as ``P_ACCOUNT_MANAGEMENT``. Event delivery is :func:`scf.account.callba
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,8 +20,13 @@ from charging.errors import InvalidInput
 from scf.account.service import AccountService, EligibilityStatus
 from scf.common.amounts import parse_decimal
 from scf.common.optional import one_or_none, text_or_none
-from scf.payment.corba_edge import date_time_text, decimal_text, parlayx_faults
-from scf.payment.servant import ManagerContext
+from scf.corba_edge import (
+    ManagerContext,
+    date_time_text,
+    decimal_text,
+    parlayx_faults,
+    parse_date_time,
+)
 from telemetry.calls import observed
 
 P_ACCOUNT_MANAGEMENT = "P_ACCOUNT_MANAGEMENT"
@@ -38,18 +42,6 @@ _STATES = {
     "expired": am.Expired,
     "closed": am.Closed,
 }
-
-
-def parse_date_time(text: str, part: str = "date") -> datetime | None:
-    """An optional ``common::DateTime`` ("" = absent); one without a zone is taken as UTC."""
-    value = text_or_none(text)
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(field=part, reason="an ISO 8601 date and time") from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def account_status(found: EligibilityStatus) -> Any:

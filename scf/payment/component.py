@@ -9,6 +9,11 @@ component before it left in ``runtime.extras["ledger"]``; without one it opens t
 ledger itself (and closes it on stop), starts its reservation sweeper and leaves it there for
 components after it. Nothing here imports the gateway: the runtime is duck-typed.
 
+The domain services are built once (:func:`scf.charging_services.build_charging_services`): the
+CORBA managers are made on them, and they are left in ``runtime.extras["payment"]`` and
+``runtime.extras["account"]`` for the gRPC shim, so both surfaces share one Directory cache and
+one notification registry -- the one the dispatcher waits on.
+
 Every gateway runs the dispatcher, but with several gateways on one database only the holder of
 the ``charging-events`` leadership (``ledger.leader_election``; :mod:`storage.cluster`) delivers,
 so each event reaches each application once; the dispatcher is left in
@@ -24,15 +29,16 @@ from charging.ledger import Ledger
 from charging.selfcare_ops import LEDGER_SETTINGS as SETTINGS
 from scf.account.callbacks import start_notifications
 from scf.account.dispatcher import NotificationDispatcher
-from scf.account.notifications import NotificationRegistry
 from scf.account.servant import register_account
 from scf.account.service import AccountService
+from scf.charging_services import build_charging_services
 from scf.payment.servant import register_payment
 from scf.payment.service import PaymentService
-from scf.payment.tariff import TariffStore
 from storage.cluster import Leadership
 
 LEDGER_KEY = "ledger"
+PAYMENT_KEY = "payment"  # runtime.extras: the one PaymentService of the process
+ACCOUNT_KEY = "account"  # runtime.extras: the one AccountService of the process
 DISPATCHER_KEY = "charging_dispatcher"
 LEADERSHIP_NAME = "charging-events"  # the job only one gateway of a database does at a time
 
@@ -50,9 +56,13 @@ class ChargingScfs:
     registry: Any = None
     name: str = "payment+account"
 
+    extras: dict[str, Any] = field(default_factory=dict)
+
     def stop(self) -> None:
         for service_id in self.service_ids:
             self.registry.unregister(service_id)
+        for key in (PAYMENT_KEY, ACCOUNT_KEY):
+            self.extras.pop(key, None)
         self.dispatcher.stop()  # steps down, so another gateway takes over at once
         if self.owns_ledger:
             self.ledger.close()
@@ -71,9 +81,7 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
         ledger.start_sweeper()
         runtime.extras[LEDGER_KEY] = ledger
     try:
-        notifications = NotificationRegistry(ledger)
-        payment = PaymentService(ledger, TariffStore(ledger.db))
-        account = AccountService(ledger, notifications)
+        services = build_charging_services(ledger)
         leadership = Leadership(
             ledger.db,
             LEADERSHIP_NAME,
@@ -83,7 +91,7 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
         dispatcher = start_notifications(
             ledger,
             runtime.orb.orb,
-            notifications,
+            services.notifications,
             callback_timeout_ms=int(config["framework"]["callback_timeout_ms"]),
             leadership=leadership,
         )
@@ -91,12 +99,15 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
         if owns:
             ledger.close()
         raise
-    started = ChargingScfs(ledger, payment, account, dispatcher, owns_ledger=owns)
+    started = ChargingScfs(ledger, services.payment, services.account, dispatcher, owns_ledger=owns)
     started.registry = runtime.services
+    started.extras = runtime.extras
     started.service_ids = [
-        register_payment(runtime.services, payment),
-        register_account(runtime.services, account, runtime.orb.orb),
+        register_payment(runtime.services, services.payment),
+        register_account(runtime.services, services.account, runtime.orb.orb),
     ]
+    runtime.extras[PAYMENT_KEY] = services.payment
+    runtime.extras[ACCOUNT_KEY] = services.account
     runtime.extras[DISPATCHER_KEY] = dispatcher
     runtime.health.add_check(
         "notifications",

@@ -29,12 +29,9 @@ from omniORB import CORBA
 
 from charging.ledger import Ledger
 from scf.account.callbacks import start_notifications
-from scf.account.notifications import NotificationRegistry
 from scf.account.servant import make_account_factory
-from scf.account.service import AccountService
+from scf.charging_services import build_charging_services
 from scf.payment.servant import make_payment_factory
-from scf.payment.service import PaymentService
-from scf.payment.tariff import TariffStore
 
 
 @dataclass
@@ -82,13 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         reservation_ttl_s=args.reservation_ttl_s,
     )
     ledger.start_sweeper()
-    registry = NotificationRegistry(ledger)
-    payment = make_payment_factory(PaymentService(ledger, TariffStore(ledger.db)))
-    account = make_account_factory(AccountService(ledger, registry), orb)
+    services = build_charging_services(ledger)
+    payment = make_payment_factory(services.payment)
+    account = make_account_factory(services.account, orb)
     dispatcher = start_notifications(
         ledger,
         orb,
-        registry,
+        services.notifications,
         callback_timeout_ms=args.callback_timeout_ms,
         retry_min_ms=args.retry_min_ms,
         retry_max_ms=args.retry_max_ms,

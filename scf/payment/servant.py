@@ -2,7 +2,7 @@
 
 Thin on purpose: each operation converts the IDL types, calls :class:`PaymentService` with the
 application the manager is bound to, and reports failures through the one fault table
-(:func:`scf.payment.corba_edge.parlayx_faults`). The framework makes one manager per signed
+(:func:`scf.corba_edge.parlayx_faults`). The framework makes one manager per signed
 agreement through :func:`make_payment_factory` (its registry passes a context with the
 application id, and ``context.activate`` for further objects revoked with the agreement);
 :func:`register_payment` offers the service as ``P_PAYMENT``.
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from org__POA.csapi.parlayx import payment as payment__POA
 
 from scf.common.amounts import text_from_minor
-from scf.payment.corba_edge import charging_information, parlayx_faults, properties
+from scf.corba_edge import ManagerContext, charging_information, parlayx_faults, properties
 from scf.payment.service import PaymentService
 from telemetry.calls import observed
 
@@ -27,15 +27,6 @@ PAYMENT_TERMS = (
     "end users' micro-payment accounts within each account's limits. A referenceCode identifies "
     "a request within the application: a repeat with the same content returns the first outcome."
 )
-
-
-class ManagerContext(Protocol):
-    """What a manager is bound to (the framework's ``ServiceContext`` is one)."""
-
-    app_id: str
-
-    def activate(self, servant: Any) -> Any:
-        """A reference to a further object of this context, revoked together with it."""
 
 
 @observed

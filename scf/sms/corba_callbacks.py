@@ -18,13 +18,13 @@ retries it with back-off (``scf.sms.notifications``), so delivery stays at least
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
 import omniORB
 from omniORB import CORBA
 from org.csapi.parlayx import sms as sms_idl
 
+from scf.corba_edge import date_time_text
 from scf.sms.model import DeliveryInformation, SmsMessage
 
 CALLBACK_TIMEOUT_MS = 5_000  # one notify call, connect included
@@ -36,15 +36,6 @@ class NotificationUnreachable(ConnectionError):
 
     A ConnectionError (not a DomainError): it is the application's failure, never reported to a
     client as a fault, only logged by the dispatcher with the CORBA exception's name."""
-
-
-def date_time_text(instant: datetime | None) -> str:
-    """``common::DateTime``: ISO 8601 in UTC with a ``Z``; "" when absent (optional member)."""
-    if instant is None:
-        return ""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return instant.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def delivery_information(info: DeliveryInformation) -> Any:

@@ -1,6 +1,8 @@
 """The SMS SCF's value types, named as Parlay X Part 4 and Part 1 name them.
 
 Plain frozen dataclasses: the CORBA servant and the gRPC shim translate them at the edge.
+Inline charging (Part 1 §5.2.1) is the one ``ChargingInformation`` every SCF takes
+(``scf.common.charging_information``).
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
+
+from scf.common.charging_information import ChargingInformation
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -34,16 +37,6 @@ class SimpleReference:
     endpoint: str
     interfaceName: str  # spelled as Parlay X spells it
     correlator: str
-
-
-@dataclass(frozen=True)
-class ChargingInformation:
-    """Inline charging of a request (Part 1 §5.2.1): amount is a Decimal at this edge, never a float."""
-
-    description: str
-    currency: str | None = None
-    amount: Decimal | None = None
-    code: str | None = None
 
 
 @dataclass(frozen=True)

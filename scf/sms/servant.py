@@ -3,9 +3,10 @@
 Thin on purpose: each operation converts the IDL types (optional parameters by the one rule of
 ``scf.common.optional``), calls :class:`scf.sms.service.SmsService` with the application the
 manager is bound to (``ServiceContext.app_id``), and reports every failure through the one fault
-table (``scf.common.faults``): a ``DomainError`` becomes the ServiceException / PolicyException
-{messageId, text (the template), variables} of its row; anything else becomes SVC0001 (SVC1000
-when it passes by itself) with an incident id and none of its own text.
+table (``scf.common.faults``) by the CORBA edge all three SCF servants share (``scf.corba_edge``):
+a ``DomainError`` becomes the ServiceException / PolicyException {messageId, text (the
+template), variables} of its row; anything else becomes SVC0001 (SVC1000 when it passes by
+itself) with an incident id and none of its own text.
 
 The framework makes one manager per signed agreement through :func:`make_sms_factory`; the
 registry deactivates it when the agreement or the access session ends (OBJECT_NOT_EXIST).
@@ -14,22 +15,18 @@ registry deactivates it when the agreement or the access session ends (OBJECT_NO
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from org.csapi.parlayx import common
 from org.csapi.parlayx import sms as sms_idl
 from org__POA.csapi.parlayx import sms as sms__POA
 
 from domain_errors import InvalidInput
-from scf.common.charging_information import ChargingInformation as CommonChargingInformation
-from scf.common.faults import Fault, Kind, fault_for_exception
 from scf.common.optional import one_or_none, text_or_none
-from scf.sms.corba_callbacks import date_time_text, delivery_information, parses_as_reference
-from scf.sms.model import ChargingInformation, SimpleReference
+from scf.corba_edge import ManagerContext, charging_information, date_time_text, parlayx_faults
+from scf.sms.corba_callbacks import delivery_information, parses_as_reference
+from scf.sms.model import SimpleReference
 from scf.sms.service import SmsService
 from telemetry.calls import observed
-
-T = TypeVar("T")
 
 P_SMS = "P_SMS"
 SMS_TERMS = (
@@ -39,35 +36,6 @@ SMS_TERMS = (
     "with a receiptRequest. Notifications are delivered at least once; a charge given with "
     "sendSms is debited from the application's billing account."
 )
-
-
-class ManagerContext(Protocol):
-    """What a manager is bound to (the framework's ``ServiceContext`` is one)."""
-
-    app_id: str
-
-
-def corba_fault(fault: Fault) -> common.ServiceException | common.PolicyException:
-    cls = common.ServiceException if fault.kind is Kind.SERVICE else common.PolicyException
-    return cls(fault.message_id, fault.template, list(fault.variables))
-
-
-def parlayx_faults(call: Callable[[], T], context: Mapping[str, object] | None = None) -> T:
-    """``call()``, with whatever it raises reported as the Parlay X fault of the one table.
-    ``context`` is what the request said (Parlay X names), for variables the error lacks."""
-    try:
-        return call()
-    except Exception as exc:
-        raise corba_fault(fault_for_exception(exc, context)) from None
-
-
-def charging_information(charge: Any) -> ChargingInformation:
-    """The IDL ``ChargingInformation`` as the SMS domain's ("" members are absent; a currency
-    given must be known, an amount must be xsd:decimal text)."""
-    parsed = CommonChargingInformation.from_text(
-        charge.description, charge.currency, charge.amount, charge.code
-    )
-    return ChargingInformation(parsed.description, parsed.currency, parsed.amount, parsed.code)
 
 
 @observed

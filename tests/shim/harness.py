@@ -42,8 +42,13 @@ class ShimGateway:
 
     @classmethod
     def start(
-        cls, base: Path, settings: dict[str, dict[str, Any]] | None = None, mtls: bool = False
+        cls,
+        base: Path,
+        settings: dict[str, dict[str, Any]] | None = None,
+        mtls: bool = False,
+        server: str = "tests.shim.server",
     ) -> ShimGateway:
+        """A gateway of ``python -m SERVER`` (default ``tests.shim.server``)."""
         tls = make_tls_files(base / "tls")
         grpc_settings: dict[str, Any] = {
             "tls": "on",
@@ -55,7 +60,7 @@ class ShimGateway:
         values = {"grpc": grpc_settings, "framework": {"callback_timeout_ms": 3000}}
         for section, items in (settings or {}).items():
             values.setdefault(section, {}).update(items)
-        gateway = Gateway.start(base, values, command=[sys.executable, "-m", "tests.shim.server"])
+        gateway = Gateway.start(base, values, command=[sys.executable, "-m", server])
         port = tomllib.loads(gateway.config_path.read_text())["grpc"]["port"]
         return cls(gateway, tls, int(port))
 

@@ -13,10 +13,11 @@ from google.rpc import error_details_pb2, status_pb2
 
 from charging.errors import InsufficientBalance, InvalidAmount, InvalidInput
 from framework.core import errors as fw
+from framework.core.refusals import REFUSAL_TABLE
 from scf.common.faults import domain_error_classes, fault_for
 from shim import cursors
 from shim.convert import charging_information, decimal_of, money
-from shim.errors import FRAMEWORK_CODES, rate_limited_status, status_for, token_status
+from shim.errors import rate_limited_status, status_for, token_status
 from shim.ratelimit import RateLimiter
 from shim.tls import self_signed, tls_wanted
 from shim.watermark import Watermark
@@ -96,7 +97,7 @@ def _details(status: grpc.Status) -> list[error_details_pb2.ErrorInfo]:
 
 
 def test_every_failure_has_exactly_one_error_info() -> None:
-    statuses = [status_for(cls("detail")) for cls in FRAMEWORK_CODES]
+    statuses = [status_for(spec.error("detail")) for spec in REFUSAL_TABLE]
     statuses += [status_for(cls()) for cls in domain_error_classes()]
     statuses += [status_for(RuntimeError("SELECT secret FROM x")), status_for(TimeoutError())]
     statuses += [token_status("TOKEN_INVALID", "x"), rate_limited_status("app", 5, 0.2)]

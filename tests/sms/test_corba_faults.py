@@ -15,7 +15,7 @@ from org.csapi.parlayx import common
 from org.csapi.parlayx import sms as sms_idl
 
 from charging.ledger import Ledger
-from scf.sms.servant import parlayx_faults
+from scf.corba_edge import parlayx_faults
 from storage.database import StorageUnavailable
 from tests.framework.gateway import Gateway
 from tests.sms.corba_harness import (

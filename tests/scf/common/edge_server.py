@@ -28,8 +28,9 @@ from charging import errors
 from scf.common.address import parse_end_user
 from scf.common.amounts import text_from_minor
 from scf.common.charging_information import ChargingInformation
-from scf.common.faults import Fault, Kind, fault_for_exception
+from scf.common.faults import fault_for_exception
 from scf.common.optional import one_or_none, text_or_none
+from scf.corba_edge import corba_fault
 
 ACCOUNT_CURRENCY = "USD"
 
@@ -44,11 +45,6 @@ def outcome(reference_code: str, minor: int) -> None:
         raise errors.AccountSuspended(account="ACC-SECRET")
     if reference_code == "boom":
         raise RuntimeError("SELECT pin_hash FROM accounts -- internal detail")
-
-
-def corba_fault(fault: Fault) -> Exception:
-    cls = common.ServiceException if fault.kind is Kind.SERVICE else common.PolicyException
-    return cls(fault.message_id, fault.template, fault.variables)
 
 
 class PaymentManager(payment__POA.IpPaymentManager):

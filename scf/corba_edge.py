@@ -1,26 +1,43 @@
-"""What the Payment and Account Management servants share at the CORBA edge.
+"""The CORBA edge the three Parlay X servants share (Payment, Account Management, SMS).
+
+One copy of what every servant does at the edge, so the three cannot drift:
 
 - :func:`parlayx_faults`: run a domain call and turn what it raises into the Parlay X fault of
   the one fault table (``scf.common.faults``): a ``DomainError`` into ServiceException /
   PolicyException {messageId, text (the template), variables}; anything else into SVC0001 (or
   SVC1000 when transient) with an incident id and none of its own text.
-- conversions of the IDL types both servants take (ChargingInformation, Property lists) and give
-  (Decimal text, DateTime text).
+- :class:`ManagerContext`: what the framework binds a manager to (its ``ServiceContext``).
+- conversions of the IDL types the servants take (``common::ChargingInformation``, Property
+  lists) and give (``common::Decimal`` text, ``common::DateTime`` text and back).
+
+``scf/common`` stays transport-free (a test checks it): this module is its CORBA counterpart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from org.csapi.parlayx import common
 
+from charging.errors import InvalidInput
 from scf.common.amounts import text_from_minor
 from scf.common.charging_information import ChargingInformation
 from scf.common.faults import Fault, Kind, fault_for_exception
+from scf.common.optional import text_or_none
 
 T = TypeVar("T")
+
+
+class ManagerContext(Protocol):
+    """What a manager is bound to: the framework's ``ServiceContext`` is one (an application,
+    one signed agreement); ``activate`` puts further objects under the same revocation."""
+
+    app_id: str
+
+    def activate(self, servant: Any) -> Any:
+        """A reference to a further object of this context, revoked together with it."""
 
 
 def corba_fault(fault: Fault) -> common.ServiceException | common.PolicyException:
@@ -38,7 +55,8 @@ def parlayx_faults(call: Callable[[], T], context: Mapping[str, object] | None =
 
 
 def charging_information(charge: Any) -> ChargingInformation:
-    """The IDL ``common::ChargingInformation`` as the domain type ("" members are absent)."""
+    """The IDL ``common::ChargingInformation`` as the domain type ("" members are absent; a
+    currency given must be known, an amount must be xsd:decimal text)."""
     return ChargingInformation.from_text(
         charge.description, charge.currency, charge.amount, charge.code
     )
@@ -57,7 +75,24 @@ def decimal_text(minor: int | None, currency: str | None) -> str:
 
 
 def date_time_text(instant: datetime | None) -> str:
-    """``common::DateTime``: ISO 8601 in UTC with a ``Z`` ("" when absent)."""
+    """``common::DateTime``: ISO 8601 in UTC with a ``Z``; "" when absent (optional member).
+
+    A naive datetime is taken as UTC -- the zone every stored instant is in, and the reading
+    :func:`parse_date_time` gives a zone-less text -- never as the host's local time."""
     if instant is None:
         return ""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_date_time(text: str, part: str = "date") -> datetime | None:
+    """An optional ``common::DateTime`` ("" = absent); one without a zone is taken as UTC."""
+    value = text_or_none(text)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field=part, reason="an ISO 8601 date and time") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
