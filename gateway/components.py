@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from camara.component import start_camara_component
 from framework.corba.framework import Framework, FrameworkSettings
 from framework.corba.registry import ServiceRegistry
 from framework.core.authentication import AuthPolicy
@@ -170,7 +171,7 @@ def start_framework_component(runtime: Runtime) -> Component:
 
 
 # The start order. Metrics first (its CORBA interceptors must exist before the ORB); SCFs, the
-# gRPC shim and the embedded SMSC go after start_orb_component.
+# gRPC shim, the CAMARA surface and the embedded SMSC go after start_orb_component.
 COMPONENTS: list[StartFunction] = [
     start_metrics_component,
     start_orb_component,
@@ -180,4 +181,5 @@ COMPONENTS: list[StartFunction] = [
     start_sms_component,
     start_alerts_component,
     start_grpc_component,
+    start_camara_component,
 ]

@@ -34,6 +34,7 @@ from storage.cluster import Leadership
 
 LEDGER_KEY = "ledger"
 DISPATCHER_KEY = "charging_dispatcher"
+SCFS_KEY = "charging_scfs"
 LEADERSHIP_NAME = "charging-events"  # the job only one gateway of a database does at a time
 
 
@@ -98,6 +99,7 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
         register_account(runtime.services, account, runtime.orb.orb),
     ]
     runtime.extras[DISPATCHER_KEY] = dispatcher
+    runtime.extras[SCFS_KEY] = started  # the CAMARA surface's domain services (camara.domain)
     runtime.health.add_check(
         "notifications",
         lambda: (
