@@ -11,6 +11,7 @@ application registered (joserfc).
 
 from __future__ import annotations
 
+import re
 import ssl
 import sys
 import time
@@ -29,9 +30,11 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from camara.openapi import ERRORS, PAYMENTS_BASE, REFUNDS_BASE
 from charging.ledger import Ledger
+from smsc.store import read_inbox
 from tests.framework.gateway import Gateway, TestApp
 from tests.shim.tlsfiles import TlsFiles, make_tls_files
 
+SELFCARE_APP = "camara-test-selfcare"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _numbers = iter(range(20_000_000, 99_999_999, 7907))
 
@@ -127,7 +130,9 @@ class CamaraGateway:
             "sink_retry_min_ms": 100, "sink_retry_max_ms": 400, "code_ttl_s": 60,
         }  # fmt: skip
         camara.update(settings or {})
-        gateway = Gateway.start(base, {"camara": camara},
+        # short holds, so the expiry of a prepared payment is seen in a test
+        ledger = {"reservation_ttl_s": 6, "reservation_sweep_interval_s": 1}
+        gateway = Gateway.start(base, {"camara": camara, "ledger": ledger},
                                 command=[sys.executable, "-m", "tests.shim.server"])  # fmt: skip
         port = tomllib.loads(gateway.config_path.read_text())["camara"]["port"]
         deadline = time.monotonic() + 30
@@ -164,7 +169,7 @@ class CamaraGateway:
                 "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex, **claims}  # fmt: skip
         body = {k: v for k, v in body.items() if v is not None}
         kind = "OKP" if app.key_kind.startswith("ed") else "RSA"
-        alg = "EdDSA" if kind == "OKP" else "RS256"
+        alg = "Ed25519" if kind == "OKP" else "RS256"
         key = jwk.import_key(app.private_pem, kind)
         return jwt.encode({"alg": alg}, body, key, algorithms=[alg])
 
@@ -193,6 +198,25 @@ class CamaraGateway:
             base_url=self.url, verify=self.tls_context(), headers=headers, timeout=30,
             event_hooks={"response": [lambda r: (r.read(), self.conformance.check(r))[1]]},
         )  # fmt: skip
+
+    def inbox(self, phone: str) -> list[dict[str, Any]]:
+        """What the handset received through the embedded SMSC."""
+        return read_inbox(self.gateway.data_dir / "smsc", f"tel:{phone}")
+
+    def code_sent_to(self, phone: str, count: int, timeout_s: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout_s
+        while len(messages := self.inbox(phone)) < count:
+            assert time.monotonic() < deadline, f"no code SMS #{count} for {phone}"
+            time.sleep(0.1)
+        found = re.search(r"code (\d{6}) confirms", messages[count - 1]["text"])
+        assert found, messages[count - 1]["text"]
+        return found.group(1)
+
+    def confirming(self, number: str, above: int = 0) -> None:
+        """The subscriber asked for a one-time code above ``above`` (OTP by SMS does this)."""
+        if not any(g.operation == "selfcare" for g in self.ledger.list_grants(SELFCARE_APP)):
+            self.ledger.grant(SELFCARE_APP, "selfcare")
+        self.ledger.set_threshold(SELFCARE_APP, number, "confirm", above)
 
     def new_account(self, **settings: Any) -> tuple[str, str]:
         """A fresh prepaid KRW account (50,000 on it unless told otherwise): (number, +E.164)."""
