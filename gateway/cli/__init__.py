@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "agreement",
     "framework",
     "sms",
+    "camara",
     "ledger",
     "interop",
 )

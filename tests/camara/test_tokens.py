@@ -84,3 +84,18 @@ def test_missing_wrong_scope_expired_and_revoked(camara: CamaraGateway) -> None:
         assert http.get(PAY).status_code == 401  # revoked for good, a new token is needed
     with camara.client(app) as http:
         assert http.get(PAY).status_code == 200
+
+
+def test_the_cli_gets_a_token(camara: CamaraGateway, tmp_path) -> None:  # noqa: ANN001
+    app = camara.register("cb-token-cli", key_kind="ed25519")
+    key = tmp_path / "key.pem"
+    key.write_bytes(app.private_pem)
+    key.chmod(0o600)
+    result = camara.gateway.cli("--json", "camara", "token", app.app_id, "--key", str(key),
+                                "--url", camara.url, "--ca-file", str(camara.tls.ca),
+                                "--scope", "carrier-billing:payments:read")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    answer = __import__("json").loads(result.stdout)
+    assert answer["scope"] == "carrier-billing:payments:read"
+    with camara.client(token=answer["access_token"]) as http:
+        assert http.get(PAY).status_code == 200
