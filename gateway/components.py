@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from camara.component import start_camara_component
 from framework.corba.framework import Framework
 from framework.corba.registry import ServiceRegistry
 from framework.core.authentication import AuthPolicy
@@ -172,8 +173,8 @@ def start_framework_component(runtime: Runtime) -> Component:
     return Stopper("framework", stop)
 
 
-# The start order. Metrics first (the sink of every call record); SCFs, the
-# gRPC shim and the embedded SMSC go after start_orb_component.
+# The start order. Metrics first (the sink of every call record); SCFs, the gRPC shim, the
+# CAMARA surface and the embedded SMSC go after start_orb_component.
 COMPONENTS: list[StartFunction] = [
     start_metrics_component,
     start_orb_component,
@@ -183,4 +184,5 @@ COMPONENTS: list[StartFunction] = [
     start_sms_component,
     start_alerts_component,
     start_grpc_component,
+    start_camara_component,
 ]

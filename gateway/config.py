@@ -82,6 +82,29 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "app_burst_max": 1000,  # RPCs an application may send at once above that rate
         "workers_max": 32,  # threads that run the shim's blocking domain calls
     },
+    "camara": {  # the CAMARA Carrier Billing REST surface (docs/camara.md)
+        "enabled": False,
+        "host": "127.0.0.1",
+        "port": 8443,
+        "tls": "auto",  # auto: off on loopback, on elsewhere; "on" / "off"
+        "cert_file": "",
+        "key_file": "",
+        "public_url": "",  # how clients reach it (token audience, resourceURL); "" = host:port
+        "token_lifetime_s": 3600,  # access tokens of the client-credentials grant
+        "confirm_above_minor": -1,  # payments above it need a one-time code unless the account
+        # sets its own threshold; -1: none by default, 0: every payment
+        "code_ttl_s": 180,  # a one-time code is valid this long
+        "code_attempts_max": 5,  # wrong codes before the validation fails
+        "page_size_max": 100,  # perPage above it is 400 OUT_OF_RANGE
+        "app_rate_limit_per_s": 500,  # requests per application per second; 0: none
+        "app_burst_max": 1000,
+        "workers_max": 32,  # threads for the surface's blocking calls
+        "sink_ca_file": "",  # extra CA certificates to trust for sinks (besides the system's)
+        "sink_timeout_ms": 5000,
+        "sink_retry_min_ms": 500,  # a failing sink is retried after this, doubling ...
+        "sink_retry_max_ms": 60_000,  # ... up to this
+        "sink_attempts_max": 20,  # then the event is given up
+    },
     "smsc": {
         "embedded": True,
         "host": "127.0.0.1",

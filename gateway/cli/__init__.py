@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "agreement",
     "framework",
     "sms",
+    "camara",
     "ledger",
 )
 APP_COMMANDS = "micropay.commands"  # entry-point group of the applications' commands

@@ -118,6 +118,7 @@ _SERVICE = V("service", default="micro-payment")
 _AMOUNT = V("amount", aliases=("attempted",), money=True)
 _CURRENCY = V("currency", aliases=("account_currency",))
 _RESERVATION = V("reservationIdentifier", aliases=("reservation_id", "reservation"))
+_PAYMENT = V("paymentId")
 
 # One row per DomainError code. Standard messageIds keep the standard text as the prefix; where
 # the standard text has no place for what the client needs (which limit, which amount), micropay
@@ -229,6 +230,53 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
     FaultSpec("too_many_addresses", _P, "POL0003",
               "Too many addresses specified in message part %1",
               (_PART,), "INVALID_ARGUMENT", 400, _PX1),
+    # -- the CAMARA Carrier Billing flows' own refusals (camara/errors.py) --------------------
+    FaultSpec("unknown_payment", _S, "SVC1104", "Payment %1 is unknown", (_PAYMENT,),
+              "NOT_FOUND", 404, _OURS),
+    FaultSpec("unknown_refund", _S, "SVC1105", "Refund %1 of payment %2 is unknown",
+              (V("refundId"), _PAYMENT), "NOT_FOUND", 404, _OURS),
+    FaultSpec("client_correlator_reused", _S, "SVC1106",
+              "clientCorrelator %1 was already used for a different request",
+              (V("clientCorrelator"),), "ALREADY_EXISTS", 409, _OURS),
+    FaultSpec("missing_identifier", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="phoneNumber"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("invalid_sink", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="sink"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("invalid_sink_credential", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="sinkCredential.credentialType"),), "INVALID_ARGUMENT", 400,
+              _PX1),
+    FaultSpec("invalid_sink_token", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="sinkCredential.accessTokenType"),), "INVALID_ARGUMENT", 400,
+              _PX1),
+    FaultSpec("invalid_date_range", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="creationDate.lte"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("out_of_range", _S, "SVC0002", "Invalid input value for message part %1",
+              (_PART,), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("too_many_matching_records", _S, "SVC0002",
+              "Invalid input value for message part %1", (V("part", default="filters"),),
+              "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("invalid_authorization_id", _S, "SVC0002", "Invalid input value for message part %1",
+              (V("part", default="authorizationId"),), "INVALID_ARGUMENT", 400, _PX1),
+    FaultSpec("confirmation_required", _P, "POL1109",
+              "The end user confirms payments above %1 %2 with a one-time code: prepare the "
+              "payment and validate it",
+              (V("threshold", money=True), _CURRENCY), "FAILED_PRECONDITION", 403, _OURS),
+    FaultSpec("payment_confirmed", _S, "SVC1107", "Payment %1 has been confirmed", (_PAYMENT,),
+              "FAILED_PRECONDITION", 409, _OURS),
+    FaultSpec("payment_cancelled", _S, "SVC1108", "Payment %1 has been cancelled", (_PAYMENT,),
+              "FAILED_PRECONDITION", 409, _OURS),
+    FaultSpec("payment_not_reserved", _P, "POL1110", "Payment %1 is %2, not reserved",
+              (_PAYMENT, V("status")), "FAILED_PRECONDITION", 403, _OURS),
+    FaultSpec("payment_validated", _S, "SVC1109", "Payment %1 is already validated", (_PAYMENT,),
+              "ALREADY_EXISTS", 409, _OURS),
+    FaultSpec("invalid_code", _S, "SVC1110",
+              "The one-time code is wrong (%1 attempts left)", (V("attemptsLeft"),),
+              "PERMISSION_DENIED", 403, _OURS),
+    FaultSpec("validation_failed", _P, "POL1111", "The validation of payment %1 failed: %2",
+              (_PAYMENT, V("reason")), "FAILED_PRECONDITION", 403, _OURS),
+    FaultSpec("payment_not_refundable", _P, "POL1112",
+              "Payment %1 is %2; only a succeeded payment is refunded", (_PAYMENT, V("status")),
+              "FAILED_PRECONDITION", 422, _OURS),
     # -- the base class: a refusal without a row of its own ----------------------------------
     FaultSpec("domain_error", _P, "POL0001", "A policy error occurred. Error code is %1",
               (V("errorCode"),), "FAILED_PRECONDITION", 403, _PX1),
@@ -238,6 +286,89 @@ FAULT_TABLE: tuple[FaultSpec, ...] = (
 UNEXPECTED = FaultSpec("unexpected", _S, "SVC0001", "A service error occurred. Error code is %1",
                        (V("errorCode"),), "INTERNAL", 500, _PX1)
 TRANSIENT = FaultSpec("transient", _S, "SVC1000", "No resources", (), "UNAVAILABLE", 503, _ONEAPI)
+# fmt: on
+
+
+@dataclass(frozen=True)
+class CamaraForm:
+    """A row's CAMARA form (camara/, docs/camara.md): the HTTP status and the ErrorInfo
+    ``code`` of Carrier Billing r3.2; ``refund_code`` where the Carrier Billing Refund API names
+    the same refusal with its own code; ``operations`` where one operation's documented answers
+    allow only another code there ((operationId, code), ...)."""
+
+    status: int
+    code: str
+    refund_code: str | None = None
+    operations: tuple[tuple[str, str], ...] = ()
+
+    def code_for(self, operation: str, refund_api: bool) -> str:
+        for name, code in self.operations:
+            if name == operation:
+                return code
+        return self.refund_code if refund_api and self.refund_code else self.code
+
+
+_C = CamaraForm
+_DENIED = "CARRIER_BILLING.PAYMENT_DENIED"
+_REFUND_DENIED = "CARRIER_BILLING_REFUND.REFUND_DENIED"
+_BAD = _C(400, "INVALID_ARGUMENT")
+_GONE = _C(404, "NOT_FOUND")
+_EXISTS = _C(409, "ALREADY_EXISTS")
+_FORBIDDEN = _C(403, "PERMISSION_DENIED")
+_BY_BUSINESS = _C(403, _DENIED, _REFUND_DENIED)
+_TOO_MANY = _C(429, "TOO_MANY_REQUESTS")
+
+# The third column: every row's CAMARA form (a test keeps it complete).
+# fmt: off
+CAMARA_FORMS: dict[str, CamaraForm] = {
+    "invalid_input": _BAD, "invalid_address": _BAD, "invalid_amount": _BAD,
+    "unknown_currency": _BAD, "currency_mismatch": _BAD, "empty_message": _BAD,
+    "message_too_long": _BAD, "voucher_invalid": _BAD,
+    "unknown_reservation": _GONE, "unknown_correlator": _GONE, "unknown_request_id": _GONE,
+    "unknown_registration": _GONE, "unknown_assignment": _GONE,
+    "reference_code_reused": _EXISTS, "duplicate_correlator": _EXISTS,
+    "overlapped_criteria": _EXISTS,
+    "reservation_exceeded": _C(422, "CARRIER_BILLING.UNAUTHORIZED_AMOUNT",
+                               "CARRIER_BILLING_REFUND.UNAUTHORIZED_AMOUNT"),
+    "wrong_pin": _FORBIDDEN, "pin_locked": _TOO_MANY,
+    "unregistered_account": _C(404, "IDENTIFIER_NOT_FOUND", "NOT_FOUND"),
+    "account_suspended": _BY_BUSINESS, "account_expired": _BY_BUSINESS,
+    "account_closed": _BY_BUSINESS,
+    "transaction_limit_exceeded": _C(422, "CARRIER_BILLING.UNAUTHORIZED_AMOUNT",
+                                     "CARRIER_BILLING_REFUND.UNAUTHORIZED_AMOUNT"),
+    "monthly_limit_exceeded": _C(422, "CARRIER_BILLING.USER_AMOUNT_THRESHOLD_OVERPASSED",
+                                 "CARRIER_BILLING_REFUND.USER_AMOUNT_THRESHOLD_OVERPASSED"),
+    "insufficient_balance": _BY_BUSINESS,
+    "refund_exceeds_charges": _C(422, "CARRIER_BILLING_REFUND.UNAUTHORIZED_AMOUNT"),
+    "not_entitled": _FORBIDDEN, "recharge_cap_exceeded": _FORBIDDEN,
+    "float_insufficient": _FORBIDDEN, "pin_required": _FORBIDDEN,
+    "charging_not_supported": _FORBIDDEN, "vouchers_not_accepted": _FORBIDDEN,
+    "too_many_notifications": _TOO_MANY, "too_many_addresses": _BAD,
+    "unknown_payment": _GONE, "unknown_refund": _GONE,
+    "client_correlator_reused": _BAD,
+    "missing_identifier": _C(422, "MISSING_IDENTIFIER"),
+    "invalid_sink": _C(400, "INVALID_SINK"),
+    "invalid_sink_credential": _C(400, "INVALID_CREDENTIAL"),
+    "invalid_sink_token": _C(400, "INVALID_TOKEN"),
+    "invalid_date_range": _C(400, "CARRIER_BILLING.INVALID_DATE_RANGE",
+                             "CARRIER_BILLING_REFUND.INVALID_DATE_RANGE"),
+    "out_of_range": _C(400, "OUT_OF_RANGE"),
+    "too_many_matching_records": _C(400, "CARRIER_BILLING.TOO_MANY_MATCHING_RECORDS",
+                                    "CARRIER_BILLING_REFUND.TOO_MANY_MATCHING_RECORDS"),
+    "invalid_authorization_id": _C(400, "CARRIER_BILLING.INVALID_AUTHORIZATION_ID"),
+    "confirmation_required": _C(403, _DENIED),
+    "payment_confirmed": _C(409, "CARRIER_BILLING.PAYMENT_CONFIRMED"),
+    "payment_cancelled": _C(409, "CARRIER_BILLING.PAYMENT_CANCELLED"),
+    "payment_not_reserved": _C(403, _DENIED, operations=(("cancelPayment", "PERMISSION_DENIED"),
+                                                         ("validatePayment", "PERMISSION_DENIED"))),
+    "payment_validated": _EXISTS,
+    "invalid_code": _C(400, "CARRIER_BILLING.INVALID_CODE"),
+    "validation_failed": _C(400, "CARRIER_BILLING.VALIDATION_FAILED"),
+    "payment_not_refundable": _C(422, "CARRIER_BILLING_REFUND.INVALID_PAYMENT_STATUS"),
+    "domain_error": _FORBIDDEN,
+    "unexpected": _C(500, "INTERNAL"),
+    "transient": _C(503, "UNAVAILABLE"),
+}
 # fmt: on
 
 # The ledger names its inputs in Python (``reference_code``); a client knows them by their Parlay X
@@ -322,11 +453,11 @@ def spec_for(error: DomainError) -> FaultSpec:
 
 
 def domain_error_classes() -> list[type[DomainError]]:
-    """Every DomainError class: charging.errors and, when present, scf.sms.errors (walked
-    recursively, so subclasses of subclasses count)."""
+    """Every DomainError class: charging.errors and, when present, scf.sms.errors and
+    camara.errors (walked recursively, so subclasses of subclasses count)."""
     import importlib
 
-    for module in ("charging.errors", "scf.sms.errors"):
+    for module in ("charging.errors", "scf.sms.errors", "camara.errors"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

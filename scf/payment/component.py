@@ -40,6 +40,7 @@ LEDGER_KEY = "ledger"
 PAYMENT_KEY = "payment"  # runtime.extras: the one PaymentService of the process
 ACCOUNT_KEY = "account"  # runtime.extras: the one AccountService of the process
 DISPATCHER_KEY = "charging_dispatcher"
+SCFS_KEY = "charging_scfs"
 LEADERSHIP_NAME = "charging-events"  # the job only one gateway of a database does at a time
 
 
@@ -61,7 +62,7 @@ class ChargingScfs:
     def stop(self) -> None:
         for service_id in self.service_ids:
             self.registry.unregister(service_id)
-        for key in (PAYMENT_KEY, ACCOUNT_KEY):
+        for key in (PAYMENT_KEY, ACCOUNT_KEY, SCFS_KEY):
             self.extras.pop(key, None)
         self.dispatcher.stop()  # steps down, so another gateway takes over at once
         if self.owns_ledger:
@@ -109,6 +110,7 @@ def start_charging_scfs(runtime: Any) -> ChargingScfs:
     runtime.extras[PAYMENT_KEY] = services.payment
     runtime.extras[ACCOUNT_KEY] = services.account
     runtime.extras[DISPATCHER_KEY] = dispatcher
+    runtime.extras[SCFS_KEY] = started  # the CAMARA surface's domain services (camara.domain)
     runtime.health.add_check(
         "notifications",
         lambda: (

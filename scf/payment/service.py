@@ -154,8 +154,15 @@ class PaymentService:
 
     # -- ReserveAmountCharging ------------------------------------------------------------------
     def reserve_amount(
-        self, app_id: str, end_user_identifier: str, charge: ChargingInformation
+        self,
+        app_id: str,
+        end_user_identifier: str,
+        charge: ChargingInformation,
+        *,
+        reference_code: str | None = None,
     ) -> str:
+        """``reference_code`` makes a retry return the first reservation (Parlay X's
+        reserveAmount has none; the CAMARA surface gives one)."""
         number, currency = self._target(end_user_identifier, charge.currency)
         return self.ledger.reserve(
             app_id,
@@ -164,6 +171,7 @@ class PaymentService:
             currency,
             charge.description,
             charge.code,
+            reference_code=reference_code,
         )
 
     def reserve_additional_amount(

@@ -37,6 +37,23 @@ NOT_STIMULABLE = {
     "POL0001": "the fallback of a refusal that has no row of its own: none exists",
     "POL1108": "the self-care extension's PIN required: only an application the operator "
     "granted selfcare reaches it (AM/SLF/BI-01 covers the refusal without the grant)",
+    **{
+        code: "raised only by the CAMARA surface (camara/errors.py), which has no CORBA or gRPC "
+        "operation; tests/camara drives each over HTTP"
+        for code in (
+            "POL1109",
+            "POL1110",
+            "POL1111",
+            "POL1112",
+            "SVC1104",
+            "SVC1105",
+            "SVC1106",
+            "SVC1107",
+            "SVC1108",
+            "SVC1109",
+            "SVC1110",
+        )
+    },
 }
 # gRPC framework RPCs -> the framework operation they carry (docs/grpc-api.md).
 FRAMEWORK_RPCS = {

@@ -1,0 +1,227 @@
+"""CAMARA surface throughput: createPayment per second beside a trivial authenticated GET.
+
+One real gateway process (``micropay serve`` with every SCF and ``[camara]`` on, TLS with its
+self-signed certificate, SQLite ledger with durable commits), one client process with an
+``httpx.AsyncClient`` (HTTP/1.1 keep-alive). At 1, 8 and 32 concurrent clients, in the same run
+against the same server:
+
+- baseline: ``GET /whoami`` -- TLS, HTTP parsing, routing, the bearer-token lookup and a JSON
+  answer: the ceiling of the stack for an authenticated request;
+- ``POST /carrier-billing/v0.5/payments`` (createPayment, 1-step) -- the same, plus the body
+  checked against the OpenAPI schema, the one-time-code threshold read, the payment row written
+  ahead, the Payment SCF's durable ledger charge and the payment settled (each client charges
+  its own account, every request with its own referenceCode and clientCorrelator).
+
+Printed: requests per second, the ratio (target: createPayment >= 50% of the trivial GET at
+every level) and the gateway's CPU time per request (user + system, from /proc via psutil).
+Run: ``.venv/bin/python -m bench.camara_charge [--seconds S] [--levels 1,8,32]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import queue
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import psutil
+from joserfc import jwk, jwt
+
+from bench.grpc_charge import free_port, prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_ID = "bench-grpc"  # bench.grpc_charge.prepare registers it (P_PAYMENT, an Ed25519 key)
+START_TIMEOUT_S = 60
+WARM_UP_CLIENTS = 4
+PAY = "/carrier-billing/v0.5/payments"
+
+
+def write_config(folder: Path) -> tuple[Path, int]:
+    port = free_port()
+    sections = {
+        "data": {"dir": str(folder / "data")},
+        "corba": {"port": free_port()},
+        "grpc": {"port": free_port()},
+        "health": {"port": free_port()},
+        "smsc": {"port": free_port()},
+        "shop": {"port": free_port()},
+        "camara": {
+            "enabled": True,
+            "port": port,
+            "tls": "on",
+            "app_rate_limit_per_s": 0,
+            "workers_max": 64,
+        },  # fmt: skip
+    }
+    text = "".join(
+        f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in items.items())
+        for name, items in sections.items()
+    )
+    path = folder / "micropay.toml"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path, port
+
+
+def start_gateway(config_path: Path, log: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROPAY_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.grpc_charge", "--serve", str(config_path)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        if line is None:
+            raise RuntimeError(f"the gateway exited: {log.read_text()[-2000:]}")
+        if line.startswith("camara: "):
+            return proc
+
+
+def token(url: str, pem: bytes, context: ssl.SSLContext) -> str:
+    now = int(time.time())
+    claims = {"iss": APP_ID, "sub": APP_ID, "aud": f"{url}/oauth2/token", "iat": now,
+              "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
+    assertion = jwt.encode({"alg": "Ed25519"}, claims, jwk.import_key(pem, "OKP"),
+                           algorithms=["Ed25519"])  # fmt: skip
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion": assertion,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    }
+    response = httpx.post(f"{url}/oauth2/token", data=form, verify=context)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+async def rate(make_call, clients: int, seconds: float) -> tuple[float, int]:  # noqa: ANN001
+    done = 0
+    stop_at = time.perf_counter() + seconds
+
+    async def loop(n: int) -> None:
+        nonlocal done
+        i = 0
+        while time.perf_counter() < stop_at:
+            await make_call(n, i)
+            i += 1
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(loop(n) for n in range(clients)))
+    return done / (time.perf_counter() - started), done
+
+
+def cpu_s(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[int],
+                  seconds: float, gateway: psutil.Process) -> list[tuple[int, float, float, float, float]]:  # fmt: skip
+    results = []
+    limits = httpx.Limits(
+        max_connections=max(levels) + 4, max_keepalive_connections=max(levels) + 4
+    )
+    headers = {"authorization": f"Bearer {bearer}"}
+    run = str(time.time_ns())
+    async with httpx.AsyncClient(base_url=url, verify=context, headers=headers, limits=limits,
+                                 timeout=30) as http:  # fmt: skip
+
+        async def trivial(n: int, i: int) -> None:
+            r = await http.get("/whoami")
+            assert r.status_code == 200, r.text
+
+        async def create(n: int, i: int) -> None:
+            body = {"amountTransaction": {
+                "phoneNumber": f"+8210{n:08d}", "referenceCode": f"{run}-{n}-{i}",
+                "clientCorrelator": f"cc-{run}-{n}-{i}",
+                "paymentAmount": {"chargingInformation": {
+                    "amount": 1, "currency": "KRW", "description": "bench"}}}}  # fmt: skip
+            r = await http.post(PAY, json=body)
+            assert r.status_code == 201, r.text
+
+        for call in (trivial, create):
+            await rate(call, WARM_UP_CLIENTS, 0.5)
+        for clients in levels:
+            before = cpu_s(gateway)
+            trivial_rate, trivial_n = await rate(trivial, clients, seconds)
+            middle = cpu_s(gateway)
+            create_rate, create_n = await rate(create, clients, seconds)
+            after = cpu_s(gateway)
+            results.append(
+                (
+                    clients,
+                    trivial_rate,
+                    create_rate,
+                    (middle - before) / trivial_n,
+                    (after - middle) / create_n,
+                )
+            )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
+    parser.add_argument("--levels", default="1,8,32", help="concurrent clients")
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.levels.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench-camara-") as tmp:
+        folder = Path(tmp)
+        config_path, port = write_config(folder)
+        _secret, pem = prepare(folder / "data", max(*levels, WARM_UP_CLIENTS))
+        proc = start_gateway(config_path, folder / "server.log")
+        try:
+            context = ssl.create_default_context(
+                cafile=str(folder / "data" / "camara-tls" / "cert.pem")
+            )
+            url = f"https://127.0.0.1:{port}"
+            bearer = token(url, pem, context)
+            results = asyncio.run(measure(url, context, bearer, levels, args.seconds,
+                                          psutil.Process(proc.pid)))  # fmt: skip
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+    print("CAMARA surface over TLS on loopback (HTTP/1.1, uvicorn h11), SQLite ledger "
+          "(durable commits), one client process")  # fmt: skip
+    print(f"{'clients':>8} {'GET /whoami /s':>15} {'createPayment /s':>17} {'ratio':>7}"
+          f" {'CPU/GET':>9} {'CPU/createPayment':>18}")  # fmt: skip
+    worst = 1.0
+    for clients, trivial, created, cpu_get, cpu_create in results:
+        ratio = created / trivial
+        worst = min(worst, ratio)
+        print(f"{clients:>8} {trivial:>15.0f} {created:>17.0f} {ratio:>7.0%}"
+              f" {cpu_get * 1e3:>7.2f}ms {cpu_create * 1e3:>16.2f}ms")  # fmt: skip
+    print(
+        "target: createPayment >= 50% of the trivial GET at every level: "
+        f"{'met' if worst >= 0.5 else 'NOT met'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
