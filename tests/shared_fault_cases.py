@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from scf.common.faults import domain_error_classes
+
 Outcome = tuple[str, list[str], str] | None  # (messageId, variables, text) of a fault; None: ok
 
 # Account roles: ledger.create_account settings (KRW) plus an optional status to set after.
@@ -314,6 +316,12 @@ NOT_WALKED: dict[str, str] = {
     "not_entitled": "needs an application without grants: tests/shim/test_grants.py",
     "unexpected": "not a refusal a request can ask for: tests/scf/common/test_faults.py",
     "transient": "needs the database down: tests/faults/test_postgres_restarted.py",
+    **{
+        cls.code: "raised only by the CAMARA surface (camara/errors.py), which has no CORBA or "
+        "gRPC operation: tests/camara/test_refusals.py"
+        for cls in domain_error_classes()
+        if cls.__module__ == "camara.errors" and "code" in vars(cls)
+    },
 }
 
 
