@@ -16,26 +16,24 @@ import ssl
 import sys
 import time
 import tomllib
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-from joserfc import jwk, jwt
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from camara.openapi import ERRORS, PAYMENTS_BASE, REFUNDS_BASE
 from charging.ledger import Ledger
+from client.camara import TOKEN_PATH, client_assertion, token_form
 from smsc.store import read_inbox
 from tests.framework.gateway import Gateway, TestApp
 from tests.shim.tlsfiles import TlsFiles, make_tls_files
 
 SELFCARE_APP = "camara-test-selfcare"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _numbers = iter(range(20_000_000, 99_999_999, 7907))
 
 
@@ -164,23 +162,14 @@ class CamaraGateway:
         return self.gateway.register(app_id, services=services, key_kind=key_kind)
 
     def assertion(self, app: TestApp, **claims: Any) -> str:
-        now = int(time.time())
-        body = {"iss": app.app_id, "sub": app.app_id, "aud": f"{self.url}/oauth2/token",
-                "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex, **claims}  # fmt: skip
-        body = {k: v for k, v in body.items() if v is not None}
-        kind = "OKP" if app.key_kind.startswith("ed") else "RSA"
-        alg = "Ed25519" if kind == "OKP" else "RS256"
-        key = jwk.import_key(app.private_pem, kind)
-        return jwt.encode({"alg": alg}, body, key, algorithms=[alg])
+        return client_assertion(app.app_id, app.private_pem, f"{self.url}{TOKEN_PATH}", 60,
+                                **claims)  # fmt: skip
 
     def token_response(
         self, app: TestApp, scope: str | None = None, **claims: Any
     ) -> httpx.Response:
-        form = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": self.assertion(app, **claims)}  # fmt: skip
-        if scope is not None:
-            form["scope"] = scope
-        return httpx.post(f"{self.url}/oauth2/token", data=form, verify=self.tls_context())
+        form = token_form(self.assertion(app, **claims), scope)
+        return httpx.post(f"{self.url}{TOKEN_PATH}", data=form, verify=self.tls_context())
 
     def token(self, app: TestApp, scope: str | None = None) -> str:
         response = self.token_response(app, scope)
