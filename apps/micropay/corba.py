@@ -214,7 +214,7 @@ class CorbaGateway:
         )
 
     def reserve_amount(
-        self, end_user: str, amount: Decimal, currency: str, description: str
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
     ) -> str:
         charge = self._charge(amount, currency, description)
         return str(self.call(lambda m: m.payment.reserveAmount(end_user, charge), repeatable=False))

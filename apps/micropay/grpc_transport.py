@@ -277,7 +277,7 @@ class GrpcGateway:
         self.call(lambda m: m.payment.ChargeAmount(request), repeatable=True)
 
     def reserve_amount(
-        self, end_user: str, amount: Decimal, currency: str, description: str
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
     ) -> str:
         request = payment_pb2.ReserveAmountRequest(
             end_user_identifier=end_user, charge=self._charge(amount, currency, description)

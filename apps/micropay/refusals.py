@@ -36,6 +36,7 @@ class Reason(enum.StrEnum):
     FLOAT_INSUFFICIENT = "float_insufficient"
     UNAVAILABLE = "unavailable"
     CONFIRM_BY_PHONE = "confirm_by_phone"
+    PAY_BY_PHONE = "pay_by_phone"  # payments over CAMARA name the payer by phone number only
     CODE_FAILED = "code_failed"
     CODE_EXPIRED = "code_expired"
     ERROR = "error"
@@ -178,6 +179,8 @@ class Refusal:
                 "This account confirms payments with a code sent by SMS: "
                 "pay with the account's mobile number."
             )
+        if r is Reason.PAY_BY_PHONE:
+            return "This shop takes payments by mobile number: pay with the account's mobile number."
         if r is Reason.CODE_FAILED:
             return "The code was wrong too many times: the payment is cancelled."
         if r is Reason.CODE_EXPIRED:

@@ -15,6 +15,7 @@ import queue
 import re
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -72,6 +73,22 @@ def _wait_line(proc: subprocess.Popen, prefix: str, timeout_s: float) -> str:
             return line[len(prefix) :].strip()
 
 
+def camara_surface(gateway: Gateway) -> tuple[str, Path]:
+    """The gateway's CAMARA surface (URL, its self-signed certificate), once it answers."""
+    port = tomllib.loads(gateway.config_path.read_text())["camara"]["port"]
+    url, ca = f"https://127.0.0.1:{port}", gateway.data_dir / "camara-tls" / "cert.pem"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:  # its endpoint is printed after the others: wait until it answers
+        try:
+            context = ssl.create_default_context(cafile=str(ca))
+            with urllib.request.urlopen(f"{url}/openapi.json", timeout=5, context=context):
+                return url, ca
+        except (OSError, ssl.SSLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def stop_process(proc: subprocess.Popen) -> int:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -96,14 +113,15 @@ class Deployment:
 
     @classmethod
     def start(cls, base: Path, transport: str = "corba", code_ttl_s: int = 180) -> Deployment:
-        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``;
-        ``code_ttl_s``: how long a payment confirmation code is valid."""
+        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``, or pays over
+        ``camara`` (the rest over CORBA); ``code_ttl_s``: how long a payment confirmation code
+        is valid (the shop's, and the CAMARA surface's)."""
         (base / "gw").mkdir(parents=True, exist_ok=True)
-        gateway = Gateway.start(
-            base / "gw",
-            {"smsc": {"embedded": True}, "ledger": {"limit_raise_delay_s": LIMIT_RAISE_DELAY_S}},
-            command=GATEWAY_COMMAND,
-        )
+        settings: dict[str, dict[str, Any]] = {
+            "smsc": {"embedded": True}, "ledger": {"limit_raise_delay_s": LIMIT_RAISE_DELAY_S}}  # fmt: skip
+        if transport == "camara":
+            settings["camara"] = {"enabled": True, "tls": "on", "code_ttl_s": code_ttl_s}
+        gateway = Gateway.start(base / "gw", settings, command=GATEWAY_COMMAND)
         try:
             shop_dir = base / "shop"
             files = ensure_credentials(shop_dir)
@@ -122,10 +140,14 @@ class Deployment:
             store.db.close()
             web_port = free_port()
             grpc_port = tomllib.loads(gateway.config_path.read_text())["grpc"]["port"]
-            endpoint = gateway.corbaloc if transport == "corba" else f"grpc://127.0.0.1:{grpc_port}"
-            settings = base / "shop.toml"
-            settings.write_text(
-                "[gateway]\n"
+            endpoint = gateway.corbaloc if transport != "grpc" else f"grpc://127.0.0.1:{grpc_port}"
+            camara = ""
+            if transport == "camara":
+                url, ca = camara_surface(gateway)
+                camara = f'[camara]\nurl = "{url}"\nca_file = "{ca}"\n'
+            settings_path = base / "shop.toml"
+            settings_path.write_text(
+                camara + "[gateway]\n"
                 f'endpoint = "{endpoint}"\n'
                 f'app_id = "{APP_ID}"\n'
                 f'secret_file = "{files.secret}"\n'
@@ -148,7 +170,9 @@ class Deployment:
         except BaseException:
             gateway.stop()
             raise
-        deployment = cls(base, gateway, None, "", shop_dir, ledger, base / "shop.log", settings)
+        deployment = cls(
+            base, gateway, None, "", shop_dir, ledger, base / "shop.log", settings_path
+        )
         try:
             deployment.start_shop()
         except BaseException:
@@ -219,9 +243,17 @@ class Deployment:
     def pay(self, order_url: str, account: str, pin: str = "") -> str:
         """Submit the pay form; the text of the page the shop answers with (after its
         redirect), tags stripped and white space collapsed."""
-        data = urllib.parse.urlencode({"account": account, "pin": pin}).encode()
+        return self.submit(f"{order_url}/pay", {"account": account, "pin": pin})
+
+    def confirm(self, order_url: str, code: str) -> str:
+        """Submit the confirmation code form; the text of the page the shop answers with."""
+        return self.submit(f"{order_url}/confirm", {"code": code})
+
+    @staticmethod
+    def submit(url: str, fields: dict[str, str]) -> str:
+        data = urllib.parse.urlencode(fields).encode()
         try:
-            with urllib.request.urlopen(f"{order_url}/pay", data=data, timeout=30) as response:
+            with urllib.request.urlopen(url, data=data, timeout=30) as response:
                 page = response.read().decode()
         except urllib.error.HTTPError as exc:  # a refusal is shown with 403/422
             page = exc.read().decode()
