@@ -178,7 +178,7 @@ def test_the_harness_uses_only_the_idl_and_protos() -> None:
     configuration and ``demo_profile.py`` provisions the local demo gateway the harness then
     faces from outside; nothing of the harness imports either."""
     forbidden = re.compile(
-        r"^\s*(from|import)\s+(framework|scf|charging|client|gateway|shim|smsc|storage|apps\.micropay)\b",
+        r"^\s*(from|import)\s+(framework|scf|charging|camara|client|gateway|shim|smsc|storage|apps\.micropay)\b",
         re.M,
     )
     offenders = [
