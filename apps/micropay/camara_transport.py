@@ -8,6 +8,7 @@ top-ups, SMS, charging events and self-care still go over that port (``[gateway]
     reserveAmount       -> preparePayment (2-step)
     chargeReservation   -> confirmPayment (the whole hold: CAMARA confirms no part of one)
     releaseReservation  -> cancelPayment
+    refundAmount        -> createRefund (total: what is left of the order's payment)
     a payment the account confirms by code -> preparePayment answers pending_validation and the
                            gateway texts its code; validatePayment checks what the shopper typed
 
@@ -142,9 +143,16 @@ class CamaraGateway:
     # -- the Gateway port's payments ---------------------------------------------------------------
     def charge_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
-    ) -> None:
-        self._begin(self.client.create_payment, end_user, amount, currency, description,
-                    reference_code)  # fmt: skip
+    ) -> str:
+        payment = self._begin(self.client.create_payment, end_user, amount, currency,
+                              description, reference_code)  # fmt: skip
+        return str(payment["paymentId"])
+
+    def refund_amount(self, end_user: str, amount: Decimal, currency: str, description: str,
+                      reference_code: str, payment_id: str) -> None:  # fmt: skip
+        """createRefund, total (the same referenceCode again: the same refund)."""
+        self._call(lambda: self.client.create_refund(payment_id, reference_code,
+                                                     reason=description))  # fmt: skip
 
     def reserve_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str

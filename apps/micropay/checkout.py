@@ -49,6 +49,7 @@ logger = logging.getLogger("micropay.shop.checkout")
 NOTIFY_WAIT_S = 5.0  # how long the receipt page waits for the payment SMS to be sent
 CONCURRENT_WAIT_S = 30.0  # how long a second submit of one order waits for the first's outcome
 REFERENCE_PREFIX = "order-"
+REFUND_PREFIX = "refund-"  # the referenceCode of an order's refund: never the order's own
 
 
 def reference_code(order_id: str) -> str:
@@ -181,6 +182,8 @@ class Checkout:
         """chargeAmount (or chargeReservation when capturing) with the order's referenceCode."""
         amount = Decimal(order.amount)
         description = f"{order.title} x{order.quantity}"
+        # over CAMARA the prepared payment is the one charged; Parlay X names no payment
+        payment_id = order.reservation_id if isinstance(self.gateway, CarrierBilling) else ""
         try:
             if order.status in (State.CAPTURING, State.CONFIRMING):
                 self.gateway.charge_reservation(
@@ -191,7 +194,7 @@ class Checkout:
                     reference_code(order.order_id),
                 )
             else:
-                self.gateway.charge_amount(
+                payment_id = self.gateway.charge_amount(
                     order.end_user,
                     amount,
                     order.currency,
@@ -207,7 +210,9 @@ class Checkout:
             return Outcome(self.order(order.order_id), pending=True)
         if order.status in (State.CAPTURING, State.CONFIRMING):  # the hold is charged: close it
             self._close_reservation(order)
-        charged = self.store.move(order.order_id, Event.CHARGED, order.status, paid_at=now_text())
+        charged = self.store.move(
+            order.order_id, Event.CHARGED, order.status, paid_at=now_text(), payment_id=payment_id
+        )
         if charged is None:  # the charging event got here first and moved it
             charged = self.order(order.order_id)
         if charged.status is State.CHARGED:
@@ -433,6 +438,30 @@ class Checkout:
             except GatewayUnavailable:
                 return Outcome(order, pending=True)
             return Outcome(self._move(order, Event.CANCEL))
+        finally:
+            self._release(order_id)
+
+    # -- refunds: the operator gives a paid order's money back -----------------------------------
+    def refund(self, order_id: str) -> Outcome:
+        """refundAmount of the whole order (``refund-<order id>``: the same refund if repeated
+        after a lost answer); the order stays paid until the gateway says it is done."""
+        if not self._claim(order_id):
+            return self._outcome_of(self._wait_settled(order_id))
+        try:
+            order = self.order(order_id)
+            if order.status is not State.NOTIFIED:
+                return self._outcome_of(order)
+            try:
+                self.gateway.refund_amount(
+                    order.end_user, Decimal(order.amount), order.currency,
+                    f"refund of {order.title} x{order.quantity}", f"{REFUND_PREFIX}{order_id}",
+                    order.payment_id,
+                )  # fmt: skip
+            except GatewayFault as fault:
+                return Outcome(order, fault.refusal())
+            except GatewayUnavailable:
+                return Outcome(order, pending=True)
+            return Outcome(self._move(order, Event.REFUND))
         finally:
             self._release(order_id)
 

@@ -104,8 +104,12 @@ class Gateway(Protocol):
 
     def charge_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
-    ) -> None:
-        """chargeAmount"""
+    ) -> str:
+        """chargeAmount: the gateway's id of the payment ("" where Parlay X gives none)"""
+
+    def refund_amount(self, end_user: str, amount: Decimal, currency: str, description: str,
+                      reference_code: str, payment_id: str) -> None:  # fmt: skip
+        """refundAmount of a whole payment (``payment_id``: CAMARA refunds by it)"""
 
     def reserve_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str

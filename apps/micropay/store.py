@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS orders (
     refusal_text TEXT NOT NULL DEFAULT '',
     balance_after TEXT NOT NULL DEFAULT '',
     sms_text TEXT NOT NULL DEFAULT '',
-    paid_at TEXT NOT NULL DEFAULT ''
+    paid_at TEXT NOT NULL DEFAULT '',
+    payment_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 CREATE TABLE IF NOT EXISTS events (
@@ -89,7 +90,10 @@ CREATE TABLE IF NOT EXISTS confirmations (
 );
 """
 # Columns added since a table was first made: (table, column, definition), added when missing.
-ADDED_COLUMNS = (("confirmations", "authorization_id", "TEXT NOT NULL DEFAULT ''"),)
+ADDED_COLUMNS = (
+    ("confirmations", "authorization_id", "TEXT NOT NULL DEFAULT ''"),
+    ("orders", "payment_id", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def now_text() -> str:
@@ -118,6 +122,7 @@ class Order:
     balance_after: str
     sms_text: str
     paid_at: str
+    payment_id: str  # the gateway's id of the payment, where it gives one (CAMARA's paymentId)
 
     @property
     def status(self) -> State:

@@ -9,6 +9,7 @@ generated secret and Ed25519 key, and starts ``micropay shop --config shop.toml`
 from __future__ import annotations
 
 import html
+import http.cookiejar
 import json
 import os
 import queue
@@ -249,9 +250,13 @@ class Deployment:
         """Submit the confirmation code form; the text of the page the shop answers with."""
         return self.submit(f"{order_url}/confirm", {"code": code})
 
+    def show(self, order_url: str) -> str:
+        """The order page's text (GET)."""
+        return self.submit(order_url, None)
+
     @staticmethod
-    def submit(url: str, fields: dict[str, str]) -> str:
-        data = urllib.parse.urlencode(fields).encode()
+    def submit(url: str, fields: dict[str, str] | None) -> str:
+        data = None if fields is None else urllib.parse.urlencode(fields).encode()
         try:
             with urllib.request.urlopen(url, data=data, timeout=30) as response:
                 page = response.read().decode()
@@ -275,6 +280,46 @@ class Deployment:
                 raise AssertionError(f"{tel} got no SMS with {part!r}: {texts}")
             time.sleep(0.1)
 
+    def operator(self) -> Operator:
+        return Operator(self)
+
+    def wait_state(self, order_url: str, state: str, timeout_s: float = 15.0) -> None:
+        """Until the order is in ``state`` (the shop's database says)."""
+        order_id = order_url.rsplit("/", 1)[1]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self.shop_db() as db:
+                row = db.execute("SELECT state FROM orders WHERE order_id = ?", (order_id,))
+                found = row.fetchone()
+            if found and found[0] == state:
+                return
+            assert time.monotonic() < deadline, f"order {order_id} is {found}, not {state}"
+            time.sleep(0.1)
+
     def mo(self, sender: str, text: str) -> None:
         result = self.gateway.cli("sms", "mo", sender, SHORT_CODE, text)
         assert result.returncode == 0, result.stderr
+
+
+class Operator:
+    """The operator's view over plain HTTP: logged in, a form's CSRF token read from the page."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.url = deployment.url
+        self.http = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        form = urllib.parse.urlencode({"password": deployment.operator_password}).encode()
+        self.http.open(f"{self.url}/operator/login", data=form, timeout=30).read()
+        self.csrf = ""  # the session's, read from the first form the view shows
+
+    def act(self, order_url: str, action: str) -> str:
+        if not self.csrf:
+            page = self.http.open(f"{self.url}/operator", timeout=30).read().decode()
+            found = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert found, "no CSRF token on the operator view"
+            self.csrf = found.group(1)
+        order_id = order_url.rsplit("/", 1)[1]
+        form = urllib.parse.urlencode({"csrf": self.csrf}).encode()
+        target = f"{self.url}/operator/orders/{order_id}/{action}"
+        return self.http.open(target, data=form, timeout=30).read().decode()

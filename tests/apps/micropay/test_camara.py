@@ -7,12 +7,9 @@ CAMARA payments agree."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import sqlite3
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -162,7 +159,7 @@ def test_a_shipped_order_is_confirmed_a_cancelled_one_released(deployment: Deplo
     for order in (shipped, cancelled):
         assert "is held on account" in deployment.pay(order, national(tel))
     assert deployment.ledger.get_account("5007").reserved_minor == 24_000
-    operator = Operator(deployment)
+    operator = deployment.operator()
     assert "shipped: ₩12,000 charged" in operator.act(shipped, "ship")
     assert "cancelled: the hold of ₩12,000 was released." in operator.act(cancelled, "cancel")
     account = deployment.ledger.get_account("5007")
@@ -172,22 +169,22 @@ def test_a_shipped_order_is_confirmed_a_cancelled_one_released(deployment: Deplo
         "cancelled", "succeeded"]  # fmt: skip
 
 
-class Operator:
-    """The operator's view over plain HTTP: logged in, a form's CSRF token read from the page."""
-
-    def __init__(self, deployment: Deployment) -> None:
-        self.url = deployment.url
-        self.http = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-        form = urllib.parse.urlencode({"password": deployment.operator_password}).encode()
-        self.http.open(f"{self.url}/operator/login", data=form, timeout=30).read()
-
-    def act(self, order_url: str, action: str) -> str:
-        page = self.http.open(f"{self.url}/operator", timeout=30).read().decode()
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert csrf, "no CSRF token on the operator view"
-        order_id = order_url.rsplit("/", 1)[1]
-        form = urllib.parse.urlencode({"csrf": csrf.group(1)}).encode()
-        target = f"{self.url}/operator/orders/{order_id}/{action}"
-        return self.http.open(target, data=form, timeout=30).read().decode()
+def test_a_paid_order_is_refunded(deployment: Deployment) -> None:
+    """The operator's refund is CAMARA's createRefund (total) of the order's payment."""
+    tel = make_account(deployment.ledger, "5008", balance=10_000)
+    order = deployment.buy("song")
+    deployment.pay(order, national(tel))
+    deployment.wait_state(order, "notified")
+    operator = deployment.operator()
+    order_id = order.rsplit("/", 1)[1]
+    page = operator.act(order, "refund")
+    assert f"refunded: ₩1,500 given back to {tel.removeprefix('tel:')}." in page
+    assert f"/operator/orders/{order_id}/refund" not in page  # no button for a second one
+    assert f"Order {order_id} refunded" in operator.act(order, "refund")  # again: nothing more
+    assert deployment.ledger.get_account("5008").balance_minor == 10_000
+    with sqlite3.connect(deployment.gateway.data_dir / "ledger.db") as db:
+        refunds = db.execute("SELECT refund_type, status, reference_code FROM camara_refunds"
+                             " WHERE payment_id IN (SELECT payment_id FROM camara_payments"
+                             " WHERE phone_number = ?)", (tel.removeprefix("tel:"),)).fetchall()  # fmt: skip
+    assert refunds == [("total", "succeeded", f"refund-{order_id}")]
+    assert "Refunded" in deployment.show(order)  # the shopper's page says so
