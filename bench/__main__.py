@@ -17,6 +17,7 @@ BENCHMARKS = [
     "payment_corba",
     "sms",
     "grpc_charge",
+    "camara_charge",
 ]
 
 

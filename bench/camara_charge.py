@@ -31,14 +31,13 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 import psutil
-from joserfc import jwk, jwt
 
 from bench.grpc_charge import free_port, prepare
+from client.camara import TOKEN_PATH, fetch_token
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-grpc"  # bench.grpc_charge.prepare registers it (P_PAYMENT, an Ed25519 key)
@@ -99,19 +98,8 @@ def start_gateway(config_path: Path, log: Path) -> subprocess.Popen:
 
 
 def token(url: str, pem: bytes, context: ssl.SSLContext) -> str:
-    now = int(time.time())
-    claims = {"iss": APP_ID, "sub": APP_ID, "aud": f"{url}/oauth2/token", "iat": now,
-              "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
-    assertion = jwt.encode({"alg": "Ed25519"}, claims, jwk.import_key(pem, "OKP"),
-                           algorithms=["Ed25519"])  # fmt: skip
-    form = {
-        "grant_type": "client_credentials",
-        "client_assertion": assertion,
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-    }
-    response = httpx.post(f"{url}/oauth2/token", data=form, verify=context)
-    response.raise_for_status()
-    return str(response.json()["access_token"])
+    with httpx.Client(verify=context) as http:
+        return str(fetch_token(http, f"{url}{TOKEN_PATH}", APP_ID, pem)["access_token"])
 
 
 async def rate(make_call, clients: int, seconds: float) -> tuple[float, int]:  # noqa: ANN001

@@ -87,15 +87,21 @@ class Payments:
         return await self._drive(p, answered=fresh)
 
     async def _subject(self, req: PaymentRequest) -> tuple[str, int | None]:
-        """(account number, the one-time-code threshold that applies, or None)."""
-        number, _currency = await self.f.blocking(
-            self.f.payment.directory.target, _tel(req.phone_number), req.currency
-        )
-        status = await self.f.blocking(self.f.ledger.status, number)
-        return number, self._threshold(status)
+        """(account number, the one-time-code threshold that applies, or None): one trip to a
+        worker thread, and of the account's settings only what the threshold needs."""
 
-    def _threshold(self, status: Any) -> int | None:
-        own = getattr(status, "confirm_above_minor", None)
+        def read() -> tuple[str, Any]:
+            number, _currency = self.f.payment.directory.target(
+                _tel(req.phone_number), req.currency
+            )
+            return number, self.f.ledger.selfcare_settings(number)
+
+        number, own = await self.f.blocking(read)
+        return number, self._threshold(own)
+
+    def _threshold(self, settings: Any) -> int | None:
+        """The account's own threshold (its status or self-care settings), else the default."""
+        own = getattr(settings, "confirm_above_minor", None)
         if own is not None:
             return int(own)
         default = self.f.settings.confirm_above_minor

@@ -7,7 +7,9 @@ source (every import statement, at the top of a module or inside a function).
   ``scf/``, and in ``scf/`` only the component that starts the embedded SMSC imports ``smsc/``;
 - the SMS code takes its error base from ``domain_errors``, not from the ledger's module;
 - ``gateway/`` (the ``micropay`` command included) imports nothing from ``apps/``: it finds their
-  commands through entry points; nothing but tests imports ``tests/``.
+  commands through entry points; nothing but tests imports ``tests/``;
+- ``client/camara.py``, the CAMARA client any merchant could use, speaks only the public
+  documents: of micropay it imports only the leaf ``camara.jsonio`` (JSON without floats).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = {
-    "apps", "bench", "charging", "client", "domain_errors", "framework", "gateway", "scf",
-    "shim", "smpp", "smsc", "storage", "telemetry", "tests",
+    "apps", "bench", "camara", "charging", "client", "domain_errors", "framework", "gateway",
+    "scf", "shim", "smpp", "smsc", "storage", "telemetry", "tests",
 }  # fmt: skip
 SMSC_STARTER = "scf/sms/component.py"  # the one module of scf/ that may import smsc/
 ERROR_BASES = {"DomainError", "InvalidInput", "InvalidAddress"}
@@ -153,8 +155,15 @@ def test_the_command_line_still_has_the_applications_commands() -> None:
     assert {"demo", "shop", "interop"}.isdisjoint(COMMAND_MODULES)
 
 
+def test_the_camara_client_speaks_only_the_public_documents() -> None:
+    found = sorted(imports_of(ROOT / "client/camara.py"))
+    assert found == ["camara", "camara.jsonio"], found
+    assert not imports_of(ROOT / "camara/jsonio.py")
+
+
 def test_nothing_but_tests_imports_tests() -> None:
-    folders = ["apps", "bench", "charging", "client", "framework", "gateway", "scf", "shim"]
+    folders = ["apps", "bench", "camara", "charging", "client", "framework", "gateway", "scf",
+               "shim"]  # fmt: skip
     found = [
         o
         for folder in [*folders, "smpp", "smsc", "storage"]

@@ -5,10 +5,13 @@
                      --app-id ID --secret-file F --private-key PEM
                      [--suite framework,payment,account,sms] [--junit FILE] [--html FILE]
                      [--test-account ADDRESS[,pin=PIN][,role=ROLE]]... [--profile TOML]
+    micropay interop --endpoint https://HOST:PORT --app-id ID --private-key PEM [--ca-file CA]
+                     [--profile TOML]          # the CAMARA Carrier Billing purposes
 
 Runs the catalogue of test purposes against any implementation of the framework and its SCFs,
-through the IDL (CORBA) or the protos (gRPC) only. Exit code 0 only when every selected purpose
-passed; 1 otherwise (or on a bad setting, with one line on stderr).
+through the IDL (CORBA) or the protos (gRPC) only, or of CAMARA Carrier Billing r3.2 over HTTP.
+Exit code 0 only when every selected purpose passed; 1 otherwise (or on a bad setting, with one
+line on stderr).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import NoReturn
 from gateway.cli.output import CommandError
 from gateway.config import Config
 
-SUITES = "framework,payment,account,sms"
+SUITES = "framework,payment,account,sms,camara"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,16 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "interop",
         help="run the interop and conformance test purposes against a framework and its SCFs",
         description="Run the catalogue of conformance test purposes against a framework and its "
-        "SCFs (ours or anyone's) over CORBA or gRPC. Against the running demo, --demo needs "
+        "SCFs (ours or anyone's) over CORBA or gRPC, or a CAMARA Carrier Billing surface over "
+        "HTTPS. Against the running demo, --demo needs "
         "nothing else: micropay demo provisioned the application, test accounts, tariff and SMS "
         "registration, and each run gets fresh vouchers. Exit 0 only when every purpose passed.",
     )
     p.add_argument("--demo", action="store_true",
                    help="run against the demo running on this data folder, over CORBA and gRPC")  # fmt: skip
     p.add_argument("--endpoint", help="corbaloc::HOST:PORT/IpInitial, an IOR file, IOR:..., "
-                   "grpc://HOST:PORT or grpcs://HOST:PORT")  # fmt: skip
+                   "grpc://HOST:PORT, grpcs://HOST:PORT, or https://HOST:PORT (CAMARA)")  # fmt: skip
     p.add_argument("--app-id", help="the application registered for testing")
-    p.add_argument("--secret-file", help="file holding its shared CHAP secret")
+    p.add_argument("--secret-file", help="file holding its shared CHAP secret (not for CAMARA)")
     p.add_argument("--private-key", help="PEM file of its signing private key")
     p.add_argument("--suite", default=SUITES, help=f"comma-separated (default {SUITES})")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
@@ -52,7 +56,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the framework's public key for the application's signing algorithm, to "
                         "verify its signatures (micropay: micropay framework public-key "
                         "--algorithm P_ED25519 for an Ed25519 application); repeatable")  # fmt: skip
-    p.add_argument("--ca-file", help="PEM of the CA that signs a grpcs:// endpoint's certificate")
+    p.add_argument("--ca-file", help="PEM of the CA that signs a grpcs:// or https:// "
+                   "endpoint's certificate")  # fmt: skip
     p.add_argument(
         "--auth-mechanisms", default="P_OSA_HMAC_SHA256", help="TpAuthMechanismList to offer"
     )
@@ -83,12 +88,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
             from apps.interop.demo_profile import run_against_demo
 
             return _leave(run_against_demo(config, args))
-        missing = [f"--{n.replace('_', '-')}" for n in ("endpoint", "app_id", "secret_file", "private_key")
-                   if not getattr(args, n)]  # fmt: skip
+        camara = str(args.endpoint or "").startswith(("https://", "http://"))
+        needed = ("endpoint", "app_id", "private_key") if camara else (
+            "endpoint", "app_id", "secret_file", "private_key")  # fmt: skip
+        missing = [f"--{n.replace('_', '-')}" for n in needed if not getattr(args, n)]
         if missing:
             raise CommandError(f"missing {', '.join(missing)}")
         settings = Settings(
-            args.endpoint, args.app_id, args.secret_file, args.private_key, suites,
+            args.endpoint, args.app_id, args.secret_file or "", args.private_key, suites,
             args.junit, args.html, args.test_account, args.profile, args.framework_key,
             args.ca_file, args.auth_mechanisms, args.signing_algorithms, tuple(args.purpose),
             args.callback_host, args.wait, as_json,

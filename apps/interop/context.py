@@ -5,6 +5,11 @@ are opened on first use and shared by the purposes; a purpose that needs a sessi
 opens it with :meth:`Context.open_access`, and the context ends it when the purpose ends. If a
 shared step fails (no handshake, no agreement) every purpose that needs it is inconclusive,
 with the reason: the framework purposes show what failed.
+
+Over ``camara`` (an ``https://`` endpoint: a CAMARA Carrier Billing surface) there is no
+framework: :attr:`Context.camara` is the application's client of the surface (its token by
+private_key_jwt), every answer checked against the served document, and what a purpose paid is
+cancelled or refunded when it ends (:class:`~apps.interop.camara_api.Undo`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ SUITE_SERVICE = {"payment": "P_PAYMENT", "account": "P_ACCOUNT_MANAGEMENT", "sms
 
 @dataclass
 class Options:
-    transport: str  # corba | grpc
+    transport: str  # corba | grpc | camara
     endpoint: str
     creds: Credentials
     profile: Profile = field(default_factory=Profile)
@@ -59,19 +64,38 @@ class Context:
         self._owned: list[Any] = []  # sessions and handshakes a purpose opened
         self._classified = False
         self.redeemed: Any = None  # the voucher AM/VOU/BV-01 redeemed
+        self._apis: dict[str, Any] = {}  # CAMARA: each application's client
+        self.surface: Any = None  # CAMARA: the served document and the token endpoint
+        self.undo: Any = None
+        self.fw: Any = None
         if self.corba:
             from apps.interop.corba_framework import CorbaFramework
             from apps.interop.corba_orb import world
 
             self.world = world(options.callback_host)
-            self.fw: Any = CorbaFramework(self.world, options.endpoint)
-        else:
+            self.fw = CorbaFramework(self.world, options.endpoint)
+        elif self.transport == "grpc":
             from apps.interop.grpc_framework import GrpcFramework
 
             self.fw = GrpcFramework(options.endpoint, options.ca_file)
+        else:
+            from apps.interop.camara_api import Undo, verify_of
+
+            self.verify = verify_of(options.ca_file)
+            self.undo = Undo()
 
     def check_reachable(self, timeout_s: float = 10.0) -> str:
         """ "" when the IUT's entry point answers, else why not (before any purpose runs)."""
+        if self.transport == "camara":
+            from apps.interop.camara_api import discover
+            from apps.interop.openapi_check import OpenApiCheck
+
+            try:
+                self.surface = discover(self.options.endpoint, self.verify)
+                self.openapi = OpenApiCheck(self.surface.document)
+            except Exception as exc:  # unreachable, no document, no token endpoint
+                return f"cannot use the CAMARA surface at {self.options.endpoint}: {exc}"
+            return ""
         if self.corba:
             try:
                 self.fw.initial()
@@ -107,6 +131,27 @@ class Context:
         self._owned.append(thing)
         return thing
 
+    # -- CAMARA Carrier Billing ---------------------------------------------------------------
+    def camara_api(self, who: str = "main", token: str | None = None) -> Any:
+        """The application's client of the surface (``who``: main, peer); ``token`` "" for a
+        client that sends no token (a fresh client each time one is given)."""
+        from apps.interop.camara_api import CamaraApi
+
+        if self.surface is None:
+            raise Inconclusive("no CAMARA surface: the endpoint is not an https:// one")
+        creds = self.creds if who == "main" else self.peer_creds(who)
+        if token is not None:
+            return self.own(_Closing(CamaraApi(self.surface, creds.app_id, creds.key,
+                                               self.openapi, self.verify, token)))  # fmt: skip
+        if who not in self._apis:
+            self._apis[who] = CamaraApi(self.surface, creds.app_id, creds.key, self.openapi,
+                                        self.verify)  # fmt: skip
+        return self._apis[who]
+
+    @property
+    def camara(self) -> Any:
+        return self.camara_api()
+
     # -- the framework --------------------------------------------------------------------------
     def peer_creds(self, who: str = "peer") -> Credentials:
         """The credentials of the profile's ``[peer]`` (or ``[restricted]``) application."""
@@ -131,6 +176,8 @@ class Context:
 
     def session(self, who: str = "main") -> Any:
         """The run's shared access session of the main (or peer) application."""
+        if self.fw is None:
+            raise Inconclusive("the CAMARA surface has no framework (no access session)")
         if who in self._failed:
             raise Inconclusive(f"no access session: {self._failed[who]}")
         if who not in self._sessions:
@@ -296,6 +343,8 @@ class Context:
         except Inconclusive as exc:
             done = [f"FAILED clean-up: {exc}"]
             self.effects = Effects()
+        if self.undo is not None:
+            done += self.undo.run(self.ref)
         for thing in reversed(self._owned):
             try:
                 if hasattr(thing, "terminate"):
@@ -312,5 +361,20 @@ class Context:
             with contextlib.suppress(Exception):
                 session.terminate()
         self._sessions.clear()
-        if not self.corba:
+        for api in self._apis.values():
+            api.close()
+        if self.transport == "grpc":
             self.fw.close()
+
+
+class _Closing:
+    """A purpose's own CAMARA client, closed when the purpose ends (``Context.own``)."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+    def terminate(self) -> None:
+        self.api.close()

@@ -55,6 +55,8 @@ class Settings:
 
 
 def transport_of(endpoint: str) -> str:
+    if endpoint.startswith(("https://", "http://")):
+        return "camara"  # a CAMARA Carrier Billing surface
     return "grpc" if endpoint.startswith(("grpc://", "grpcs://")) else "corba"
 
 
@@ -90,7 +92,8 @@ def options(settings: Settings) -> Options:
         raise SettingsError(str(exc)) from None
     except ValueError as exc:
         raise SettingsError(f"a key is not usable: {exc}") from None
-    secret = secret_from(_read(settings.secret_file, "secret file"))
+    # CAMARA's client credentials need the key alone; the framework's CHAP needs the secret
+    secret = secret_from(_read(settings.secret_file, "secret file")) if settings.secret_file else b""
     creds = Credentials(
         settings.app_id,
         secret,

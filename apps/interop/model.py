@@ -20,15 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-SUITES = ("framework", "payment", "account", "sms")
+SUITES = ("framework", "payment", "account", "sms", "camara")
+# The framework's and SCFs' purposes run over these two (the default of ``tp``); the CAMARA
+# Carrier Billing purposes (suite ``camara``) over HTTP, the API's only transport.
 TRANSPORTS = ("corba", "grpc")
-_ID = re.compile(r"^(FW|PAY|AM|SMS)/[A-Z]{3}/(BV|BI|BO)-\d{2}$")
-_SUITE_OF = {"FW": "framework", "PAY": "payment", "AM": "account", "SMS": "sms"}
+ALL_TRANSPORTS = ("corba", "grpc", "camara")
+_ID = re.compile(r"^(FW|PAY|AM|SMS|CB)/[A-Z]{3}/(BV|BI|BO)-\d{2}$")
+_SUITE_OF = {"FW": "framework", "PAY": "payment", "AM": "account", "SMS": "sms", "CB": "camara"}
 # The order groups run in (the test suite structure): a group not listed runs last.
 GROUPS = ("INI", "AUT", "ACC", "DIS", "SAM",  # framework
           "STA", "BAL", "PIN", "HIS", "REC", "VOU", "NOT",  # account management
           "AMT", "SPL", "VOL", "RES", "RVL",  # payment
-          "SND", "DLV", "NOT", "RCV")  # sms  # fmt: skip
+          "SND", "DLV", "NOT", "RCV",  # sms
+          "TOK", "ONE", "TWO", "VAL", "IDM", "PAG", "REF")  # camara  # fmt: skip
 
 
 class Verdict(enum.StrEnum):
@@ -97,7 +101,7 @@ def tp(
 
     def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
         assert _ID.match(id), f"bad test purpose id {id!r}"
-        assert all(t in TRANSPORTS for t in transports), transports
+        assert all(t in ALL_TRANSPORTS for t in transports), transports
         assert id not in {p.id for p in CATALOGUE}, f"duplicate test purpose id {id}"
         CATALOGUE.append(
             Purpose(

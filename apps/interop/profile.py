@@ -9,6 +9,7 @@ the operator names for testing, with ``--test-account ADDRESS[,pin=PIN][,role=RO
     pin = "4321"                  # optional: the end user's PIN
     roles = ["lockable"]          # optional: what the harness cannot tell by itself
     kind = "postpaid"             # optional; default prepaid
+    currency = "KRW"              # optional: where getAccountStatus cannot tell (CAMARA)
 
     [[voucher]]                   # issued vouchers voucherUpdate may redeem (one each)
     id = "V-1"
@@ -23,6 +24,7 @@ the operator names for testing, with ``--test-account ADDRESS[,pin=PIN][,role=RO
     registration_number = "short:1555"  # ... its activation number
     registration_criteria = "POLL"       # ... and criteria
     mo_command = ["micropay", "sms", "mo", "{from}", "{to}", "{text}"]   # injects an MO SMS
+    inbox_command = ["micropay", "--json", "sms", "inbox", "{to}"]      # what a handset received
 
     [peer]                                # a second application, for isolation purposes
     app_id = "interop-peer"
@@ -50,8 +52,10 @@ Roles the harness tells by itself, from Account Management's getAccountStatus (w
 room for small charges), ``limited`` (a per-transaction limit), ``monthly`` (a monthly limit that
 binds before the balance), ``unlimited`` (no limit binds before the balance), ``low`` (a
 low-balance threshold a charge can cross). From the profile: ``pinned`` (a PIN is given),
-``lockable`` (its PIN may be locked by the PIN lock-out purpose), ``postpaid``. Relative paths
-are relative to the profile's folder.
+``lockable`` (its PIN may be locked by the PIN lock-out purpose), ``postpaid``, ``confirming``
+(its subscriber confirms every payment with a one-time code sent by SMS). Over CAMARA, which has
+no account status, every role comes from the profile (``funded``, ``confirming`` ...), and the
+currency too. Relative paths are relative to the profile's folder.
 """
 
 from __future__ import annotations
@@ -63,7 +67,8 @@ from pathlib import Path
 from typing import Any
 
 PROFILE_ROLES = ("pinned", "lockable", "postpaid", "unregistered", "suspended", "expired", "closed",
-                 "active", "funded", "limited", "monthly", "unlimited", "low")  # fmt: skip
+                 "active", "funded", "limited", "monthly", "unlimited", "low",
+                 "confirming")  # fmt: skip
 SMALL_MINOR = 10  # minor units of a "small" test charge
 FUNDED_MIN_MINOR = 1000  # headroom an account needs to be used for small charges
 
@@ -98,6 +103,7 @@ class TestAccount:
     kind: str = "prepaid"
     status: AccountStatus | None = None  # filled by classification
     derived: set[str] = field(default_factory=set)  # told by the harness
+    declared_currency: str = ""  # from the profile, where no getAccountStatus tells it
 
     @property
     def all_roles(self) -> set[str]:
@@ -105,7 +111,9 @@ class TestAccount:
 
     @property
     def currency(self) -> str:
-        return self.status.currency if self.status and self.status.currency else ""
+        if self.status and self.status.currency:
+            return self.status.currency
+        return self.declared_currency
 
 
 @dataclass
@@ -139,6 +147,7 @@ class Profile:
             if known.address == account.address:
                 known.pin = account.pin or known.pin
                 known.roles |= account.roles
+                known.declared_currency = account.declared_currency or known.declared_currency
                 if account.kind != "prepaid":
                     known.kind = account.kind
                 return
@@ -152,7 +161,8 @@ class Profile:
 
 
 def parse_test_account(text: str) -> TestAccount:
-    """``ADDRESS[,pin=PIN][,role=ROLE]...[,kind=prepaid|postpaid]`` from ``--test-account``."""
+    """``ADDRESS[,pin=PIN][,role=ROLE]...[,kind=prepaid|postpaid][,currency=CUR]`` from
+    ``--test-account``."""
     address, *options = [part.strip() for part in text.split(",")]
     if ":" not in address:
         raise ProfileError(f"--test-account {text!r}: the address must be acct:NUMBER or tel:...")
@@ -165,6 +175,8 @@ def parse_test_account(text: str) -> TestAccount:
             account.roles.add(_role(value))
         elif key == "kind":
             account.kind = _kind(value)
+        elif key == "currency":
+            account.declared_currency = value.upper()
         else:
             raise ProfileError(f"--test-account {text!r}: unknown option {key!r}")
     if account.pin:
@@ -214,6 +226,7 @@ def load_profile(path: str | Path, profile: Profile | None = None) -> Profile:
         account = TestAccount(str(item["address"]), str(item.get("pin", "")))
         account.roles = {_role(r) for r in item.get("roles", [])}
         account.kind = _kind(str(item.get("kind", "prepaid")))
+        account.declared_currency = str(item.get("currency", "")).upper()
         if account.pin:
             account.roles.add("pinned")
         if account.kind == "postpaid":

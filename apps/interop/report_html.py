@@ -19,7 +19,8 @@ from apps.interop.runner import Run
 LABEL = {Verdict.PASS: "pass", Verdict.FAIL: "fail", Verdict.INCONCLUSIVE: "inconclusive",
          Verdict.ERROR: "error"}  # fmt: skip
 TITLES = {"framework": "Framework (TS 29.198-3)", "payment": "Payment (TS 29.199-6)",
-          "account": "Account Management (TS 29.199-7)", "sms": "Short Messaging (TS 29.199-4)"}  # fmt: skip
+          "account": "Account Management (TS 29.199-7)", "sms": "Short Messaging (TS 29.199-4)",
+          "camara": "CAMARA Carrier Billing (r3.2)"}  # fmt: skip
 
 CSS = """
 :root { --pass:#1b7f3b; --fail:#c62828; --inconc:#b26a00; --error:#6a1b9a; --ink:#1d2330;

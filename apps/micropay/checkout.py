@@ -5,6 +5,11 @@ the checkout page is drawn, so a form submitted twice -- or a retry after a lost
 same request to the gateway, which charges it once. Each step is a compare-and-set on the
 order's state in the application's database, so two requests for one order never both act:
 the second one waits for the first one's outcome and shows it.
+
+Over CAMARA Carrier Billing (:class:`~apps.micropay.ports.CarrierBilling`) the payer is named by
+phone number only, and a payment the account confirms by code is prepared at the gateway, which
+texts the code and checks it (``validatePayment``): the order waits in the same
+``awaiting_code`` state, and the shop neither draws nor keeps the code.
 """
 
 from __future__ import annotations
@@ -15,11 +20,19 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from apps.micropay import amounts, confirmation, identifiers
 from apps.micropay.catalog import CURRENCY, QUANTITY_MAX, product
 from apps.micropay.notices import Notices
-from apps.micropay.ports import Gateway, GatewayFault, GatewayUnavailable
+from apps.micropay.ports import (
+    CarrierBilling,
+    CodeFailed,
+    Gateway,
+    GatewayFault,
+    GatewayUnavailable,
+    WrongCode,
+)
 from apps.micropay.procedure import (
     IN_FLIGHT,
     PAYABLE,
@@ -36,6 +49,7 @@ logger = logging.getLogger("micropay.shop.checkout")
 NOTIFY_WAIT_S = 5.0  # how long the receipt page waits for the payment SMS to be sent
 CONCURRENT_WAIT_S = 30.0  # how long a second submit of one order waits for the first's outcome
 REFERENCE_PREFIX = "order-"
+REFUND_PREFIX = "refund-"  # the referenceCode of an order's refund: never the order's own
 
 
 def reference_code(order_id: str) -> str:
@@ -43,7 +57,12 @@ def reference_code(order_id: str) -> str:
 
 
 def order_of_reference(code: str) -> str | None:
-    return code[len(REFERENCE_PREFIX) :] if code.startswith(REFERENCE_PREFIX) else None
+    """The order a referenceCode is of: ``order-<id>``, or ``order-<id>.<n>`` -- the n-th
+    attempt, where CAMARA keeps an ended payment's referenceCode (``camara_transport``); order
+    ids have no dot."""
+    if not code.startswith(REFERENCE_PREFIX):
+        return None
+    return code[len(REFERENCE_PREFIX) :].split(".", 1)[0]
 
 
 class CheckoutError(Exception):
@@ -147,6 +166,8 @@ class Checkout:
             if refusal.reason is Reason.UNREGISTERED and identifiers.is_phone(end_user):
                 self.notices.unregistered(end_user)
             return self._refuse(order, refusal)
+        if isinstance(self.gateway, CarrierBilling) and not identifiers.is_phone(end_user):
+            return self._refuse(order, Refusal.of(Reason.PAY_BY_PHONE))
         threshold = status.low_balance_threshold
         order = self._move(order, Event.ELIGIBLE, low_balance_threshold=_text(threshold))
         if status.needs_confirmation(amount):
@@ -161,6 +182,8 @@ class Checkout:
         """chargeAmount (or chargeReservation when capturing) with the order's referenceCode."""
         amount = Decimal(order.amount)
         description = f"{order.title} x{order.quantity}"
+        # over CAMARA the prepared payment is the one charged; Parlay X names no payment
+        payment_id = order.reservation_id if isinstance(self.gateway, CarrierBilling) else ""
         try:
             if order.status in (State.CAPTURING, State.CONFIRMING):
                 self.gateway.charge_reservation(
@@ -171,7 +194,7 @@ class Checkout:
                     reference_code(order.order_id),
                 )
             else:
-                self.gateway.charge_amount(
+                payment_id = self.gateway.charge_amount(
                     order.end_user,
                     amount,
                     order.currency,
@@ -187,7 +210,9 @@ class Checkout:
             return Outcome(self.order(order.order_id), pending=True)
         if order.status in (State.CAPTURING, State.CONFIRMING):  # the hold is charged: close it
             self._close_reservation(order)
-        charged = self.store.move(order.order_id, Event.CHARGED, order.status, paid_at=now_text())
+        charged = self.store.move(
+            order.order_id, Event.CHARGED, order.status, paid_at=now_text(), payment_id=payment_id
+        )
         if charged is None:  # the charging event got here first and moved it
             charged = self.order(order.order_id)
         if charged.status is State.CHARGED:
@@ -200,7 +225,11 @@ class Checkout:
         description = f"{order.title} x{order.quantity} (held until shipped)"
         try:
             reservation = self.gateway.reserve_amount(
-                order.end_user, Decimal(order.amount), order.currency, description
+                order.end_user,
+                Decimal(order.amount),
+                order.currency,
+                description,
+                reference_code(order.order_id),
             )
         except GatewayFault as fault:
             return self._refuse(order, fault.refusal())
@@ -215,9 +244,11 @@ class Checkout:
         """Hold the amount, then text the code to the account's phone."""
         amount = Decimal(order.amount)
         description = f"{order.title} x{order.quantity} (to confirm by SMS code)"
+        if isinstance(self.gateway, CarrierBilling):
+            return self._hold_for_gateway_code(order, self.gateway, description)
         try:
             reservation = self.gateway.reserve_amount(
-                order.end_user, amount, order.currency, description
+                order.end_user, amount, order.currency, description, reference_code(order.order_id)
             )
         except GatewayFault as fault:
             return self._refuse(order, fault.refusal())
@@ -241,6 +272,35 @@ class Checkout:
             return self._abandon(order, Reason.UNAVAILABLE, tell=False)
         return Outcome(order)
 
+    def _hold_for_gateway_code(
+        self, order: Order, billing: CarrierBilling, description: str
+    ) -> Outcome:
+        """preparePayment: the gateway holds the amount and texts its own code."""
+        try:
+            hold = billing.hold_for_code(order.end_user, Decimal(order.amount), order.currency,
+                                         description, reference_code(order.order_id))  # fmt: skip
+        except GatewayFault as fault:
+            return self._refuse(order, fault.refusal())
+        except GatewayUnavailable:  # a hold may be left: it expires (ledger.reservation_ttl_s)
+            return self._refuse(order, Refusal.of(Reason.UNAVAILABLE))
+        expires = datetime.now(UTC) + timedelta(seconds=self.code_ttl_s)
+        self.store.put_confirmation(
+            order.order_id, "", order.end_user,
+            expires.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            authorization_id=hold.authorization_id,
+        )  # fmt: skip
+        order = self._move(order, Event.HELD, reservation_id=hold.reservation_id)
+        if not hold.authorization_id:  # the gateway asked for no code after all
+            self.store.close_confirmation(order.order_id, "used")
+            return self._confirmed(order)
+        return Outcome(order)
+
+    def _confirmed(self, order: Order) -> Outcome:
+        """The code was right: keep the hold (a two-step order) or charge it."""
+        if order.two_step:
+            return Outcome(self._move(order, Event.KEEP))
+        return self._charge(self._move(order, Event.CONFIRM))
+
     def confirm(self, order_id: str, code: str) -> Outcome:
         """The code typed for an order awaiting one: right -> charge the hold; wrong -> count
         it (the last allowed wrong one releases the hold); late -> release."""
@@ -253,17 +313,36 @@ class Checkout:
                 return self._outcome_of(order)
             if found["state"] != "waiting" or found["expires_at"] <= _now():
                 return self._abandon(order, Reason.CODE_EXPIRED)
+            if isinstance(self.gateway, CarrierBilling):
+                return self._confirm_at_gateway(order, self.gateway, found, code)
             attempts = self.store.confirmation_attempt(order_id)  # counted before comparing
             right = confirmation.matches(self.code_key, order_id, code, found["code_hash"])
             if right and self.store.close_confirmation(order_id, "used"):
-                if order.two_step:
-                    return Outcome(self._move(order, Event.KEEP))
-                return self._charge(self._move(order, Event.CONFIRM))
+                return self._confirmed(order)
             if attempts >= confirmation.CODE_ATTEMPTS_MAX:
                 return self._abandon(order, Reason.CODE_FAILED)
             return Outcome(order, codes_left=confirmation.CODE_ATTEMPTS_MAX - attempts)
         finally:
             self._release(order_id)
+
+    def _confirm_at_gateway(
+        self, order: Order, billing: CarrierBilling, found: dict[str, Any], code: str
+    ) -> Outcome:
+        """validatePayment: the gateway counts and compares (the shop counts too, to show)."""
+        self.store.confirmation_attempt(order.order_id)
+        try:
+            billing.validate_code(order.reservation_id, found["authorization_id"], code.strip())
+        except WrongCode as wrong:
+            return Outcome(order, codes_left=wrong.attempts_left)
+        except CodeFailed as failed:
+            return self._abandon(order, Reason.CODE_EXPIRED if failed.expired else Reason.CODE_FAILED)
+        except GatewayFault as fault:  # e.g. the hold expired at the gateway meanwhile
+            logger.warning("validation of %s: %s", order.order_id, fault)
+            return self._abandon(order, Reason.CODE_EXPIRED)
+        except GatewayUnavailable:
+            return Outcome(order, pending=True)
+        self.store.close_confirmation(order.order_id, "used")
+        return self._confirmed(order)
 
     def expire_codes(self) -> int:
         """Release the holds of codes not typed in time (a thread calls this every second)."""
@@ -359,6 +438,30 @@ class Checkout:
             except GatewayUnavailable:
                 return Outcome(order, pending=True)
             return Outcome(self._move(order, Event.CANCEL))
+        finally:
+            self._release(order_id)
+
+    # -- refunds: the operator gives a paid order's money back -----------------------------------
+    def refund(self, order_id: str) -> Outcome:
+        """refundAmount of the whole order (``refund-<order id>``: the same refund if repeated
+        after a lost answer); the order stays paid until the gateway says it is done."""
+        if not self._claim(order_id):
+            return self._outcome_of(self._wait_settled(order_id))
+        try:
+            order = self.order(order_id)
+            if order.status is not State.NOTIFIED:
+                return self._outcome_of(order)
+            try:
+                self.gateway.refund_amount(
+                    order.end_user, Decimal(order.amount), order.currency,
+                    f"refund of {order.title} x{order.quantity}", f"{REFUND_PREFIX}{order_id}",
+                    order.payment_id,
+                )  # fmt: skip
+            except GatewayFault as fault:
+                return Outcome(order, fault.refusal())
+            except GatewayUnavailable:
+                return Outcome(order, pending=True)
+            return Outcome(self._move(order, Event.REFUND))
         finally:
             self._release(order_id)
 

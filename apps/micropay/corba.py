@@ -207,14 +207,22 @@ class CorbaGateway:
 
     def charge_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
-    ) -> None:
+    ) -> str:
         charge = self._charge(amount, currency, description)
         self.call(
             lambda m: m.payment.chargeAmount(end_user, charge, reference_code), repeatable=True
         )
+        return ""
+
+    def refund_amount(self, end_user: str, amount: Decimal, currency: str, description: str,
+                      reference_code: str, payment_id: str) -> None:  # fmt: skip
+        charge = self._charge(amount, currency, description)
+        self.call(
+            lambda m: m.payment.refundAmount(end_user, charge, reference_code), repeatable=True
+        )
 
     def reserve_amount(
-        self, end_user: str, amount: Decimal, currency: str, description: str
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
     ) -> str:
         charge = self._charge(amount, currency, description)
         return str(self.call(lambda m: m.payment.reserveAmount(end_user, charge), repeatable=False))

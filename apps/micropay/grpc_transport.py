@@ -268,16 +268,26 @@ class GrpcGateway:
 
     def charge_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
-    ) -> None:
+    ) -> str:
         request = payment_pb2.ChargeAmountRequest(
             end_user_identifier=end_user,
             charge=self._charge(amount, currency, description),
             reference_code=reference_code,
         )
         self.call(lambda m: m.payment.ChargeAmount(request), repeatable=True)
+        return ""
+
+    def refund_amount(self, end_user: str, amount: Decimal, currency: str, description: str,
+                      reference_code: str, payment_id: str) -> None:  # fmt: skip
+        request = payment_pb2.RefundAmountRequest(
+            end_user_identifier=end_user,
+            charge=self._charge(amount, currency, description),
+            reference_code=reference_code,
+        )
+        self.call(lambda m: m.payment.RefundAmount(request), repeatable=True)
 
     def reserve_amount(
-        self, end_user: str, amount: Decimal, currency: str, description: str
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
     ) -> str:
         request = payment_pb2.ReserveAmountRequest(
             end_user_identifier=end_user, charge=self._charge(amount, currency, description)

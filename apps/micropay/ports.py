@@ -1,7 +1,9 @@
 """What the application needs from the gateway, as plain Python: the :class:`Gateway` port.
 
-``corba.CorbaGateway`` implements it over the Parlay X SCFs; the procedure and the web pages
-only see these types, so they know nothing of CORBA. Faults keep Parlay X's shape
+``corba.CorbaGateway`` implements it over the Parlay X SCFs, ``grpc_transport.GrpcGateway`` over
+the gRPC shim, and ``camara_transport.CamaraGateway`` takes the payments over CAMARA Carrier
+Billing (the rest over one of the other two; it is also a :class:`CarrierBilling`). The procedure
+and the web pages only see these types, so they know nothing of CORBA, gRPC or HTTP. Faults keep Parlay X's shape
 (messageId, text template, variables); a call whose answer never came is
 :class:`GatewayUnavailable` -- its outcome is unknown, and only a repeat with the same
 referenceCode is safe.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from apps.micropay.procedure import AccountStatus
 from apps.micropay.refusals import Refusal
@@ -102,13 +104,18 @@ class Gateway(Protocol):
 
     def charge_amount(
         self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
-    ) -> None:
-        """chargeAmount"""
+    ) -> str:
+        """chargeAmount: the gateway's id of the payment ("" where Parlay X gives none)"""
+
+    def refund_amount(self, end_user: str, amount: Decimal, currency: str, description: str,
+                      reference_code: str, payment_id: str) -> None:  # fmt: skip
+        """refundAmount of a whole payment (``payment_id``: CAMARA refunds by it)"""
 
     def reserve_amount(
-        self, end_user: str, amount: Decimal, currency: str, description: str
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
     ) -> str:
-        """reserveAmount: the reservationIdentifier"""
+        """reserveAmount: the reservationIdentifier. ``reference_code`` is the one its charge
+        will have: Parlay X's reserveAmount has none (ignored), CAMARA's preparePayment does."""
 
     def charge_reservation(
         self,
@@ -146,3 +153,44 @@ class Gateway(Protocol):
 
     def set_threshold(self, end_user: str, kind: str, amount: Decimal | None) -> None:
         """setThreshold: ``kind`` LargePaymentAlert or PaymentConfirmation; None = off"""
+
+
+@dataclass(frozen=True)
+class CodeHold:
+    """A hold whose one-time code the gateway itself texted (CAMARA ``pending_validation``);
+    ``authorization_id`` "" when the gateway asked for no code after all (the hold is plain)."""
+
+    reservation_id: str
+    authorization_id: str
+
+
+class WrongCode(Exception):
+    """The code typed is not the one sent; the gateway counted it."""
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"wrong code, {attempts_left} attempts left")
+        self.attempts_left = attempts_left
+
+
+class CodeFailed(Exception):
+    """The code can no longer confirm the payment (attempts used up, or too late): the gateway
+    denied the payment and gave its hold back."""
+
+    def __init__(self, expired: bool) -> None:
+        super().__init__("the code expired" if expired else "the attempts are used up")
+        self.expired = expired
+
+
+@runtime_checkable
+class CarrierBilling(Protocol):
+    """A port whose payments go over CAMARA Carrier Billing: the subscriber is named by phone
+    number only (no account numbers), and a payment to be confirmed by a one-time code is
+    prepared (the gateway texts the code) and validated there, not by the shop."""
+
+    def hold_for_code(
+        self, end_user: str, amount: Decimal, currency: str, description: str, reference_code: str
+    ) -> CodeHold:
+        """preparePayment of a payment the account confirms by code"""
+
+    def validate_code(self, reservation_id: str, authorization_id: str, code: str) -> None:
+        """validatePayment: the code is right (the payment is reserved) or WrongCode/CodeFailed"""

@@ -11,6 +11,7 @@ No I/O here: ``checkout`` feeds the machine the gateway's answers. One order wal
                       (a code by SMS first: reserveAmount, the code, then chargeReservation;
                        a two-step order goes awaiting_code --keep--> reserved instead)
     awaiting_code --refuse--> refused  (wrong code 5 times, or too late: the hold is released)
+    notified --refund--> refunded  (the operator gives the whole payment back: refundAmount)
     account_entered | charging | reserving --refuse--> refused --enter_account--> ...
 
 ``notify`` is the payment-details SMS (and the balance SMS when the balance fell under the
@@ -48,6 +49,7 @@ class State(enum.StrEnum):
     HOLDING = "holding"  # reserveAmount for a payment to be confirmed by a code
     AWAITING_CODE = "awaiting_code"  # held; the code is on its way to the account's phone
     CONFIRMING = "confirming"  # the code was right: chargeReservation
+    REFUNDED = "refunded"  # the operator gave the payment back (refundAmount / createRefund)
 
 
 class Event(enum.StrEnum):
@@ -65,6 +67,7 @@ class Event(enum.StrEnum):
     HELD = "held"
     CONFIRM = "confirm"
     KEEP = "keep"
+    REFUND = "refund"
 
 
 DISPLAY_TIMEZONE = "Asia/Seoul"  # the ledger's default zone: where "the last valid day" is a day
@@ -97,6 +100,7 @@ TRANSITIONS: dict[tuple[State, Event], State] = {
     (S.AWAITING_CODE, E.REFUSE): S.REFUSED,  # the hold released first
     (S.CONFIRMING, E.CHARGED): S.CHARGED,
     (S.CONFIRMING, E.REFUSE): S.REFUSED,  # the hold released after
+    (S.NOTIFIED, E.REFUND): S.REFUNDED,  # once the refund is done (idempotent: no in-flight state)
 }
 
 # An order in one of these may take a (new) account number from the shop's form.

@@ -36,8 +36,10 @@ class Reason(enum.StrEnum):
     FLOAT_INSUFFICIENT = "float_insufficient"
     UNAVAILABLE = "unavailable"
     CONFIRM_BY_PHONE = "confirm_by_phone"
+    PAY_BY_PHONE = "pay_by_phone"  # payments over CAMARA name the payer by phone number only
     CODE_FAILED = "code_failed"
     CODE_EXPIRED = "code_expired"
+    NOT_REFUNDABLE = "not_refundable"  # a refund the gateway refuses (refunded already ...)
     ERROR = "error"
 
 
@@ -60,6 +62,8 @@ MESSAGE_IDS: dict[str, Reason] = {
     "POL1106": Reason.RECHARGE_CAP,
     "POL1107": Reason.FLOAT_INSUFFICIENT,
     "SVC1000": Reason.UNAVAILABLE,
+    "POL1104": Reason.NOT_REFUNDABLE,  # the refund exceeds what is left of the charges
+    "POL1112": Reason.NOT_REFUNDABLE,  # CAMARA: the payment did not succeed
 }
 REASON_MESSAGE_IDS = {reason: mid for mid, reason in MESSAGE_IDS.items()}
 
@@ -178,10 +182,14 @@ class Refusal:
                 "This account confirms payments with a code sent by SMS: "
                 "pay with the account's mobile number."
             )
+        if r is Reason.PAY_BY_PHONE:
+            return "This shop takes payments by mobile number: pay with the account's mobile number."
         if r is Reason.CODE_FAILED:
             return "The code was wrong too many times: the payment is cancelled."
         if r is Reason.CODE_EXPIRED:
             return "The code was not entered in time: the payment is cancelled."
+        if r is Reason.NOT_REFUNDABLE:
+            return "This payment cannot be refunded: nothing of it is left to give back."
         if r is Reason.UNAVAILABLE:
             return "The payment service is unavailable right now. Please try again."
         return "The payment could not be completed."

@@ -3,7 +3,9 @@
 Over CORBA (a corbaloc/IOR endpoint): the callback ORB (fixed port, persistent references) ->
 the access session -> the two subscriptions -> the worker that acts on what the callbacks
 received. Over gRPC (a ``grpc://``/``grpcs://`` endpoint): the access session -> the two
-subscriptions -> the stream followers -> the same worker. If the gateway is not reachable yet,
+subscriptions -> the stream followers -> the same worker. With ``[camara] url`` the payments go
+over CAMARA Carrier Billing (``camara_transport``), the rest as above. If the gateway is not
+reachable yet,
 the shop still starts and a background thread keeps trying (the operator view shows how far it
 got); payments answer "unavailable" meanwhile.
 """
@@ -15,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apps.micropay.camara_transport import CamaraGateway
 from apps.micropay.checkout import Checkout
 from apps.micropay.confirmation import load_key
 from apps.micropay.corba import CorbaGateway
@@ -32,6 +35,7 @@ from apps.micropay.sms_commands import SmsCommands
 from apps.micropay.store import Store
 from apps.micropay.subscriptions import Addresses, ensure_charging_events, ensure_sms_notification
 from client import crypto
+from client.camara import CamaraClient, verify_of
 
 logger = logging.getLogger("micropay.shop")
 
@@ -49,6 +53,16 @@ def load_credentials(settings: ShopSettings) -> Credentials:
         secret,
         key,
         tuple(p.read_bytes() for p in settings.framework_public_key_files),
+    )
+
+
+def camara_client(settings: ShopSettings) -> CamaraClient:
+    """The application's CAMARA client: its own id and signing key (private_key_jwt)."""
+    return CamaraClient(
+        settings.camara_url,
+        settings.app_id,
+        settings.private_key_file.read_bytes(),
+        verify=verify_of(settings.camara_ca_file),
     )
 
 
@@ -78,11 +92,14 @@ class ShopRuntime:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(settings.database_path)
         credentials = load_credentials(settings)
-        self.gateway: CorbaGateway | GrpcGateway
+        self.framework: CorbaGateway | GrpcGateway  # the subscriptions and streams use it
         if settings.over_grpc:
-            self.gateway = GrpcGateway(credentials, tls_files(settings))
+            self.framework = GrpcGateway(credentials, tls_files(settings))
         else:
-            self.gateway = CorbaGateway(credentials)
+            self.framework = CorbaGateway(credentials)
+        self.gateway: CorbaGateway | GrpcGateway | CamaraGateway = self.framework
+        if settings.over_camara:
+            self.gateway = CamaraGateway(self.framework, camara_client(settings))
         self.notices = Notices(
             self.gateway, self.store, merchant=settings.merchant, lang=settings.sms_language
         )
@@ -133,15 +150,15 @@ class ShopRuntime:
         sub = self.subscriptions
         while not self._stop.is_set():
             try:
-                assignment = ensure_charging_events(self.gateway, self.store, to)
+                assignment = ensure_charging_events(self.framework, self.store, to)
                 sub.charging_events = f"assignment {assignment}"
                 correlator = ensure_sms_notification(
-                    self.gateway, self.store, to, self.settings.short_code
+                    self.framework, self.store, to, self.settings.short_code
                 )
                 sub.sms = f"{self.settings.short_code} (correlator {correlator})"
-                if isinstance(self.gateway, GrpcGateway):
+                if isinstance(self.framework, GrpcGateway):
                     self.streams = follow_streams(
-                        self.gateway, self.store, self.inbox, assignment, correlator
+                        self.framework, self.store, self.inbox, assignment, correlator
                     )
                 sub.ready.set()
                 logger.info("subscribed: %s; %s", sub.charging_events, sub.sms)

@@ -14,6 +14,11 @@ file) or derived from the gateway's own configuration (``micropay demo``). Secre
     tls_certificate_chain = ""                         # grpcs:// with mutual TLS
     tls_private_key = ""
 
+    [camara]                                           # payments over CAMARA Carrier Billing
+    url = ""                                           # "": over the endpoint above; else the
+                                                       # gateway's CAMARA surface, https://HOST:PORT
+    ca_file = ""                                       # trust this CA for it ("": the system's)
+
     [web]
     host = "127.0.0.1"
     port = 8000
@@ -57,6 +62,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "tls_certificate_chain": "",
         "tls_private_key": "",
     },
+    "camara": {"url": "", "ca_file": ""},
     "web": {"host": "127.0.0.1", "port": 8000},
     "callbacks": {"host": "127.0.0.1", "port": 0},
     "shop": {
@@ -88,6 +94,8 @@ class ShopSettings:
     tls_root_certificates: Path | None = None
     tls_certificate_chain: Path | None = None
     tls_private_key: Path | None = None
+    camara_url: str = ""  # payments over the CAMARA surface at this URL ("": over the endpoint)
+    camara_ca_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     callback_host: str = "127.0.0.1"
@@ -106,6 +114,11 @@ class ShopSettings:
     @property
     def over_grpc(self) -> bool:
         return self.endpoint.startswith(("grpc://", "grpcs://"))
+
+    @property
+    def over_camara(self) -> bool:
+        """Payments over CAMARA Carrier Billing (the rest over the endpoint)."""
+        return bool(self.camara_url)
 
     @property
     def password_path(self) -> Path:
@@ -160,6 +173,8 @@ def load_settings(path: str | Path) -> ShopSettings:
         tls_root_certificates=optional(g["tls_root_certificates"]),
         tls_certificate_chain=optional(g["tls_certificate_chain"]),
         tls_private_key=optional(g["tls_private_key"]),
+        camara_url=_camara_url(values["camara"]["url"], path),
+        camara_ca_file=optional(values["camara"]["ca_file"]),
         host=values["web"]["host"],
         port=int(values["web"]["port"]),
         callback_host=values["callbacks"]["host"],
@@ -174,3 +189,10 @@ def load_settings(path: str | Path) -> ShopSettings:
         micropay_config=optional(values["operator"]["micropay_config"]),
         smsc_dir=optional(values["phone"]["smsc_dir"]),
     )
+
+
+def _camara_url(text: str, path: Path) -> str:
+    url = str(text).strip().rstrip("/")
+    if url and not url.startswith(("https://", "http://")):
+        raise SettingsError(f"camara.url in {path} must be https://HOST:PORT (or http:// on loopback)")
+    return url

@@ -27,6 +27,7 @@ ORDER_STATES = {
     State.HOLDING: "being held",
     State.AWAITING_CODE: "waiting for the SMS code",
     State.CONFIRMING: "being charged",
+    State.REFUNDED: "refunded",
 }
 
 CHARGING_EVENTS = {

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS orders (
     refusal_text TEXT NOT NULL DEFAULT '',
     balance_after TEXT NOT NULL DEFAULT '',
     sms_text TEXT NOT NULL DEFAULT '',
-    paid_at TEXT NOT NULL DEFAULT ''
+    paid_at TEXT NOT NULL DEFAULT '',
+    payment_id TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS orders_created ON orders (created_at);
 CREATE TABLE IF NOT EXISTS events (
@@ -84,9 +85,15 @@ CREATE TABLE IF NOT EXISTS confirmations (
     sent_to TEXT NOT NULL,
     expires_at TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    authorization_id TEXT NOT NULL DEFAULT ''
 );
 """
+# Columns added since a table was first made: (table, column, definition), added when missing.
+ADDED_COLUMNS = (
+    ("confirmations", "authorization_id", "TEXT NOT NULL DEFAULT ''"),
+    ("orders", "payment_id", "TEXT NOT NULL DEFAULT ''"),
+)
 
 
 def now_text() -> str:
@@ -115,6 +122,7 @@ class Order:
     balance_after: str
     sms_text: str
     paid_at: str
+    payment_id: str  # the gateway's id of the payment, where it gives one (CAMARA's paymentId)
 
     @property
     def status(self) -> State:
@@ -131,6 +139,10 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        for table, column, definition in ADDED_COLUMNS:
+            have = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
         self._lock = threading.Lock()
         self.changed = threading.Condition(self._lock)  # notified on every order change
 
@@ -206,25 +218,33 @@ class Store:
 
     # -- payment confirmation codes (confirmation.py) ----------------------------------------------
     def put_confirmation(
-        self, order_id: str, code_hash: str, sent_to: str, expires_at: str
+        self,
+        order_id: str,
+        code_hash: str,
+        sent_to: str,
+        expires_at: str,
+        authorization_id: str = "",
     ) -> None:
-        """A new code for the order (replacing an earlier, closed one)."""
+        """A new code for the order (replacing an earlier, closed one): the shop's own
+        (``code_hash``), or one the gateway sent and checks (CAMARA: ``authorization_id``)."""
         with self._tx() as db:
             db.execute(
                 "INSERT INTO confirmations (order_id, code_hash, sent_to, expires_at, attempts,"
-                " state) VALUES (?, ?, ?, ?, 0, 'waiting') ON CONFLICT (order_id) DO UPDATE SET"
+                " state, authorization_id) VALUES (?, ?, ?, ?, 0, 'waiting', ?)"
+                " ON CONFLICT (order_id) DO UPDATE SET"
                 " code_hash = excluded.code_hash, sent_to = excluded.sent_to,"
-                " expires_at = excluded.expires_at, attempts = 0, state = 'waiting'",
-                (order_id, code_hash, sent_to, expires_at),
+                " expires_at = excluded.expires_at, attempts = 0, state = 'waiting',"
+                " authorization_id = excluded.authorization_id",
+                (order_id, code_hash, sent_to, expires_at, authorization_id),
             )
 
     def confirmation(self, order_id: str) -> dict[str, Any] | None:
         rows = self._all(
-            "SELECT code_hash, sent_to, expires_at, attempts, state FROM confirmations"
-            " WHERE order_id = ?",
+            "SELECT code_hash, sent_to, expires_at, attempts, state, authorization_id"
+            " FROM confirmations WHERE order_id = ?",
             (order_id,),
         )
-        keys = ("code_hash", "sent_to", "expires_at", "attempts", "state")
+        keys = ("code_hash", "sent_to", "expires_at", "attempts", "state", "authorization_id")
         return dict(zip(keys, rows[0], strict=True)) if rows else None
 
     def confirmation_attempt(self, order_id: str) -> int:

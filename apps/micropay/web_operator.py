@@ -72,12 +72,14 @@ def chart_of(rows: list[dict[str, Any]]) -> str:
 
 
 def done_text(order: Order) -> str:
-    """What shipping or cancelling did, in the operator's words."""
+    """What shipping, cancelling or refunding did, in the operator's words."""
     amount = amounts.show(amounts.parse(order.amount), order.currency)
     if order.status in (State.CHARGED, State.NOTIFIED):
         return f"Order {order.order_id} shipped: {amount} charged to {identifiers.shown(order.end_user)}."
     if order.status is State.RELEASED:
         return f"Order {order.order_id} cancelled: the hold of {amount} was released."
+    if order.status is State.REFUNDED:
+        return f"Order {order.order_id} refunded: {amount} given back to {identifiers.shown(order.end_user)}."
     return f"Order {order.order_id} is {shown.order_state(order.state)}."
 
 
@@ -235,7 +237,8 @@ def operator_routes(runtime: ShopRuntime, pages: Pages) -> list[Route]:
     async def order_action(request: Request, form: Any) -> Response:
         order_id = request.path_params["order_id"]
         action = request.path_params["action"]
-        handler = {"ship": runtime.checkout.ship, "cancel": runtime.checkout.cancel}.get(action)
+        handler = {"ship": runtime.checkout.ship, "cancel": runtime.checkout.cancel,
+                   "refund": runtime.checkout.refund}.get(action)  # fmt: skip
         if handler is None:
             return see_other("/operator?error=" + quote("Unknown action."))
         outcome = await run_in_threadpool(handler, order_id)

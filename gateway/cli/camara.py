@@ -1,33 +1,29 @@
 """``micropay camara token APP_ID --key FILE``: an access token of the CAMARA surface.
 
 What a merchant's client does (docs/camara.md): sign a client assertion (RFC 7523, a JWT:
-iss = sub = the application id, aud = the token endpoint, a fresh jti, exp within 5 minutes)
+iss = sub = the application id, aud = the token endpoint, a fresh jti, exp within 2 minutes)
 with the private key whose public half the application registered (``micropay app register
 --public-key``), and exchange it at ``POST /oauth2/token`` for an access token of the
 client-credentials grant. This command does exactly that against the surface of the configured
 gateway (``[camara]``, or ``--url``), so an operator can check an application's set-up and
-the curl walk-through has a token. The key file must be private (``chmod 600``).
+the curl walk-through has a token -- with ``client.camara``, the client the shop uses too. The
+key file must be private (``chmod 600``).
 """
 
 from __future__ import annotations
 
 import argparse
 import ssl
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-from joserfc import jwk, jwt
 
+from client.camara import TOKEN_PATH, TokenRefused, fetch_token
 from framework.core import files
 from framework.core.signing import InvalidKey, load_private_key
 from gateway.cli.output import CommandError
 from gateway.config import Config
-
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-ASSERTION_LIFETIME_S = 120
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,27 +61,14 @@ def run_token(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     try:
         files.check_private(path, "the private key")
         pem = path.read_bytes()
-        key = load_private_key(pem)
+        load_private_key(pem)
     except (OSError, files.NotPrivate, InvalidKey) as exc:
         raise CommandError(str(exc)) from None
-    kind, alg = ("RSA", "RS256") if hasattr(key, "key_size") else ("OKP", "Ed25519")
     url = _base_url(args, config)
-    now = int(time.time())
-    claims = {"iss": args.app_id, "sub": args.app_id, "aud": f"{url}/oauth2/token", "iat": now,
-              "exp": now + ASSERTION_LIFETIME_S, "jti": uuid.uuid4().hex}  # fmt: skip
-    assertion = jwt.encode({"alg": alg}, claims, jwk.import_key(pem, kind), algorithms=[alg])
-    form = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": assertion}  # fmt: skip
-    if args.scope:
-        form["scope"] = args.scope
     try:
-        response = httpx.post(f"{url}/oauth2/token", data=form, verify=_context(args, config),
-                              timeout=30)  # fmt: skip
-    except httpx.HTTPError as exc:
-        raise CommandError(f"cannot reach {url}: {type(exc).__name__}") from None
-    body = response.json() if response.headers.get("content-type", "").startswith(
-        "application/json") else {}  # fmt: skip
-    if response.status_code != 200:
-        raise CommandError(f"refused: {body.get('error', response.status_code)}: "
-                           f"{body.get('error_description', '')}")  # fmt: skip
-    return body
+        with httpx.Client(verify=_context(args, config), timeout=30) as http:
+            return fetch_token(http, f"{url}{TOKEN_PATH}", args.app_id, pem, args.scope)
+    except TokenRefused as exc:
+        if exc.error == "unreachable":
+            raise CommandError(f"cannot reach {exc.description}") from None
+        raise CommandError(f"refused: {exc.error}: {exc.description}") from None

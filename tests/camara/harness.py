@@ -1,12 +1,13 @@
 """A real gateway with the CAMARA surface on, a real HTTP client, and the checks every test
 applies: each response is validated against the gateway's own ``GET /openapi.json`` with
-openapi-core, and every error against the codes r3.2 allows for that operation and status.
+openapi-core (the conformance harness's check, ``apps.interop.openapi_check``), and every error
+against the codes r3.2 allows for that operation and status.
 
 :class:`CamaraGateway` starts ``micropay serve`` (every SCF, the embedded SMSC) with ``[camara]``
 on TLS (a throwaway CA's certificate, which also serves the tests' sinks: ``sink_ca_file``);
 :meth:`CamaraGateway.client` makes an httpx client for one registered application, which gets
 its tokens by the client-credentials grant with a private_key_jwt assertion signed by the key the
-application registered (joserfc).
+application registered (``client.camara``).
 """
 
 from __future__ import annotations
@@ -16,52 +17,23 @@ import ssl
 import sys
 import time
 import tomllib
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import urlparse
 
 import httpx
-from joserfc import jwk, jwt
-from openapi_core import OpenAPI
-from openapi_core.datatypes import RequestParameters
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from apps.interop.openapi_check import OpenApiCheck
 from camara.openapi import ERRORS, PAYMENTS_BASE, REFUNDS_BASE
 from charging.ledger import Ledger
+from client.camara import TOKEN_PATH, client_assertion, token_form
 from smsc.store import read_inbox
 from tests.framework.gateway import Gateway, TestApp
 from tests.shim.tlsfiles import TlsFiles, make_tls_files
 
 SELFCARE_APP = "camara-test-selfcare"
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _numbers = iter(range(20_000_000, 99_999_999, 7907))
-
-
-class _Request:
-    """An httpx request as openapi-core reads one."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        url = urlparse(str(request.url))
-        self.host_url = f"{url.scheme}://{url.netloc}"
-        self.path = url.path
-        self.method = request.method.lower()
-        self.body = request.content or None
-        self.content_type = request.headers.get("content-type", "")
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(parse_qs(url.query)),
-            header=Headers(dict(request.headers)),
-            cookie=ImmutableMultiDict(),
-        )
-
-
-class _Response:
-    def __init__(self, response: httpx.Response) -> None:
-        self.data = response.content
-        self.status_code = response.status_code
-        self.content_type = response.headers.get("content-type", "")
-        self.headers = Headers(dict(response.headers))
 
 
 def operation_of(method: str, path: str) -> str:
@@ -82,18 +54,22 @@ def operation_of(method: str, path: str) -> str:
 
 
 class Conformance:
-    """Validates every response of the operations against the served document."""
+    """Validates every response of the operations against the served document (the harness's
+    check, openapi-core), and each error code against r3.2's list for that operation."""
 
     def __init__(self, document: dict[str, Any]) -> None:
-        self.spec = OpenAPI.from_dict(document)
-        self.checked = 0
+        self.openapi = OpenApiCheck(document)
+
+    @property
+    def checked(self) -> int:
+        return self.openapi.checked
 
     def check(self, response: httpx.Response) -> httpx.Response:
         request = response.request
         path = urlparse(str(request.url)).path
         if not path.startswith((PAYMENTS_BASE, REFUNDS_BASE)):
             return response
-        self.spec.validate_response(_Request(request), _Response(response))
+        self.openapi.check(response)
         if response.status_code >= 400:
             body = response.json()
             allowed = {401: ["UNAUTHENTICATED"], 429: ["TOO_MANY_REQUESTS"],
@@ -103,7 +79,6 @@ class Conformance:
                 body,
             )
             assert body["status"] == response.status_code
-        self.checked += 1
         return response
 
 
@@ -164,23 +139,14 @@ class CamaraGateway:
         return self.gateway.register(app_id, services=services, key_kind=key_kind)
 
     def assertion(self, app: TestApp, **claims: Any) -> str:
-        now = int(time.time())
-        body = {"iss": app.app_id, "sub": app.app_id, "aud": f"{self.url}/oauth2/token",
-                "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex, **claims}  # fmt: skip
-        body = {k: v for k, v in body.items() if v is not None}
-        kind = "OKP" if app.key_kind.startswith("ed") else "RSA"
-        alg = "Ed25519" if kind == "OKP" else "RS256"
-        key = jwk.import_key(app.private_pem, kind)
-        return jwt.encode({"alg": alg}, body, key, algorithms=[alg])
+        return client_assertion(app.app_id, app.private_pem, f"{self.url}{TOKEN_PATH}", 60,
+                                **claims)  # fmt: skip
 
     def token_response(
         self, app: TestApp, scope: str | None = None, **claims: Any
     ) -> httpx.Response:
-        form = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": self.assertion(app, **claims)}  # fmt: skip
-        if scope is not None:
-            form["scope"] = scope
-        return httpx.post(f"{self.url}/oauth2/token", data=form, verify=self.tls_context())
+        form = token_form(self.assertion(app, **claims), scope)
+        return httpx.post(f"{self.url}{TOKEN_PATH}", data=form, verify=self.tls_context())
 
     def token(self, app: TestApp, scope: str | None = None) -> str:
         response = self.token_response(app, scope)

@@ -1,11 +1,14 @@
 """A real ``micropay serve`` for the interop harness's CI test, set up as an operator would.
 
 ``Deployment.start(base)`` writes a configuration with free loopback ports in a temporary data
-folder, starts the gateway, and prepares it with the ``micropay`` command line: two applications
-(the one under test and a peer without an SMS billing account), test accounts of every kind the
-catalogue needs, a tariff, vouchers, the billing account. Two preconditions have no command: an
-expired account (the CLI refuses a past date, so it is opened through the ledger with a clock set
-in the past) and an off-line SMS registration (``SmsService.register_activation_number``).
+folder (the CAMARA surface on, TLS with its self-signed certificate), starts the gateway, and
+prepares it with the ``micropay`` command line: two applications (the one under test and a peer
+without an SMS billing account), test accounts of every kind the catalogue needs, a tariff,
+vouchers, the billing account. Three preconditions have no command: an expired account (the CLI
+refuses a past date, so it is opened through the ledger with a clock set in the past), an account
+whose subscriber confirms every payment by code (``OTP 0`` by SMS does it through the self-care
+extension; here the ledger's ``set_threshold``) and an off-line SMS registration
+(``SmsService.register_activation_number``).
 ``stop`` ends the gateway with SIGTERM (SIGKILL after a bound), also when a test failed.
 """
 
@@ -38,6 +41,7 @@ PEER_ID = "interop-peer"
 RESTRICTED_ID = "interop-restricted"
 RECHARGE_CAP = "1000000"  # KRW: the harness application's largest single recharge
 SHORT_CODE = "short:1555"
+CONFIRMING = ("IOP-OTP", "tel:+821077700012")  # every payment confirmed by a one-time code
 
 
 def clean_env() -> dict[str, str]:
@@ -77,6 +81,14 @@ class Deployment:
         """The gateway's self-signed certificate, which clients pin."""
         return self.data / "grpc-tls" / "cert.pem"
 
+    @property
+    def camara_endpoint(self) -> str:
+        return self.endpoints["camara"]
+
+    @property
+    def camara_ca(self) -> Path:
+        return self.data / "camara-tls" / "cert.pem"
+
     def cli(self, *args: str) -> str:
         done = subprocess.run(
             [MICROPAY, "--config", str(self.config), *args],
@@ -95,6 +107,7 @@ class Deployment:
             f'[data]\ndir = "{data}"\n'
             + "".join(f"[{s}]\nport = {p}\n" for s, p in ports.items())
             + f'[grpc]\nport = {grpc_port}\ntls = "on"\n'  # self-signed, in <data>/grpc-tls/
+            + f'[camara]\nenabled = true\nport = {free_port()}\ntls = "on"\n'  # <data>/camara-tls/
             + f'[sms]\nbilling_accounts = "{APP_ID}=B-INTEROP"\n'
         )
         proc = subprocess.Popen(
@@ -104,7 +117,7 @@ class Deployment:
         )  # fmt: skip
         deployment = cls(base, config, proc, {})
         try:
-            deployment.endpoints = _endpoints(proc, ("corba", "ior", "grpc"))
+            deployment.endpoints = _endpoints(proc, ("corba", "ior", "grpc", "camara"))
             deployment.prepare()
         except BaseException:
             deployment.stop()
@@ -166,7 +179,10 @@ class Deployment:
         self.cli("account", "suspend", "IOP-SUSP")
         self.cli("account", "close", "IOP-CLOSED")
         self.cli("tariff", "set", "default", "5", "--currency", "KRW")
+        self.cli("account", "create", CONFIRMING[0], "--msisdn", CONFIRMING[1], "--currency",
+                 "KRW", "--balance", "100000")  # fmt: skip
         self._expired_account()
+        self._confirming_account()
         self._sms_registration()
 
     def _expired_account(self) -> None:
@@ -178,6 +194,16 @@ class Deployment:
         try:
             ledger.create_account("IOP-EXPIRED", msisdn="tel:+821077700011", currency="KRW",
                                   balance_minor=10_000, valid_until=date(2020, 1, 1))  # fmt: skip
+        finally:
+            ledger.close()
+
+    def _confirming_account(self) -> None:
+        from charging.ledger import Ledger
+
+        ledger = Ledger.open(f"sqlite:///{self.data / 'ledger.db'}")
+        try:
+            ledger.grant("interop-test-selfcare", "selfcare")
+            ledger.set_threshold("interop-test-selfcare", CONFIRMING[0], "confirm", 0)
         finally:
             ledger.close()
 
@@ -226,6 +252,24 @@ class Deployment:
             + f'[peer]\napp_id = "{PEER_ID}"\nsecret_file = "{keys / (PEER_ID + ".secret")}"\n'
             + f'private_key = "{keys / (PEER_ID + ".pem")}"\n'
             + f'[framework]\npublic_keys = ["{keys / "framework.pem"}"]\nmd5 = true\naccess_sessions_max = 64\n'
+        )
+        return path
+
+
+    def camara_profile(self, path: Path) -> Path:
+        """The profile of a CAMARA run: tel: accounts with the roles and currency the API cannot
+        tell, the inbox hook that reads the one-time codes, the peer application."""
+        keys = self.base / "keys"
+        inbox = json.dumps([MICROPAY, "--config", str(self.config), "--json", "sms", "inbox",
+                            "{to}"])  # fmt: skip
+        path.write_text(
+            '[[account]]\naddress = "tel:+821077700001"\nroles = ["funded"]\ncurrency = "KRW"\n'
+            f'[[account]]\naddress = "{CONFIRMING[1]}"\nroles = ["confirming"]\ncurrency = "KRW"\n'
+            '[[account]]\naddress = "tel:+821099900001"\nroles = ["unregistered"]\n'
+            'currency = "KRW"\n'
+            f"[sms]\ninbox_command = {inbox}\n"
+            f'[peer]\napp_id = "{PEER_ID}"\nsecret_file = "{keys / (PEER_ID + ".secret")}"\n'
+            f'private_key = "{keys / (PEER_ID + ".pem")}"\n'
         )
         return path
 

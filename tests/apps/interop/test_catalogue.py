@@ -1,6 +1,8 @@
 """The catalogue is complete: every operation of the IDL and protos, every fault of the one fault
 table and every framework exception the IUT's interfaces raise has a test purpose, over each
 transport -- except what a harness cannot stimulate from outside, listed here with the reason.
+Every operation of CAMARA Carrier Billing r3.2 and every refusal only that surface makes has a
+purpose over HTTPS.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import re
 import pytest
 
 from apps.interop.model import TRANSPORTS, catalogue
+from apps.interop.openapi_check import OPERATIONS
+from camara.openapi import document
+from scf.common.faults import CAMARA_FORMS, FAULT_TABLE
 from tests.conftest import ROOT
 
 IUT_INTERFACES = (
@@ -37,24 +42,13 @@ NOT_STIMULABLE = {
     "POL0001": "the fallback of a refusal that has no row of its own: none exists",
     "POL1108": "the self-care extension's PIN required: only an application the operator "
     "granted selfcare reaches it (AM/SLF/BI-01 covers the refusal without the grant)",
-    **{
-        code: "raised only by the CAMARA surface (camara/errors.py), which has no CORBA or gRPC "
-        "operation; tests/camara drives each over HTTP"
-        for code in (
-            "POL1109",
-            "POL1110",
-            "POL1111",
-            "POL1112",
-            "SVC1104",
-            "SVC1105",
-            "SVC1106",
-            "SVC1107",
-            "SVC1108",
-            "SVC1109",
-            "SVC1110",
-        )
-    },
 }
+# The rows only the CAMARA flows raise (camara/errors.py): no CORBA or gRPC operation reaches
+# them, so the CORBA and gRPC purposes cannot; the CAMARA purposes must (checked below).
+CAMARA_ONLY = {s.message_id for s in FAULT_TABLE if s.code in {
+    "unknown_payment", "unknown_refund", "client_correlator_reused", "confirmation_required",
+    "payment_confirmed", "payment_cancelled", "payment_not_reserved", "payment_validated",
+    "invalid_code", "validation_failed", "payment_not_refundable"}}  # fmt: skip
 # gRPC framework RPCs -> the framework operation they carry (docs/grpc-api.md).
 FRAMEWORK_RPCS = {
     "InitiateAuthentication": "IpInitial.initiateAuthenticationWithVersion",
@@ -141,8 +135,28 @@ def test_every_rpc_has_a_grpc_purpose() -> None:
 def test_every_fault_of_the_table_has_a_purpose(transport: str) -> None:
     ids = fault_ids()
     assert len(ids) > 20, "the fault table was not found in docs/faults.md"
-    missing = sorted(ids - covered(transport) - set(NOT_STIMULABLE))
+    missing = sorted(ids - covered(transport) - set(NOT_STIMULABLE) - CAMARA_ONLY)
     assert not missing, f"faults without a {transport} test purpose: {missing}"
+
+
+def test_every_camara_only_refusal_has_a_camara_purpose() -> None:
+    """Each row only the CAMARA flows raise is stimulated over HTTPS, with its r3.2 code."""
+    assert len(CAMARA_ONLY) == 11, CAMARA_ONLY
+    done = covered("camara")
+    assert not sorted(CAMARA_ONLY - done), f"CAMARA refusals without a purpose: {CAMARA_ONLY - done}"
+    for spec in FAULT_TABLE:
+        if spec.message_id in CAMARA_ONLY:
+            form = CAMARA_FORMS[spec.code]
+            codes = {form.code, *(c for _, c in form.operations)} | (
+                {form.refund_code} if form.refund_code else set())  # fmt: skip
+            assert any(f"{form.status} {c}" in done for c in codes), (spec.code, form)
+
+
+def test_every_camara_operation_has_a_purpose() -> None:
+    served = {op["operationId"] for item in document()["paths"].values() for op in item.values()}
+    assert set(OPERATIONS.values()) == served  # the harness knows r3.2's operations
+    missing = sorted(served - covered("camara"))
+    assert not missing, f"CAMARA operations without a purpose: {missing}"
 
 
 def test_purposes_are_written_out() -> None:
@@ -164,7 +178,7 @@ def test_the_harness_uses_only_the_idl_and_protos() -> None:
     configuration and ``demo_profile.py`` provisions the local demo gateway the harness then
     faces from outside; nothing of the harness imports either."""
     forbidden = re.compile(
-        r"^\s*(from|import)\s+(framework|scf|charging|client|gateway|shim|smsc|storage|apps\.micropay)\b",
+        r"^\s*(from|import)\s+(framework|scf|charging|camara|client|gateway|shim|smsc|storage|apps\.micropay)\b",
         re.M,
     )
     offenders = [
@@ -181,6 +195,11 @@ def test_the_harness_uses_only_the_idl_and_protos() -> None:
 def test_catalogue_sizes_are_reported() -> None:
     sizes = {
         s: sum(p.suite == s for p in catalogue())
-        for s in ("framework", "payment", "account", "sms")
+        for s in ("framework", "payment", "account", "sms", "camara")
     }
     assert all(n > 20 for n in sizes.values()), sizes
+
+
+def test_camara_purposes_run_over_https_only() -> None:
+    for p in catalogue():
+        assert (p.suite == "camara") == (p.transports == ("camara",)), (p.id, p.transports)

@@ -74,9 +74,12 @@ def assert_all_passed(junit: Path, transport: str) -> int:
     return len(cases)
 
 
-def assert_self_contained(report: Path) -> None:
+def assert_self_contained(report: Path, endpoint: str = "") -> None:
+    """Nothing to fetch: no URL but the endpoint under test, named as text."""
     text = report.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    if endpoint:
+        text = text.replace(endpoint, "the endpoint")
     assert not re.search(r"https?://", text), "the report names a URL"
     assert not re.search(r"<(script|link|img|iframe|object|embed)\b", text, re.I), (
         "an external part"
@@ -119,6 +122,35 @@ def test_the_whole_catalogue_passes(deployment: Deployment, tmp_path: Path, tran
     assert count > 150
     assert_self_contained(tmp_path / "report.html")
     screenshot(tmp_path / "report.html", f"interop-report-{transport}.png")
+
+
+@pytest.mark.timeout(200)
+def test_the_camara_purposes_pass(deployment: Deployment, tmp_path: Path) -> None:
+    """The CAMARA Carrier Billing suite over HTTPS, every answer checked against the served
+    document; what the purposes paid is cancelled or refunded (the funded account ends as it
+    began)."""
+    keys = deployment.base / "keys"
+    before = balance_of(deployment, "IOP-FUNDED")
+    done = subprocess.run(
+        [
+            MICROPAY, "interop", "--endpoint", deployment.camara_endpoint, "--app-id", APP_ID,
+            "--private-key", str(keys / f"{APP_ID}.pem"), "--ca-file", str(deployment.camara_ca),
+            "--profile", str(deployment.camara_profile(tmp_path / "camara.toml")),
+            "--junit", str(tmp_path / "junit.xml"), "--html", str(tmp_path / "report.html"),
+        ],
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + "\n" + done.stderr[-4000:]
+    assert "verdict: PASSED" in done.stdout
+    count = assert_all_passed(tmp_path / "junit.xml", "camara")
+    assert count == len([p for p in catalogue() if p.suite == "camara"]) > 20
+    assert_self_contained(tmp_path / "report.html", deployment.camara_endpoint)
+    assert balance_of(deployment, "IOP-FUNDED") == before
+    assert balance_of(deployment, "IOP-OTP") == "100000"
+
+
+def balance_of(deployment: Deployment, number: str) -> str:
+    return str(json.loads(deployment.cli("--json", "account", "show", number))["balance"])
 
 
 def test_an_ior_file_endpoint_and_the_exit_code_of_a_failing_run(

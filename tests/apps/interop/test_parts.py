@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -255,3 +256,60 @@ def test_progress_without_a_terminal_writes_a_line_per_purpose() -> None:
 def test_the_catalogue_page_is_up_to_date() -> None:
     text = DOC.read_text()
     assert updated(text) == text, "run: python -m apps.interop.catalogue_doc --write"
+
+
+# -- CAMARA: the answers' check (it must be able to fail), amounts, the document ------------------
+def _answer(method: str, path: str, status: int, body: object) -> httpx.Response:
+    request = httpx.Request(method, f"https://gw.example:8443{path}",
+                            headers={"content-type": "application/json"}, content=b"{}")  # fmt: skip
+    return httpx.Response(status, json=body, request=request)
+
+
+def test_the_openapi_check_fails_an_answer_that_does_not_conform() -> None:
+    from apps.interop.openapi_check import OpenApiCheck
+    from camara.openapi import document
+
+    check = OpenApiCheck(document("https://gw.example:8443"))
+    pay = "/carrier-billing/v0.5/payments"
+    error = {"status": 403, "code": "CARRIER_BILLING.PAYMENT_DENIED", "message": "no"}
+    check.check(_answer("POST", pay, 403, error))  # an error code createPayment may answer
+    with pytest.raises(AssertionError, match="not as the served document says"):
+        check.check(_answer("POST", pay, 403, {**error, "code": "CARRIER_BILLING.INVALID_CODE"}))
+    with pytest.raises(AssertionError, match="not as the served document says"):
+        check.check(_answer("POST", pay, 201, {"paymentId": "p"}))  # required fields missing
+    with pytest.raises(AssertionError, match="not as the served document says"):
+        check.check(_answer("POST", pay, 418, error))  # a status the operation does not have
+    assert check.checked == 1
+    assert check.check(_answer("POST", "/oauth2/token", 200, {})).status_code == 200  # not checked
+
+
+def test_the_served_document_must_be_r32s() -> None:
+    from apps.interop.openapi_check import r32_problems
+    from camara.openapi import document
+
+    served = document("https://gw.example:8443")
+    assert r32_problems(served) == []
+    del served["paths"]["/carrier-billing/v0.5/payments/{paymentId}/validate"]
+    served["components"]["securitySchemes"] = {}
+    problems = r32_problems(served)
+    assert any("validatePayment" in p for p in problems), problems
+    assert any("openIdConnect" in p for p in problems), problems
+
+
+def test_camara_amounts_are_exact_json_numbers() -> None:
+    from apps.interop.camara_api import dumps, loads
+
+    text = dumps({"amount": Decimal("0.10"), "n": 3, "text": "\x00interop-decimal:1"})
+    assert text.startswith('{"amount": 0.10, "n": 3,'), text
+    assert loads(text)["amount"] == Decimal("0.10")
+    assert loads(text)["text"] == "\x00interop-decimal:1"  # a client's text stays text
+
+
+def test_a_camara_account_declares_role_and_currency(tmp_path: Path) -> None:
+    account = parse_test_account("tel:+821077700012,role=confirming,currency=krw")
+    assert account.roles == {"confirming"} and account.currency == "KRW"
+    (tmp_path / "p.toml").write_text(
+        '[[account]]\naddress = "tel:+821077700001"\nroles = ["funded"]\ncurrency = "KRW"\n'
+    )
+    [loaded] = load_profile(tmp_path / "p.toml").accounts
+    assert loaded.all_roles == {"funded"} and loaded.currency == "KRW"

@@ -9,12 +9,14 @@ generated secret and Ed25519 key, and starts ``micropay shop --config shop.toml`
 from __future__ import annotations
 
 import html
+import http.cookiejar
 import json
 import os
 import queue
 import re
 import signal
 import sqlite3
+import ssl
 import subprocess
 import sys
 import threading
@@ -72,6 +74,22 @@ def _wait_line(proc: subprocess.Popen, prefix: str, timeout_s: float) -> str:
             return line[len(prefix) :].strip()
 
 
+def camara_surface(gateway: Gateway) -> tuple[str, Path]:
+    """The gateway's CAMARA surface (URL, its self-signed certificate), once it answers."""
+    port = tomllib.loads(gateway.config_path.read_text())["camara"]["port"]
+    url, ca = f"https://127.0.0.1:{port}", gateway.data_dir / "camara-tls" / "cert.pem"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:  # its endpoint is printed after the others: wait until it answers
+        try:
+            context = ssl.create_default_context(cafile=str(ca))
+            with urllib.request.urlopen(f"{url}/openapi.json", timeout=5, context=context):
+                return url, ca
+        except (OSError, ssl.SSLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def stop_process(proc: subprocess.Popen) -> int:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -96,14 +114,15 @@ class Deployment:
 
     @classmethod
     def start(cls, base: Path, transport: str = "corba", code_ttl_s: int = 180) -> Deployment:
-        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``;
-        ``code_ttl_s``: how long a payment confirmation code is valid."""
+        """``transport``: the shop reaches the gateway over ``corba`` or ``grpc``, or pays over
+        ``camara`` (the rest over CORBA); ``code_ttl_s``: how long a payment confirmation code
+        is valid (the shop's, and the CAMARA surface's)."""
         (base / "gw").mkdir(parents=True, exist_ok=True)
-        gateway = Gateway.start(
-            base / "gw",
-            {"smsc": {"embedded": True}, "ledger": {"limit_raise_delay_s": LIMIT_RAISE_DELAY_S}},
-            command=GATEWAY_COMMAND,
-        )
+        settings: dict[str, dict[str, Any]] = {
+            "smsc": {"embedded": True}, "ledger": {"limit_raise_delay_s": LIMIT_RAISE_DELAY_S}}  # fmt: skip
+        if transport == "camara":
+            settings["camara"] = {"enabled": True, "tls": "on", "code_ttl_s": code_ttl_s}
+        gateway = Gateway.start(base / "gw", settings, command=GATEWAY_COMMAND)
         try:
             shop_dir = base / "shop"
             files = ensure_credentials(shop_dir)
@@ -122,10 +141,14 @@ class Deployment:
             store.db.close()
             web_port = free_port()
             grpc_port = tomllib.loads(gateway.config_path.read_text())["grpc"]["port"]
-            endpoint = gateway.corbaloc if transport == "corba" else f"grpc://127.0.0.1:{grpc_port}"
-            settings = base / "shop.toml"
-            settings.write_text(
-                "[gateway]\n"
+            endpoint = gateway.corbaloc if transport != "grpc" else f"grpc://127.0.0.1:{grpc_port}"
+            camara = ""
+            if transport == "camara":
+                url, ca = camara_surface(gateway)
+                camara = f'[camara]\nurl = "{url}"\nca_file = "{ca}"\n'
+            settings_path = base / "shop.toml"
+            settings_path.write_text(
+                camara + "[gateway]\n"
                 f'endpoint = "{endpoint}"\n'
                 f'app_id = "{APP_ID}"\n'
                 f'secret_file = "{files.secret}"\n'
@@ -148,7 +171,9 @@ class Deployment:
         except BaseException:
             gateway.stop()
             raise
-        deployment = cls(base, gateway, None, "", shop_dir, ledger, base / "shop.log", settings)
+        deployment = cls(
+            base, gateway, None, "", shop_dir, ledger, base / "shop.log", settings_path
+        )
         try:
             deployment.start_shop()
         except BaseException:
@@ -219,9 +244,21 @@ class Deployment:
     def pay(self, order_url: str, account: str, pin: str = "") -> str:
         """Submit the pay form; the text of the page the shop answers with (after its
         redirect), tags stripped and white space collapsed."""
-        data = urllib.parse.urlencode({"account": account, "pin": pin}).encode()
+        return self.submit(f"{order_url}/pay", {"account": account, "pin": pin})
+
+    def confirm(self, order_url: str, code: str) -> str:
+        """Submit the confirmation code form; the text of the page the shop answers with."""
+        return self.submit(f"{order_url}/confirm", {"code": code})
+
+    def show(self, order_url: str) -> str:
+        """The order page's text (GET)."""
+        return self.submit(order_url, None)
+
+    @staticmethod
+    def submit(url: str, fields: dict[str, str] | None) -> str:
+        data = None if fields is None else urllib.parse.urlencode(fields).encode()
         try:
-            with urllib.request.urlopen(f"{order_url}/pay", data=data, timeout=30) as response:
+            with urllib.request.urlopen(url, data=data, timeout=30) as response:
                 page = response.read().decode()
         except urllib.error.HTTPError as exc:  # a refusal is shown with 403/422
             page = exc.read().decode()
@@ -243,6 +280,46 @@ class Deployment:
                 raise AssertionError(f"{tel} got no SMS with {part!r}: {texts}")
             time.sleep(0.1)
 
+    def operator(self) -> Operator:
+        return Operator(self)
+
+    def wait_state(self, order_url: str, state: str, timeout_s: float = 15.0) -> None:
+        """Until the order is in ``state`` (the shop's database says)."""
+        order_id = order_url.rsplit("/", 1)[1]
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self.shop_db() as db:
+                row = db.execute("SELECT state FROM orders WHERE order_id = ?", (order_id,))
+                found = row.fetchone()
+            if found and found[0] == state:
+                return
+            assert time.monotonic() < deadline, f"order {order_id} is {found}, not {state}"
+            time.sleep(0.1)
+
     def mo(self, sender: str, text: str) -> None:
         result = self.gateway.cli("sms", "mo", sender, SHORT_CODE, text)
         assert result.returncode == 0, result.stderr
+
+
+class Operator:
+    """The operator's view over plain HTTP: logged in, a form's CSRF token read from the page."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.url = deployment.url
+        self.http = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        form = urllib.parse.urlencode({"password": deployment.operator_password}).encode()
+        self.http.open(f"{self.url}/operator/login", data=form, timeout=30).read()
+        self.csrf = ""  # the session's, read from the first form the view shows
+
+    def act(self, order_url: str, action: str) -> str:
+        if not self.csrf:
+            page = self.http.open(f"{self.url}/operator", timeout=30).read().decode()
+            found = re.search(r'name="csrf" value="([^"]+)"', page)
+            assert found, "no CSRF token on the operator view"
+            self.csrf = found.group(1)
+        order_id = order_url.rsplit("/", 1)[1]
+        form = urllib.parse.urlencode({"csrf": self.csrf}).encode()
+        target = f"{self.url}/operator/orders/{order_id}/{action}"
+        return self.http.open(target, data=form, timeout=30).read().decode()

@@ -333,6 +333,26 @@ def test_a_shipped_order_is_charged_on_shipment(deployment: Deployment, page: An
     assert "Paid" in shopper.inner_text("#outcome")
 
 
+def test_a_paid_order_is_refunded(deployment: Deployment, page: Any) -> None:
+    """The operator refunds a paid order (refundAmount of the whole order, once)."""
+    tel = make_account(deployment.ledger, "2802", balance=10_000)
+    shopper = page.context.new_page()
+    order_url = buy(shopper, deployment.url, "song")
+    pay(shopper, "2802")
+    deployment.wait_state(order_url, "notified")
+    login(page, deployment)
+    order_id = order_url.rsplit("/", 1)[1]
+    page.click(f"form[action='/operator/orders/{order_id}/refund'] button")
+    assert f"Order {order_id} refunded: ₩1,500 given back to 2802." in page.inner_text("main")
+    assert page.locator(f"form[action='/operator/orders/{order_id}/refund']").count() == 0
+    assert deployment.ledger.get_account("2802").balance_minor == 10_000
+    [refund] = [e for e in deployment.ledger.history("2802") if e.kind.value == "refund"]
+    assert (refund.amount_minor, refund.reference_code) == (1_500, f"refund-{order_id}")
+    shopper.goto(order_url)
+    assert "₩1,500 was given back to account 2802" in shopper.inner_text("#outcome")
+    assert len(deployment.inbox(tel)) == 1  # the payment SMS; nothing charged again
+
+
 def test_everything_works_without_javascript(deployment: Deployment, browser: Any) -> None:
     tel = make_account(deployment.ledger, "2901", balance=10_000)
     context = browser.new_context(java_script_enabled=False)

@@ -47,6 +47,16 @@ def test_a_refusal_over_grpc_names_its_figures(deployment: Deployment) -> None:
     assert deployment.ledger.get_account("4002").balance_minor == 1_000
 
 
+def test_a_paid_order_is_refunded_over_grpc(deployment: Deployment) -> None:
+    make_account(deployment.ledger, "4004", balance=5_000)
+    order = deployment.buy("song")
+    deployment.pay(order, "4004")
+    deployment.wait_state(order, "notified")
+    page = deployment.operator().act(order, "refund")
+    assert f"Order {order.rsplit('/', 1)[1]} refunded: ₩1,500 given back to 4004." in page
+    assert deployment.ledger.get_account("4004").balance_minor == 5_000
+
+
 def test_streams_resume_after_a_restart(deployment: Deployment) -> None:
     tel = make_account(deployment.ledger, "4003", balance=10_000)
     assert "Paid" in deployment.pay(deployment.buy("song"), "4003")

@@ -62,7 +62,8 @@ def test_every_move_not_in_the_table_is_illegal() -> None:
 
 
 def test_money_never_moves_twice_for_one_order() -> None:
-    """No path from a paid state leads back to charging: once charged, an order stays paid."""
+    """No path from a paid state leads back to charging: once charged, an order stays paid --
+    or is refunded, for good."""
     reachable = set(PAID)
     frontier = list(PAID)
     while frontier:
@@ -71,7 +72,8 @@ def test_money_never_moves_twice_for_one_order() -> None:
             if source is state and target not in reachable:
                 reachable.add(target)
                 frontier.append(target)
-    assert reachable == set(PAID)
+    assert reachable == {*PAID, State.REFUNDED}
+    assert not [e for (s, e) in TRANSITIONS if s is State.REFUNDED]  # nothing after a refund
     assert not (IN_FLIGHT & PAYABLE)
 
 
