@@ -9,7 +9,7 @@ thread). A charge counts once ``Ledger.charge`` has returned, i.e. once its comm
 WAL with synchronous=FULL; PostgreSQL with fsync=on, synchronous_commit=on, started here as a
 throwaway server like the tests). Printed beside two baselines from the same run and the same
 folder: the raw ``os.fsync`` rate of the disk, and one charge per transaction
-(``group_commit_max_batch=1``, i.e. group commit disabled). Beside each rate: this process's
+(``group_commit_batch_max=1``, i.e. group commit disabled). Beside each rate: this process's
 CPU time per durable charge (the client threads included, as a gateway's ORB threads are) and,
 on PostgreSQL, the round trips per transaction. Targets at 32 clients: SQLite 15,000/s and
 PostgreSQL 8,000/s, each at least 10x its one-charge-per-transaction rate.
@@ -68,10 +68,10 @@ class Rate:
 
 
 def charge_rate(
-    url: str, clients: int, max_batch: int, seconds: float, run: str, callers: str = "threads"
+    url: str, clients: int, batch_max: int, seconds: float, run: str, callers: str = "threads"
 ) -> Rate:
     """What ``clients`` threads (or asyncio tasks) charging their own accounts in a loop achieve."""
-    with Ledger.open(url, group_commit_max_batch=max_batch) as ledger:
+    with Ledger.open(url, group_commit_batch_max=batch_max) as ledger:
         numbers = [f"{run}-{i}" for i in range(clients)]
         for number in numbers:
             ledger.create_account(

@@ -229,7 +229,7 @@ class AccountOperations(SelfCareOperations):
 
     def verify_pin(self, account: str, pin: str) -> None:
         """Return if ``pin`` is the account's PIN; else raise WrongPin -- or PinLocked once
-        ``pin_max_failures`` wrong PINs in a row have locked PIN use (for ``pin_lockout_s``,
+        ``pin_failures_max`` wrong PINs in a row have locked PIN use (for ``pin_lockout_s``,
         doubling with each lock-out of the window; ``charging.pins``). An account without a PIN
         matches no PIN."""
         number = validate.account_number(account)
@@ -266,15 +266,15 @@ class AccountOperations(SelfCareOperations):
         return _status(found, moment, own)
 
     def history(
-        self, account: str, since: datetime | date | None = None, max_entries: int | None = None
+        self, account: str, since: datetime | date | None = None, entries_max: int | None = None
     ) -> list[HistoryEntry]:
-        """getHistory: the most recent ``max_entries`` entries from ``since`` on, newest first.
+        """getHistory: the most recent ``entries_max`` entries from ``since`` on, newest first.
         A date means its midnight in the ledger's time zone."""
         number = validate.account_number(account)
         count = validate.positive_count(
-            entries.HISTORY_DEFAULT_ENTRIES if max_entries is None else max_entries,
-            "max_entries",
-            entries.HISTORY_MAX_ENTRIES,
+            entries.HISTORY_DEFAULT_ENTRIES if entries_max is None else entries_max,
+            "max_entries",  # getHistory's maxEntries, as refusals have always named it
+            entries.HISTORY_ENTRIES_MAX,
         )
         start = self._since_text(since)
         month = self._moment().month

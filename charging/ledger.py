@@ -267,7 +267,7 @@ class Ledger(AccountOperations):
         app = validate.app_id(app_id)
         ref = validate.reference_code(reference_code)
         number = validate.account_number(account)
-        vid = validate.text(voucher_id, "voucher_id", validate.REFERENCE_CODE_MAX_LENGTH)
+        vid = validate.text(voucher_id, "voucher_id", validate.REFERENCE_CODE_LENGTH_MAX)
         pin = validate.pin(voucher_pin)
         known_hash = self._read(lambda tx: vouchers.pin_hash_of(tx, vid))
         matched = pins.matches(known_hash, pin)  # slow on purpose: not on the writer thread
@@ -383,4 +383,4 @@ class Ledger(AccountOperations):
 
 
 def _reservation_id(value: Any) -> str:
-    return validate.text(value, "reservation_id", validate.REFERENCE_CODE_MAX_LENGTH)
+    return validate.text(value, "reservation_id", validate.REFERENCE_CODE_LENGTH_MAX)

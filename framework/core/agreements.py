@@ -68,7 +68,7 @@ class AgreementDesk:
         self._used_signatures = used_signatures
 
     def select(self, app: Application, service_id: str, now: datetime) -> tuple[str, ServiceOffer]:
-        if not 0 < len(service_id) <= limits.identifier_max_chars:
+        if not 0 < len(service_id) <= limits.identifier_chars_max:
             raise InvalidServiceId("malformed service id")
         offer = self.catalog.offer(service_id)
         if offer is None:
@@ -80,7 +80,7 @@ class AgreementDesk:
     def owned(self, app: Application, token: str) -> str:
         """The service id of one of the application's active tokens; others are invalid."""
         owner = None
-        if 0 < len(token) <= limits.identifier_max_chars:
+        if 0 < len(token) <= limits.identifier_chars_max:
             owner = self.store.token_owner(token)
         if owner is None or owner[0] != app.app_id:
             raise InvalidServiceToken("unknown, terminated or foreign service token")
@@ -198,7 +198,7 @@ class AgreementDesk:
         key = app.public_key()
         if algorithm is None or key is None:
             raise InvalidSignature("no signing algorithm was selected")
-        if len(text.encode("utf-8")) > limits.termination_text_max_bytes:
+        if len(text.encode("utf-8")) > limits.termination_text_bytes_max:
             raise InvalidSignature("text too long")
         termination.check(text, app.app_id, termination.service_token(token))
         if not signing.verify(algorithm, key, text, signature):

@@ -196,7 +196,7 @@ class Lifecycle:
         means (its registered key); P_ACCESS_DENIED otherwise."""
         app = (
             self.store.application(app_id)
-            if 0 < len(app_id) <= limits.identifier_max_chars
+            if 0 < len(app_id) <= limits.identifier_chars_max
             else None
         )
         if app is None or not app.enabled:
@@ -393,7 +393,7 @@ class Lifecycle:
             raise InvalidSigningAlgorithm(f"the session's algorithm is {steps.algorithm}")
         if text != steps.terms.text():
             raise InvalidAgreementText("the text differs from the one to be signed")
-        if len(signature) > limits.signature_max_bytes or not self.desk.app_answered(
+        if len(signature) > limits.signature_bytes_max or not self.desk.app_answered(
             access.app, steps, signature, ""
         ):
             raise InvalidSignature(steps.refusal or "the signature does not verify")

@@ -115,9 +115,9 @@ class FrameworkStore:
     ) -> Application:
         if not valid_app_id(app_id):
             raise InvalidApplication("application id must be letters, digits and ._:@- only")
-        if not limits.secret_min_bytes <= len(secret) <= limits.secret_max_bytes:
+        if not limits.secret_bytes_min <= len(secret) <= limits.secret_bytes_max:
             raise InvalidApplication(
-                f"the secret must be {limits.secret_min_bytes}..{limits.secret_max_bytes} bytes"
+                f"the secret must be {limits.secret_bytes_min}..{limits.secret_bytes_max} bytes"
             )
         if public_key_pem is not None:
             load_public_key(public_key_pem)  # raises InvalidKey

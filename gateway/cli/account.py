@@ -238,7 +238,7 @@ def history(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
     """Open holds first (they already reduce the balance), then the entries, newest first."""
     with open_ledger(config) as ledger:
         holds = [hold_view(h) for h in ledger.open_reservations(args.number)]
-        entries = ledger.history(args.number, since=args.since, max_entries=args.max)
+        entries = ledger.history(args.number, since=args.since, entries_max=args.max)
         return holds + [history_view(e) for e in entries]
 
 

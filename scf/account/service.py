@@ -9,7 +9,7 @@ float), voucherUpdate the ``voucher`` grant (``charging.grants``). Without it th
 Every operation names the calling application first (the idempotency namespace of balanceUpdate
 and voucherUpdate, and the boundary of what getHistory and notifications show) and takes the
 optional ``end_user_pin``: when given it is verified first (wrong: ``WrongPin``, SVC0250; after
-``pin_max_failures`` wrong PINs in a row PIN use locks for ``pin_lockout_s``: ``PinLocked``).
+``pin_failures_max`` wrong PINs in a row PIN use locks for ``pin_lockout_s``: ``PinLocked``).
 When absent, the application's signed agreement is the authority (docs/payment-and-account.md).
 
 The self-care extension (suspendAccount, resumeAccount, changeMonthlyLimit, setThreshold) acts
@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from charging import validate
-from charging.entries import HISTORY_MAX_ENTRIES
+from charging.entries import HISTORY_ENTRIES_MAX
 from charging.errors import (
     CurrencyMismatch,
     InvalidInput,
@@ -196,14 +196,14 @@ class AccountService:
         end_user_identifier: str,
         pin: str | None,
         since: datetime | None,
-        max_entries: int | None,
+        entries_max: int | None,
     ) -> list[DatedTransaction]:
         """The most recent entries from ``since`` on, newest first. Entries another application
         made show their kind and amount, but not that application's texts or referenceCode."""
-        if max_entries is not None and not 1 <= max_entries <= HISTORY_MAX_ENTRIES:
-            raise InvalidInput(field="maxEntries", reason=f"from 1 to {HISTORY_MAX_ENTRIES}")
+        if entries_max is not None and not 1 <= entries_max <= HISTORY_ENTRIES_MAX:
+            raise InvalidInput(field="maxEntries", reason=f"from 1 to {HISTORY_ENTRIES_MAX}")
         account = self._authorised(end_user_identifier, pin)
-        entries = self.ledger.history(account.number, since, max_entries)
+        entries = self.ledger.history(account.number, since, entries_max)
         return [DatedTransaction(e.date, details(e, app_id)) for e in entries]
 
     # -- EXTENSION 1: getAccountStatus ---------------------------------------------------------

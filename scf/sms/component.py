@@ -159,7 +159,7 @@ def offer_properties(config: Any) -> dict[str, list[str]]:
     """What discovery shows of the P_SMS offer (all string-valued)."""
     return {
         "P_SMS_SHORT_CODE": [str(config["sms"]["short_code"])],
-        "P_SMS_MAX_LENGTH": [str(config["sms"]["max_length"])],
+        "P_SMS_MAX_LENGTH": [str(config["sms"]["length_max"])],
         "P_SMS_NOTIFICATIONS": ["notifySmsReception", "notifySmsDeliveryReceipt"],
     }
 

@@ -55,7 +55,7 @@ class SmsService:
         *,
         short_code: str = "short:1555",
         addressing: Addressing = DEFAULT_ADDRESSING,
-        max_length: int = 1530,
+        length_max: int = 1530,
         charging_hook: ChargingHook | None = None,
         templates: Templates | None = None,
         on_stored: Callable[[], None] | None = None,
@@ -64,7 +64,7 @@ class SmsService:
         self.db = db
         self.short_code = canonical_tel(short_code, "short_code")
         self.addressing = addressing
-        self.max_length = max_length
+        self.length_max = length_max
         self.charging_hook = charging_hook
         self.templates = templates or Templates()
         self.on_stored = on_stored or (lambda: None)
@@ -93,7 +93,7 @@ class SmsService:
         sender, source = sender_address(sender_name, self.short_code, self.addressing)
         if not isinstance(message, str):
             raise InvalidInput(part="message")
-        encoded = encode_message(message, secrets.randbelow(256), self.max_length)
+        encoded = encode_message(message, secrets.randbelow(256), self.length_max)
         if receipt_request is not None:
             _check_reference(receipt_request, "receiptRequest")
         request_id = uuid.uuid4().hex

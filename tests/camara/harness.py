@@ -127,7 +127,7 @@ class CamaraGateway:
         camara: dict[str, Any] = {
             "enabled": True, "tls": "on", "cert_file": str(tls.server_cert),
             "key_file": str(tls.server_key), "sink_ca_file": str(tls.ca),
-            "sink_retry_min_ms": 100, "sink_retry_max_ms": 400, "code_ttl_s": 60,
+            "sink_retry_ms_min": 100, "sink_retry_ms_max": 400, "code_ttl_s": 60,
         }  # fmt: skip
         camara.update(settings or {})
         # short holds, so the expiry of a prepared payment is seen in a test

@@ -151,7 +151,7 @@ def test_history_is_newest_first_bounded_and_from_a_date(ledger, clock):
     for i in range(5):
         ledger.charge("shop", f"h{i}", "1001", 100 + i, "KRW", f"item {i}")
         clock.advance(days=1)
-    entries = ledger.history("1001", max_entries=3)
+    entries = ledger.history("1001", entries_max=3)
     assert [e.amount_minor for e in entries] == [-104, -103, -102]
     since = ledger.history("1001", since=date(2026, 3, 12))  # midnight in Seoul
     assert [e.reference_code for e in since] == ["h4", "h3", "h2"]

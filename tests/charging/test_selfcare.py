@@ -29,8 +29,8 @@ LOCKOUT_S = 300
 @pytest.fixture
 def ledger(ledger_url: str, clock: FakeClock) -> Iterator[Ledger]:
     with Ledger.open(
-        ledger_url, clock=clock, pin_max_failures=3, pin_lockout_s=LOCKOUT_S,
-        pin_lockout_max_s=1_000, pin_lockout_window_s=86_400, pin_lockouts_to_suspend=3,
+        ledger_url, clock=clock, pin_failures_max=3, pin_lockout_s=LOCKOUT_S,
+        pin_lockout_s_max=1_000, pin_lockout_window_s=86_400, pin_lockouts_to_suspend=3,
         limit_raise_delay_s=3_600,
     ) as opened:  # fmt: skip
         opened.create_account(
@@ -70,7 +70,7 @@ def test_each_lockout_doubles_and_the_third_suspends(ledger: Ledger, clock: Fake
     account = ledger.status("1001")
     assert account.state == "suspended" and account.suspended_by == "pin_lockout"
     clock.advance(seconds=999)
-    with pytest.raises(PinLocked):  # the third: 1,200 s capped at pin_lockout_max_s 1,000
+    with pytest.raises(PinLocked):  # the third: 1,200 s capped at pin_lockout_s_max 1,000
         ledger.verify_pin("1001", "1234")
     clock.advance(seconds=1)
     assert ledger.resume_by_subscriber(APP, "1001", "1234") is True

@@ -73,7 +73,7 @@ def test_lockout_backs_off_doubling_per_address_and_clears(store: FrameworkStore
     assert trust.failure("shop", peer, NOW, 3, 2) == NOW + timedelta(seconds=8)
     for _ in range(20):
         until = trust.failure("shop", peer, NOW, 3, 2)
-    assert until == NOW + timedelta(seconds=limits.auth_lockout_max_s)
+    assert until == NOW + timedelta(seconds=limits.auth_lockout_s_max)
     assert trust.locked_until("shop", peer, NOW) == until
     assert trust.locked_until("shop", peer, until) is None
     assert trust.locked_until("shop", "192.0.2.8", NOW) is None  # another address

@@ -27,7 +27,7 @@ A = "tel:+821011112222"
 
 @pytest.fixture
 def service(tmp_path: Path) -> SmsService:
-    return SmsService(open_database(f"sqlite:///{tmp_path / 'sms.db'}"), max_length=200)
+    return SmsService(open_database(f"sqlite:///{tmp_path / 'sms.db'}"), length_max=200)
 
 
 def stored(service: SmsService) -> int:

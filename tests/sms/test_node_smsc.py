@@ -153,8 +153,8 @@ def test_wrong_password_backs_off_and_stops(tmp_path: Path) -> None:
             tmp_path,
             port,
             "wrong",
-            MICROPAY_SMSC_BIND_AUTH_RETRY_MIN_MS="300",
-            MICROPAY_SMSC_BIND_AUTH_RETRY_MAX_MS="600",
+            MICROPAY_SMSC_BIND_AUTH_RETRY_MS_MIN="300",
+            MICROPAY_SMSC_BIND_AUTH_RETRY_MS_MAX="600",
             MICROPAY_SMSC_BIND_AUTH_FAILURES_MAX="4",
         )
         runtime = start_sms(config, resolver=lambda e: Listener())

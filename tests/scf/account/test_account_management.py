@@ -12,7 +12,7 @@ from org.csapi.parlayx import common
 
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
-GATEWAY_OPTIONS = ("--pin-max-failures", "3", "--pin-lockout-s", "2")
+GATEWAY_OPTIONS = ("--pin-failures-max", "3", "--pin-lockout-s", "2")
 PIN = "2468"
 
 

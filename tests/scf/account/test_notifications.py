@@ -14,9 +14,9 @@ from tests.scf.account.app import ALL_EVENTS, CallbackApp, criteria
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
 GATEWAY_OPTIONS = (
-    "--retry-min-ms",
+    "--retry-ms-min",
     "200",
-    "--retry-max-ms",
+    "--retry-ms-max",
     "1000",
     "--callback-timeout-ms",
     "3000",

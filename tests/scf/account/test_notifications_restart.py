@@ -9,7 +9,7 @@ import signal
 from tests.scf.account.app import CallbackApp, criteria
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
-GATEWAY_OPTIONS = ("--retry-min-ms", "200", "--retry-max-ms", "1000")
+GATEWAY_OPTIONS = ("--retry-ms-min", "200", "--retry-ms-max", "1000")
 
 
 def test_a_restarted_gateway_carries_on_from_each_cursor(gateway: DirectGateway, tmp_path) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from charging.currencies import MINOR_UNIT_EXPONENT
 from charging.errors import InvalidAmount, InvalidInput, UnknownCurrency
-from charging.money import MAX_MINOR
+from charging.money import MINOR_MAX
 from scf.common.amounts import (
     format_decimal,
     minor_from_money,
@@ -99,7 +99,7 @@ def test_excess_precision_is_refused_not_rounded(text: str, currency: str) -> No
 
 @pytest.mark.parametrize("digits", [16, 20, 40, 41, 400])
 def test_a_long_amount_is_too_large_whatever_its_length(digits: int) -> None:
-    """Past MAX_MINOR an amount is "too large", at 20 digits as at 400 (and on gRPC too)."""
+    """Past MINOR_MAX an amount is "too large", at 20 digits as at 400 (and on gRPC too)."""
     with pytest.raises(InvalidAmount) as caught:
         minor_from_text("9" * digits, "KRW")
     assert caught.value.variables["reason"] == "amount too large"
@@ -118,7 +118,7 @@ def test_text_from_minor_has_the_currencys_decimals() -> None:
 
 
 @given(
-    minor=st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR),
+    minor=st.integers(min_value=-MINOR_MAX, max_value=MINOR_MAX),
     currency=st.sampled_from(sorted(MINOR_UNIT_EXPONENT)),
 )
 def test_text_and_money_round_trips(minor: int, currency: str) -> None:
@@ -134,7 +134,7 @@ def test_money_with_the_wrong_exponent_is_refused() -> None:
     with pytest.raises(UnknownCurrency):
         minor_from_money(1, "XXX", 2)
     with pytest.raises(InvalidAmount):
-        minor_from_money(MAX_MINOR + 1, "KRW", 0)
+        minor_from_money(MINOR_MAX + 1, "KRW", 0)
     with pytest.raises(InvalidAmount):
         minor_from_money(True, "KRW", 0)  # type: ignore[arg-type]
 
