@@ -1,4 +1,5 @@
-"""Named limits of the framework, unit last (DESIGN §6). Each has a defined answer when exceeded.
+"""Named limits of the framework, unit or kind last, then max/min (docs/operations.md,
+"Configuration names"). Each has a defined answer when exceeded.
 
 Limits an operator may want to tune live in the ``[framework]`` configuration section
 (``auth_failures_max``, ``auth_lockout_base_s``, ``callback_timeout_ms``, ``auth_session_ttl_s``,
