@@ -81,7 +81,14 @@ def charge_rate(
                 balance_minor=10**12,
             )
         for number in numbers:  # warm: accounts read once, the settlement account opened
-            ledger.charge("bench", f"{number}-warm", number, 1, "KRW", "bench")
+            ledger.charge(
+                app_id="bench",
+                reference_code=f"{number}-warm",
+                account=number,
+                amount_minor=1,
+                currency="KRW",
+                description="bench",
+            )
         committer = ledger._committer
         counts = [0] * clients
         batches0, requests0 = committer.batches_committed, committer.requests_committed
@@ -107,7 +114,14 @@ def _run_threads(
         number, n = numbers[index], 0
         start_line.wait()
         while not stop.is_set():
-            ledger.charge("bench", f"{number}-{n}", number, 100, "KRW", "bench")
+            ledger.charge(
+                app_id="bench",
+                reference_code=f"{number}-{n}",
+                account=number,
+                amount_minor=100,
+                currency="KRW",
+                description="bench",
+            )
             n += 1
         counts[index] = n
 
@@ -131,7 +145,14 @@ def _run_tasks(
     async def client(index: int, stop: asyncio.Event) -> None:
         number, n = numbers[index], 0
         while not stop.is_set():
-            await ledger.charge_async("bench", f"{number}-{n}", number, 100, "KRW", "bench")
+            await ledger.charge_async(
+                app_id="bench",
+                reference_code=f"{number}-{n}",
+                account=number,
+                amount_minor=100,
+                currency="KRW",
+                description="bench",
+            )
             n += 1
         counts[index] = n
 

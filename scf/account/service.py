@@ -157,13 +157,13 @@ class AccountService:
                 field="endUserIdentifier", reason="only prepaid accounts take credit"
             )
         return self.ledger.recharge(
-            app_id,
-            reference_code,
-            account.number,
-            to_minor(amount, account.currency),
-            account.currency,
-            "balanceUpdate",
-            period_days,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account.number,
+            amount_minor=to_minor(amount, account.currency),
+            currency=account.currency,
+            description="balanceUpdate",
+            extend_days=period_days,
         )
 
     def voucher_update(
@@ -187,7 +187,11 @@ class AccountService:
         except InvalidInput as exc:  # the ledger's "pin" is the end user's; this one is not
             raise InvalidInput(part="voucherPin", reason=exc.variables.get("reason", "")) from None
         return self.ledger.redeem_voucher(
-            app_id, reference_code, account.number, voucher_id, voucher_pin
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account.number,
+            voucher_id=voucher_id,
+            voucher_pin=voucher_pin,
         )
 
     def get_history(

@@ -95,13 +95,13 @@ class LedgerChargingHook:
             currency = charging.currency or ledger.get_account(account).currency
             per_message_minor = to_minor(charging.amount, currency)
             ledger.charge(
-                app_id,
-                f"sms-{request_id}",
-                account,
-                per_message_minor * len(addresses),
-                currency,
-                charging.description,
-                charging.code,
+                app_id=app_id,
+                reference_code=f"sms-{request_id}",
+                account=account,
+                amount_minor=per_message_minor * len(addresses),
+                currency=currency,
+                description=charging.description,
+                code=charging.code,
             )
         except UnregisteredAccount:
             # The operator named an account the ledger does not have: the application's

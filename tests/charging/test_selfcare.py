@@ -168,8 +168,22 @@ def test_thresholds_and_large_payment_alerts(ledger: Ledger) -> None:
     ledger.set_threshold(APP, "1001", "alert", 20_000)
     status = ledger.status("1001")
     assert (status.confirm_above_minor, status.alert_above_minor) == (0, 20_000)
-    ledger.charge("shop", "c-1", "1001", 20_000, "KRW", "at the threshold")
-    ledger.charge("shop", "c-2", "1001", 20_001, "KRW", "above it")
+    ledger.charge(
+        app_id="shop",
+        reference_code="c-1",
+        account="1001",
+        amount_minor=20_000,
+        currency="KRW",
+        description="at the threshold",
+    )
+    ledger.charge(
+        app_id="shop",
+        reference_code="c-2",
+        account="1001",
+        amount_minor=20_001,
+        currency="KRW",
+        description="above it",
+    )
     assert ledger.scan_large_payments() >= 2
     assert ledger.scan_large_payments() == 0  # the cursor moved
     [large] = ledger.alerts_of("1001")

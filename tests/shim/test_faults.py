@@ -49,7 +49,7 @@ def surfaces(shim: ShimGateway) -> Iterator[dict[str, Any]]:
             cap_minor=RECHARGE_CAP,
             daily_cap_minor=DAILY_RECHARGE_CAP,
         )
-        shim.ledger.fund_float(app.app_id, FLOAT, "KRW")
+        shim.ledger.fund_float(app_id=app.app_id, amount_minor=FLOAT, currency="KRW")
     grpc_session = shim.connect(grpc_app)
     corba_session = shim.connect_corba(corba_app)
     try:

@@ -44,7 +44,7 @@ def grant_top_ups(ledger: Ledger, app: str) -> None:
     ledger.grant(app, "voucher")
     for currency in TOP_UP_CURRENCIES:
         ledger.grant(app, "recharge", currency)
-        ledger.fund_float(app, FLOAT_MINOR, currency)
+        ledger.fund_float(app_id=app, amount_minor=FLOAT_MINOR, currency=currency)
 
 
 def charge(amount: str, currency: str = "", description: str = "Song 42") -> Any:
