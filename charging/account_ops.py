@@ -61,16 +61,18 @@ class AccountOperations(SelfCareOperations):
             raise InvalidInput(field="kind", reason="prepaid or postpaid") from None
         account = admin.new_account(
             moment,
-            validate.account_number(number),
-            validate.tel_uri(msisdn),
-            validate.currency(currency),
-            kind,
-            validate.limit_minor(balance_minor, "balance") or 0,
-            validate.limit_minor(monthly_limit_minor, "monthly_limit"),
-            validate.limit_minor(transaction_limit_minor, "transaction_limit"),
-            validate.limit_minor(low_balance_minor, "low_balance") or 0,
-            validate.future_date(valid_until, "valid_until", moment.today),
-            pin is not None,
+            number=validate.account_number(number),
+            msisdn=validate.tel_uri(msisdn),
+            currency=validate.currency(currency),
+            kind=kind,
+            balance_minor=validate.limit_minor(balance_minor, "balance") or 0,
+            monthly_limit_minor=validate.limit_minor(monthly_limit_minor, "monthly_limit"),
+            transaction_limit_minor=validate.limit_minor(
+                transaction_limit_minor, "transaction_limit"
+            ),
+            low_balance_minor=validate.limit_minor(low_balance_minor, "low_balance") or 0,
+            valid_until=validate.future_date(valid_until, "valid_until", moment.today),
+            has_pin=pin is not None,
         )
         pin_hash = None if pin is None else pins.hash_pin(validate.pin(pin))
         command = Command(

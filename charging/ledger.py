@@ -69,7 +69,14 @@ class Ledger(AccountOperations):
         charging_code = validate.charging_code(code)
         digest = ""
         if ref is not None and content is None and not more:
-            digest = idempotency.money_hash(operation, number, amount, cur, text, charging_code)
+            digest = idempotency.money_hash(
+                operation,
+                account=number,
+                amount=amount,
+                currency=cur,
+                description=text,
+                code=charging_code,
+            )
         elif ref is not None:
             if content is not None:
                 fields: dict[str, Any] = {"account": number, "content": dict(content)}

@@ -119,9 +119,18 @@ def record_attempt(
     accounts.save_pin(tx, number, PinState(state.pin_hash, 0, until, lockouts, window_start))
     book = batch.book(number)
     assert book is not None and book.msisdn is not None
-    alerts.add(tx, batch.at_text, number, book.msisdn, alerts.PIN_LOCKED, None,
-               failures=failures, minutes=seconds // 60, locked_until=clock.to_text(until),
-               lockouts=lockouts)  # fmt: skip
+    alerts.add(
+        tx,
+        at=batch.at_text,
+        number=number,
+        msisdn=book.msisdn,
+        kind=alerts.PIN_LOCKED,
+        app_id=None,
+        failures=failures,
+        minutes=seconds // 60,
+        locked_until=clock.to_text(until),
+        lockouts=lockouts,
+    )
     if lockouts >= policy.lockouts_to_suspend:
         from charging import selfcare  # selfcare builds on this module
 

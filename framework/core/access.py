@@ -94,7 +94,7 @@ class AccessSession:
             raise InvalidSignature("no signing algorithm was selected")
         if len(text.encode("utf-8")) > text_bytes_max:
             raise InvalidSignature("text too long")
-        termination.check(text, self.app.app_id, terminates)
+        termination.check(text, app_id=self.app.app_id, terminates=terminates)
         key = self.app.public_key()
         if key is None or not signing.verify(algorithm, key, text, signature):
             raise InvalidSignature("the signature does not verify")

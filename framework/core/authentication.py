@@ -96,6 +96,7 @@ class Authenticator:
 
     def begin(
         self,
+        *,
         domain_kind: str,
         app_id: str,
         auth_type: str,

@@ -42,7 +42,7 @@ def fields(text: str) -> dict[str, str]:
     return found
 
 
-def check(text: str, app_id: str, terminates: str) -> None:
+def check(text: str, *, app_id: str, terminates: str) -> None:
     """Refuse (P_INVALID_SIGNATURE) a text that does not bind its signature to this act."""
     found = fields(text)
     if found.get("application") != app_id:

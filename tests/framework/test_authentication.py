@@ -48,7 +48,13 @@ def auth(sqlite_url: str, clock: Clock) -> Authenticator:
 
 
 def begin(auth: Authenticator, app_id: str = "shop", peer: str = "10.0.0.1"):
-    return auth.begin("P_CLIENT_APPLICATION", app_id, "P_OSA_AUTHENTICATION", "P_PARLAY_4", peer)
+    return auth.begin(
+        domain_kind="P_CLIENT_APPLICATION",
+        app_id=app_id,
+        auth_type="P_OSA_AUTHENTICATION",
+        version="P_PARLAY_4",
+        peer=peer,
+    )
 
 
 def prove(session) -> None:
@@ -91,12 +97,17 @@ def prove(session) -> None:
 )
 def test_admission_refusals(auth, kind, app_id, auth_type, version, error) -> None:
     with pytest.raises(error):
-        auth.begin(kind, app_id, auth_type, version)
+        auth.begin(domain_kind=kind, app_id=app_id, auth_type=auth_type, version=version)
 
 
 def test_versions_starting_with_parlay_4_and_the_deprecated_entry_are_admitted(auth) -> None:
     for version in ("P_PARLAY_4", "P_PARLAY_4_2", None):
-        session = auth.begin("P_CLIENT_APPLICATION", "shop", "P_OSA_AUTHENTICATION", version)
+        session = auth.begin(
+            domain_kind="P_CLIENT_APPLICATION",
+            app_id="shop",
+            auth_type="P_OSA_AUTHENTICATION",
+            version=version,
+        )
         session.abort()
 
 
