@@ -60,7 +60,7 @@ class SelfCareOperations(LedgerEngine):
         """STOP: suspend at once (True when it was active)."""
         return self._selfcare(selfcare.suspend, "self_suspend", app_id, account)
 
-    def resume_by_subscriber(self, app_id: str, account: str, pin: str | None) -> bool:
+    def resume_by_subscriber(self, app_id: str, account: str, *, pin: str | None) -> bool:
         """RESUME: with the PIN, resume a suspension the subscriber or the lock-out made
         (True when it was suspended)."""
         if pin is None:
@@ -85,7 +85,7 @@ class SelfCareOperations(LedgerEngine):
         )  # fmt: skip
 
     def set_threshold(
-        self, app_id: str, account: str, which: str, amount_minor: int | None
+        self, app_id: str, account: str, *, which: str, amount_minor: int | None
     ) -> int | None:
         """ALERT / OTP: the amount above which a payment raises an alert (``which`` "alert") or
         needs a one-time code ("confirm"; 0 = every payment); None turns it off."""

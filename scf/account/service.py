@@ -113,18 +113,20 @@ class AccountService:
         return datetime.combine(valid_until + timedelta(days=1), time(), tzinfo=self.ledger.tz)
 
     # -- Parlay X AccountManagement ------------------------------------------------------------
-    def get_balance(self, app_id: str, end_user_identifier: str, pin: str | None) -> list[Balance]:
+    def get_balance(
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
+    ) -> list[Balance]:
         account = self._authorised(end_user_identifier, pin)
         return [Balance(BALANCE_TYPE, account.balance_minor, account.currency)]
 
     def get_credit_expiry_date(
-        self, app_id: str, end_user_identifier: str, pin: str | None
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
     ) -> list[CreditExpiry]:
         account = self._authorised(end_user_identifier, pin)
         return [CreditExpiry(BALANCE_TYPE, self._expires_at(account.valid_until))]
 
     def get_balance_types(
-        self, app_id: str, end_user_identifier: str, pin: str | None
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
     ) -> list[str]:
         self._authorised(end_user_identifier, pin)
         return [BALANCE_TYPE]
@@ -133,12 +135,12 @@ class AccountService:
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         reference_code: str,
         balance_type: str,
         amount: Decimal,
         period_days: int | None,
-        *,
         currency: str | None = None,
     ) -> TransactionResult:
         """A direct recharge of a prepaid account; ``period_days`` makes it valid for at least
@@ -170,6 +172,7 @@ class AccountService:
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         reference_code: str,
         voucher_id: str,
@@ -198,6 +201,7 @@ class AccountService:
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         since: datetime | None,
         entries_max: int | None,
@@ -212,7 +216,7 @@ class AccountService:
 
     # -- EXTENSION 1: getAccountStatus ---------------------------------------------------------
     def get_account_status(
-        self, app_id: str, end_user_identifier: str, pin: str | None
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
     ) -> EligibilityStatus:
         """Is this account usable for a payment? An unregistered account is an answer."""
         who = end_user.parse(end_user_identifier)
@@ -249,18 +253,18 @@ class AccountService:
             raise NotEntitled(app_id=app_id, operation=operation)
         return end_user.account_of(self.ledger, end_user_identifier)
 
-    def suspend_account(self, app_id: str, end_user_identifier: str, pin: str | None) -> bool:
+    def suspend_account(self, app_id: str, end_user_identifier: str, *, pin: str | None) -> bool:
         account = self._for_subscriber(app_id, end_user_identifier, "suspendAccount")
         if pin is not None:
             self.ledger.verify_pin(account.number, pin)
         return self.ledger.suspend_by_subscriber(app_id, account.number)
 
-    def resume_account(self, app_id: str, end_user_identifier: str, pin: str | None) -> bool:
+    def resume_account(self, app_id: str, end_user_identifier: str, *, pin: str | None) -> bool:
         account = self._for_subscriber(app_id, end_user_identifier, "resumeAccount")
-        return self.ledger.resume_by_subscriber(app_id, account.number, pin)
+        return self.ledger.resume_by_subscriber(app_id, account.number, pin=pin)
 
     def change_monthly_limit(
-        self, app_id: str, end_user_identifier: str, pin: str | None, limit: Decimal
+        self, app_id: str, end_user_identifier: str, *, pin: str | None, limit: Decimal
     ) -> LimitChange:
         account = self._for_subscriber(app_id, end_user_identifier, "changeMonthlyLimit")
         return self.ledger.request_monthly_limit(
@@ -271,6 +275,7 @@ class AccountService:
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         kind: str,
         amount: Decimal | None,
@@ -282,7 +287,9 @@ class AccountService:
         if pin is not None:
             self.ledger.verify_pin(account.number, pin)
         minor = None if amount is None else to_minor(amount, account.currency)
-        self.ledger.set_threshold(app_id, account.number, THRESHOLDS[kind], minor)
+        self.ledger.set_threshold(
+            app_id, account.number, which=THRESHOLDS[kind], amount_minor=minor
+        )
 
     def criteria(self, events: Sequence[str], users: Sequence[str]) -> Criteria:
         """Checked criteria: known event names; users that name registered accounts."""

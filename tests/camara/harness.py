@@ -216,7 +216,7 @@ class CamaraGateway:
         """The subscriber asked for a one-time code above ``above`` (OTP by SMS does this)."""
         if not any(g.operation == "selfcare" for g in self.ledger.list_grants(SELFCARE_APP)):
             self.ledger.grant(SELFCARE_APP, "selfcare")
-        self.ledger.set_threshold(SELFCARE_APP, number, "confirm", above)
+        self.ledger.set_threshold(SELFCARE_APP, number, which="confirm", amount_minor=above)
 
     def new_account(self, **settings: Any) -> tuple[str, str]:
         """A fresh prepaid KRW account (50,000 on it unless told otherwise): (number, +E.164)."""

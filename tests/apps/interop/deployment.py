@@ -187,7 +187,9 @@ class Deployment:
 
         db = open_database(f"sqlite:///{self.data / 'ledger.db'}")
         try:
-            SmsService(db).register_activation_number(APP_ID, SHORT_CODE, "POLL", "REG-INTEROP")
+            SmsService(db).register_activation_number(
+                APP_ID, SHORT_CODE, criteria="POLL", registration_id="REG-INTEROP"
+            )
         finally:
             db.close()
 
