@@ -108,8 +108,8 @@ class AccountOperations(SelfCareOperations):
         self,
         app_id: str,
         operation: str,
-        currency: str | None = None,
         *,
+        currency: str | None = None,
         cap_minor: int | None = None,
         daily_cap_minor: int | None = None,
     ) -> grants.Grant:
@@ -140,7 +140,7 @@ class AccountOperations(SelfCareOperations):
 
         return self._submit(Command(put, "grant", isolated=True))
 
-    def revoke(self, app_id: str, operation: str, currency: str | None = None) -> int:
+    def revoke(self, app_id: str, operation: str, *, currency: str | None = None) -> int:
         """Take a grant back (in ``currency``, or in every currency); returns how many."""
         app = validate.app_id(app_id)
         cur = None if currency is None else validate.currency(currency)

@@ -64,7 +64,7 @@ def busy_ledger(ledger: Ledger) -> str:
         app_id="shop", account="1002", amount_minor=3_000, currency="KRW", description="hotel"
     )
     ledger.grant("shop", "voucher")  # the shop may redeem vouchers and recharge from its float
-    ledger.grant("shop", "recharge", "KRW")
+    ledger.grant("shop", "recharge", currency="KRW")
     ledger.fund_float(app_id="shop", amount_minor=1_000, currency="KRW")
     voucher, pin = ledger.issue_voucher(5_000, "KRW")
     ledger.redeem_voucher(

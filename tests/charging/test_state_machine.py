@@ -72,7 +72,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.spent: dict[str, int] = {}
         self.charged: dict[str, int] = {}  # what the app charged, net of refunds
         self.ledger.grant("app", "voucher")
-        self.ledger.grant("topper", "recharge", "KRW", daily_cap_minor=TOPPER_DAILY_CAP)
+        self.ledger.grant("topper", "recharge", currency="KRW", daily_cap_minor=TOPPER_DAILY_CAP)
         self.float = 0  # topper's float
         self.topped: dict[str, int] = {}  # day -> what topper recharged that day
         self.month = ledger_clock.month_key(self.clock.now, self.ledger.tz)

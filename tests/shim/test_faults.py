@@ -45,7 +45,7 @@ def surfaces(shim: ShimGateway) -> Iterator[dict[str, Any]]:
         shim.ledger.grant(
             app.app_id,
             "recharge",
-            "KRW",
+            currency="KRW",
             cap_minor=RECHARGE_CAP,
             daily_cap_minor=DAILY_RECHARGE_CAP,
         )
