@@ -143,25 +143,29 @@ def test_money_with_the_wrong_exponent_is_refused() -> None:
 
 
 def test_charging_information_from_corba_text() -> None:
-    info = ChargingInformation.from_text("Song", "USD", "0.99", "")
+    info = ChargingInformation.from_text(description="Song", currency="USD", amount="0.99", code="")
     assert info == ChargingInformation("Song", "USD", Decimal("0.99"), None)
     assert info.to_text() == ("Song", "USD", "0.99", "")
     assert info.amount_minor("USD") == 99
 
 
 def test_absent_currency_means_the_accounts() -> None:
-    info = ChargingInformation.from_text("Song", "", "1500", "")
+    info = ChargingInformation.from_text(description="Song", currency="", amount="1500", code="")
     assert (info.currency, info.amount_minor("KRW")) == (None, 1500)
     with pytest.raises(InvalidAmount):  # 1500.5 has no meaning in KRW
-        ChargingInformation.from_text("x", "", "1500.5", "").amount_minor("KRW")
+        ChargingInformation.from_text(
+            description="x", currency="", amount="1500.5", code=""
+        ).amount_minor("KRW")
 
 
 def test_charging_information_refusals() -> None:
     with pytest.raises(UnknownCurrency):
-        ChargingInformation.from_text("x", "ABC", "1", "")
+        ChargingInformation.from_text(description="x", currency="ABC", amount="1", code="")
     with pytest.raises(InvalidAmount):
-        ChargingInformation.from_text("x", "KRW", "1e3", "")
-    code_only = ChargingInformation.from_text("x", "", "", "GOLD-PLAN")
+        ChargingInformation.from_text(description="x", currency="KRW", amount="1e3", code="")
+    code_only = ChargingInformation.from_text(
+        description="x", currency="", amount="", code="GOLD-PLAN"
+    )
     assert code_only.code == "GOLD-PLAN"
     with pytest.raises(InvalidAmount) as caught:
         code_only.amount_minor("KRW")
