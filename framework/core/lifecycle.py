@@ -1,9 +1,11 @@
 """The one lifecycle of authentication handshakes, access sessions and service agreements.
 
-Every surface of the gateway -- the CORBA framework (``framework/corba``), the gRPC shim
-(``shim/``), a REST surface -- runs this same lifecycle and only hands out what its transport
-needs: object references for CORBA, bearer tokens for gRPC. So there is one set of rules: the
-same checks and state machines (``states.py``), the same store, the same revocation::
+Every surface with sessions -- the CORBA framework (``framework/corba``), the gRPC shim
+(``shim/``) -- runs this same lifecycle and only hands out what its transport needs: object
+references for CORBA, bearer tokens for gRPC. (The CAMARA REST surface reads only the registry,
+``store``: OAuth's client-credentials grant has no handshake, access session or agreement;
+``lifecycle_doc.py`` sets the three side by side.) So there is one set of rules: the same checks
+and state machines (``states.py``), the same store, the same revocation::
 
     application (registered, enabled)
      ├─ Handshake  begin_handshake        CHAP both ways (auth machine); aborted, or expires
