@@ -9,7 +9,7 @@ thread). A charge counts once ``Ledger.charge`` has returned, i.e. once its comm
 WAL with synchronous=FULL; PostgreSQL with fsync=on, synchronous_commit=on, started here as a
 throwaway server like the tests). Printed beside two baselines from the same run and the same
 folder: the raw ``os.fsync`` rate of the disk, and one charge per transaction
-(``group_commit_max_batch=1``, i.e. group commit disabled). Beside each rate: this process's
+(``group_commit_batch_max=1``, i.e. group commit disabled). Beside each rate: this process's
 CPU time per durable charge (the client threads included, as a gateway's ORB threads are) and,
 on PostgreSQL, the round trips per transaction. Targets at 32 clients: SQLite 15,000/s and
 PostgreSQL 8,000/s, each at least 10x its one-charge-per-transaction rate.
@@ -68,10 +68,10 @@ class Rate:
 
 
 def charge_rate(
-    url: str, clients: int, max_batch: int, seconds: float, run: str, callers: str = "threads"
+    url: str, clients: int, batch_max: int, seconds: float, run: str, callers: str = "threads"
 ) -> Rate:
     """What ``clients`` threads (or asyncio tasks) charging their own accounts in a loop achieve."""
-    with Ledger.open(url, group_commit_max_batch=max_batch) as ledger:
+    with Ledger.open(url, group_commit_batch_max=batch_max) as ledger:
         numbers = [f"{run}-{i}" for i in range(clients)]
         for number in numbers:
             ledger.create_account(
@@ -81,7 +81,14 @@ def charge_rate(
                 balance_minor=10**12,
             )
         for number in numbers:  # warm: accounts read once, the settlement account opened
-            ledger.charge("bench", f"{number}-warm", number, 1, "KRW", "bench")
+            ledger.charge(
+                app_id="bench",
+                reference_code=f"{number}-warm",
+                account=number,
+                amount_minor=1,
+                currency="KRW",
+                description="bench",
+            )
         committer = ledger._committer
         counts = [0] * clients
         batches0, requests0 = committer.batches_committed, committer.requests_committed
@@ -107,7 +114,14 @@ def _run_threads(
         number, n = numbers[index], 0
         start_line.wait()
         while not stop.is_set():
-            ledger.charge("bench", f"{number}-{n}", number, 100, "KRW", "bench")
+            ledger.charge(
+                app_id="bench",
+                reference_code=f"{number}-{n}",
+                account=number,
+                amount_minor=100,
+                currency="KRW",
+                description="bench",
+            )
             n += 1
         counts[index] = n
 
@@ -131,7 +145,14 @@ def _run_tasks(
     async def client(index: int, stop: asyncio.Event) -> None:
         number, n = numbers[index], 0
         while not stop.is_set():
-            await ledger.charge_async("bench", f"{number}-{n}", number, 100, "KRW", "bench")
+            await ledger.charge_async(
+                app_id="bench",
+                reference_code=f"{number}-{n}",
+                account=number,
+                amount_minor=100,
+                currency="KRW",
+                description="bench",
+            )
             n += 1
         counts[index] = n
 

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 WARMUP_FRACTION = 0.2
 WINDOW_FRACTION = 0.2  # the windows compared after the warm-up
-RSS_GROWTH_MAX_MB = 16
-RSS_GROWTH_MAX_RATIO = 0.10
+RSS_GROWTH_MB_MAX = 16
+RSS_GROWTH_RATIO_MAX = 0.10
 FDS_GROWTH_MAX = 4
 PACE_S = 0.02  # a client's pause between operations: a steady load, not a saturating one
 SMS_DRAIN_S = 120
@@ -169,7 +169,7 @@ def verdict(samples: list[dict[str, float]]) -> dict[str, Any]:
     rss1 = statistics.median(s["rss_mb"] for s in last)
     fds0, fds1 = max(s["fds"] for s in first), max(s["fds"] for s in last)
     growth = rss1 - rss0
-    rss_flat = growth <= max(RSS_GROWTH_MAX_MB, 0) and growth <= rss0 * RSS_GROWTH_MAX_RATIO + 1
+    rss_flat = growth <= max(RSS_GROWTH_MB_MAX, 0) and growth <= rss0 * RSS_GROWTH_RATIO_MAX + 1
     return {
         "rss_first_mb": rss0,
         "rss_last_mb": rss1,

@@ -228,17 +228,18 @@ class Api:
     async def validate_payment(self, request: Request, grant: Grant) -> Response:
         body = requests.checked("ValidatePayment", await self._body(request))
         await self.payments.validate(grant.app_id, request.path_params["paymentId"],
-                                     body["authorizationId"], body["code"])  # fmt: skip
+                                     authorization_id=body["authorizationId"],
+                                     code=body["code"])  # fmt: skip
         return Response(status_code=204)
 
     async def confirm_payment(self, request: Request, grant: Grant) -> Response:
         phone = requests.confirm_phone(await self._body(request))
-        await self.payments.confirm(grant.app_id, request.path_params["paymentId"], phone)
+        await self.payments.confirm(grant.app_id, request.path_params["paymentId"], phone=phone)
         return Response(status_code=202)
 
     async def cancel_payment(self, request: Request, grant: Grant) -> Response:
         phone = requests.confirm_phone(await self._body(request))
-        await self.payments.cancel(grant.app_id, request.path_params["paymentId"], phone)
+        await self.payments.cancel(grant.app_id, request.path_params["paymentId"], phone=phone)
         return Response(status_code=202)
 
     async def create_refund(self, request: Request, grant: Grant) -> Response:
@@ -267,7 +268,7 @@ class Api:
 
     async def retrieve_refund(self, request: Request, grant: Grant) -> Response:
         r = await self.refunds.get(grant.app_id, request.path_params["paymentId"],
-                                   request.path_params["refundId"])  # fmt: skip
+                                   refund_id=request.path_params["refundId"])  # fmt: skip
         return JsonResponse(self.refund_body(r))
 
     async def remaining_amount(self, request: Request, grant: Grant) -> Response:

@@ -29,7 +29,7 @@ def digest(key: bytes, payment_id: str, code: str) -> str:
     return hmac.new(key, f"{payment_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def matches(key: bytes, payment_id: str, code: str, stored: str) -> bool:
+def matches(key: bytes, *, payment_id: str, code: str, stored: str) -> bool:
     typed = code.strip() if isinstance(code, str) else ""
     if len(typed) != limits.code_digits or not typed.isascii() or not typed.isdigit():
         typed = "x"

@@ -114,8 +114,8 @@ def start_camara_component(runtime: Any) -> CamaraComponent | None:
     )  # fmt: skip
     sinks = SinkDispatcher(db, SinkPolicy(
         timeout_ms=int(section["sink_timeout_ms"]),
-        retry_min_ms=int(section["sink_retry_min_ms"]),
-        retry_max_ms=int(section["sink_retry_max_ms"]),
+        retry_ms_min=int(section["sink_retry_ms_min"]),
+        retry_ms_max=int(section["sink_retry_ms_max"]),
         attempts_max=int(section["sink_attempts_max"]),
         ca_file=str(section["sink_ca_file"]),
     ), leadership=leadership).start()  # fmt: skip

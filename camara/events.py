@@ -34,11 +34,11 @@ def _envelope(kind: str, source: str, now: datetime, data: dict[str, Any]) -> di
 
 def payment_event(
     kind: str,
+    *,
     payment_id: str,
     source: str,
     now: datetime,
     description: str,
-    *,
     payment_date: datetime | None = None,
     denial_reason: str | None = None,
 ) -> dict[str, Any]:
@@ -58,12 +58,12 @@ def payment_event(
 
 def refund_event(
     kind: str,
+    *,
     payment_id: str,
     refund_id: str,
     source: str,
     now: datetime,
     description: str,
-    *,
     refund_date: datetime | None = None,
     denial_reason: str | None = None,
 ) -> dict[str, Any]:

@@ -18,7 +18,7 @@ page_size_default = 10  # perPage when not given (the spec's default)
 matching_records_max = 10_000  # more matches than this is 400 TOO_MANY_MATCHING_RECORDS
 
 # OAuth (client credentials, private_key_jwt)
-assertion_lifetime_max_s = 600  # a client assertion whose exp is further away is refused
+assertion_lifetime_s_max = 600  # a client assertion whose exp is further away is refused
 assertion_clock_skew_s = 30  # iat/nbf/exp are judged with this leeway
 assertion_chars_max = 8192  # a longer client_assertion is invalid_client before it is parsed
 token_bytes = 32  # random bytes of an access token (256 bits)

@@ -12,7 +12,7 @@ algorithms), not ours. What is checked, in order (any failure is ``invalid_clien
 3. the signature verifies with the registered key, by an algorithm that fits it (RS256/PS256
    for RSA keys of 2048 bits or more, EdDSA/Ed25519 for Ed25519 keys);
 4. ``aud`` names this gateway: its token endpoint URL or its issuer URL;
-5. ``exp`` is in the future and at most ``assertion_lifetime_max_s`` away, ``iat``/``nbf`` not
+5. ``exp`` is in the future and at most ``assertion_lifetime_s_max`` away, ``iat``/``nbf`` not
    in the future (with ``assertion_clock_skew_s``), ``jti`` is present and never used before.
 
 Access tokens are 256 random bits, kept by their SHA-256 in the database (a token works on every
@@ -57,7 +57,7 @@ SCOPES = (
     "carrier-billing-refund:refunds:create",
     "carrier-billing-refund:refunds:read",
 )
-RSA_MIN_BITS = 2048
+RSA_BITS_MIN = 2048
 
 
 class OAuthError(Exception):
@@ -78,7 +78,7 @@ def token_hash(token: str) -> str:
 def algorithms_for(key: Any) -> list[str]:
     if isinstance(key, ed25519.Ed25519PublicKey):
         return ["EdDSA", "Ed25519"]
-    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= RSA_MIN_BITS:
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size >= RSA_BITS_MIN:
         return ["RS256", "PS256"]
     return []
 
@@ -183,7 +183,7 @@ class Issuer:
             raise _client(f"the client assertion's claims are refused: {exc.error}") from None
         if not isinstance(claims.get("exp"), int | float) or not isinstance(claims["jti"], str):
             raise _client("exp must be a number and jti a string")
-        if claims["exp"] - now > limits.assertion_lifetime_max_s:
+        if claims["exp"] - now > limits.assertion_lifetime_s_max:
             raise _client("the client assertion lives too long")
         if not 0 < len(claims["jti"]) <= limits.identifier_chars_max:
             raise _client("jti is empty or too long")

@@ -176,8 +176,8 @@ class Payments:
                 denial_reason=reason,
             ):
                 self.f.event(tx, p.app_id, p.payment_id, p.sink, payment_event(
-                    "denied", p.payment_id, self.f.settings.source, now, "Payment denied",
-                    denial_reason=reason))  # fmt: skip
+                    "denied", payment_id=p.payment_id, source=self.f.settings.source, now=now,
+                    description="Payment denied", denial_reason=reason))  # fmt: skip
 
         await self.f.write(work)
 
@@ -208,7 +208,8 @@ class Payments:
                 if kind == "denied":
                     extra["denial_reason"] = moved.denial_reason
                 self.f.event(tx, p.app_id, p.payment_id, p.sink, payment_event(
-                    kind, p.payment_id, self.f.settings.source, now, text, **extra))  # fmt: skip
+                    kind, payment_id=p.payment_id, source=self.f.settings.source, now=now,
+                    description=text, **extra))  # fmt: skip
                 return moved
             found = store.find_payment(tx, p.app_id, p.payment_id)
             return found or moved
@@ -270,7 +271,7 @@ class Payments:
 
     # -- validation -------------------------------------------------------------------------------
     async def validate(
-        self, app_id: str, payment_id: str, authorization_id: str, code: str
+        self, app_id: str, payment_id: str, *, authorization_id: str, code: str
     ) -> None:
         p = await self.get(app_id, payment_id)
         if p.status is Status.RESERVED:
@@ -290,7 +291,7 @@ class Payments:
                 store.close_validation(tx, payment_id, "failed")
                 return "expired", 0
             store.count_attempt(tx, payment_id)  # counted before the comparison
-            if codes.matches(self.f.code_key, payment_id, code, v.code_hash):
+            if codes.matches(self.f.code_key, payment_id=payment_id, code=code, stored=v.code_hash):
                 store.close_validation(tx, payment_id, "used")
                 return "right", 0
             left = attempts_max - v.attempts - 1
@@ -353,12 +354,12 @@ class Payments:
             return await self._mark(fresh, op)
         return replace(p, pending_op=op)
 
-    async def confirm(self, app_id: str, payment_id: str, phone: str) -> Payment:
+    async def confirm(self, app_id: str, payment_id: str, *, phone: str) -> Payment:
         p = await self.get(app_id, payment_id)
         self._second_step(p, phone, CONFIRM)
         return await self._drive(await self._mark(p, CONFIRM), answered=True)
 
-    async def cancel(self, app_id: str, payment_id: str, phone: str) -> Payment:
+    async def cancel(self, app_id: str, payment_id: str, *, phone: str) -> Payment:
         p = await self.get(app_id, payment_id)
         self._second_step(p, phone, CANCEL)
         return await self._drive(await self._mark(p, CANCEL), answered=True)

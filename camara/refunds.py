@@ -35,7 +35,7 @@ class Refunds:
     def __init__(self, flows: Flows, payments: Payments) -> None:
         self.f, self.payments = flows, payments
 
-    async def get(self, app_id: str, payment_id: str, refund_id: str) -> Refund:
+    async def get(self, app_id: str, payment_id: str, *, refund_id: str) -> Refund:
         await self.payments.get(app_id, payment_id)
         found = await self.f.blocking(store.refund, self.f.db, app_id, payment_id, refund_id)
         if found is None:
@@ -108,8 +108,9 @@ class Refunds:
             def deny(tx: Any) -> None:
                 store.settle_refund(tx, r, now, succeeded=False)
                 self.f.event(tx, r.app_id, r.refund_id, r.sink, refund_event(
-                    "denied", r.payment_id, r.refund_id, self.f.settings.source, now,
-                    "Refund denied", denial_reason=reason))  # fmt: skip
+                    "denied", payment_id=r.payment_id, refund_id=r.refund_id,
+                    source=self.f.settings.source, now=now, description="Refund denied",
+                    denial_reason=reason))  # fmt: skip
 
             await self.f.write(deny)
             raise
@@ -118,8 +119,9 @@ class Refunds:
         def settle(tx: Any) -> None:
             store.settle_refund(tx, r, now, succeeded=True, transaction_id=result.transaction_id)
             self.f.event(tx, r.app_id, r.refund_id, r.sink, refund_event(
-                "completed", r.payment_id, r.refund_id, self.f.settings.source, now,
-                "Refund completed", refund_date=now))  # fmt: skip
+                "completed", payment_id=r.payment_id, refund_id=r.refund_id,
+                source=self.f.settings.source, now=now, description="Refund completed",
+                refund_date=now))  # fmt: skip
 
         await self.f.write(settle)
         return replace(r, status=RefundStatus.SUCCEEDED, pending_op=None,

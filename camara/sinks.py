@@ -4,7 +4,7 @@ order per sink, with back-off; a sink that fails never holds up charging or othe
 One thread reads the pending events in sequence order. An event goes out as an HTTPS POST of
 ``application/cloudevents+json`` (with ``Authorization: Bearer`` when the client gave an access
 token credential); any 2xx takes it. A sink that fails (connection, timeout, another status)
-has that event retried after ``retry_min_ms``, doubling up to ``retry_max_ms``, and its later
+has that event retried after ``retry_ms_min``, doubling up to ``retry_ms_max``, and its later
 events wait behind it, so each sink receives its events in order; after ``attempts_max``
 failures, or at once on ``410 Gone`` (the sink says it is no longer there), the event is given
 up (state ``failed``, the reason kept) and the next one goes. Receivers de-duplicate on the
@@ -43,8 +43,8 @@ def wall_ms() -> int:
 @dataclass(frozen=True)
 class SinkPolicy:
     timeout_ms: int = 5000
-    retry_min_ms: int = 500
-    retry_max_ms: int = 60_000
+    retry_ms_min: int = 500
+    retry_ms_max: int = 60_000
     attempts_max: int = 20
     ca_file: str = ""  # extra CA certificates to trust (besides the system's)
 
@@ -143,7 +143,7 @@ class SinkDispatcher:
             self.failed += 1
             log.warning("camara event %d to app %s given up: %s", event.seq, event.app_id, error)
             return True
-        delay = min(self.policy.retry_min_ms * 2 ** (attempts - 1), self.policy.retry_max_ms)
+        delay = min(self.policy.retry_ms_min * 2 ** (attempts - 1), self.policy.retry_ms_max)
         store.event_retry(self.db, event.seq, self.clock() + delay, error)
         log.info("camara event %d to app %s: %s; retry in %d ms", event.seq, event.app_id,
                  error, delay)  # fmt: skip

@@ -61,16 +61,18 @@ class AccountOperations(SelfCareOperations):
             raise InvalidInput(field="kind", reason="prepaid or postpaid") from None
         account = admin.new_account(
             moment,
-            validate.account_number(number),
-            validate.tel_uri(msisdn),
-            validate.currency(currency),
-            kind,
-            validate.limit_minor(balance_minor, "balance") or 0,
-            validate.limit_minor(monthly_limit_minor, "monthly_limit"),
-            validate.limit_minor(transaction_limit_minor, "transaction_limit"),
-            validate.limit_minor(low_balance_minor, "low_balance") or 0,
-            validate.future_date(valid_until, "valid_until", moment.today),
-            pin is not None,
+            number=validate.account_number(number),
+            msisdn=validate.tel_uri(msisdn),
+            currency=validate.currency(currency),
+            kind=kind,
+            balance_minor=validate.limit_minor(balance_minor, "balance") or 0,
+            monthly_limit_minor=validate.limit_minor(monthly_limit_minor, "monthly_limit"),
+            transaction_limit_minor=validate.limit_minor(
+                transaction_limit_minor, "transaction_limit"
+            ),
+            low_balance_minor=validate.limit_minor(low_balance_minor, "low_balance") or 0,
+            valid_until=validate.future_date(valid_until, "valid_until", moment.today),
+            has_pin=pin is not None,
         )
         pin_hash = None if pin is None else pins.hash_pin(validate.pin(pin))
         command = Command(
@@ -106,8 +108,8 @@ class AccountOperations(SelfCareOperations):
         self,
         app_id: str,
         operation: str,
-        currency: str | None = None,
         *,
+        currency: str | None = None,
         cap_minor: int | None = None,
         daily_cap_minor: int | None = None,
     ) -> grants.Grant:
@@ -138,7 +140,7 @@ class AccountOperations(SelfCareOperations):
 
         return self._submit(Command(put, "grant", isolated=True))
 
-    def revoke(self, app_id: str, operation: str, currency: str | None = None) -> int:
+    def revoke(self, app_id: str, operation: str, *, currency: str | None = None) -> int:
         """Take a grant back (in ``currency``, or in every currency); returns how many."""
         app = validate.app_id(app_id)
         cur = None if currency is None else validate.currency(currency)
@@ -229,7 +231,7 @@ class AccountOperations(SelfCareOperations):
 
     def verify_pin(self, account: str, pin: str) -> None:
         """Return if ``pin`` is the account's PIN; else raise WrongPin -- or PinLocked once
-        ``pin_max_failures`` wrong PINs in a row have locked PIN use (for ``pin_lockout_s``,
+        ``pin_failures_max`` wrong PINs in a row have locked PIN use (for ``pin_lockout_s``,
         doubling with each lock-out of the window; ``charging.pins``). An account without a PIN
         matches no PIN."""
         number = validate.account_number(account)
@@ -266,15 +268,15 @@ class AccountOperations(SelfCareOperations):
         return _status(found, moment, own)
 
     def history(
-        self, account: str, since: datetime | date | None = None, max_entries: int | None = None
+        self, account: str, since: datetime | date | None = None, entries_max: int | None = None
     ) -> list[HistoryEntry]:
-        """getHistory: the most recent ``max_entries`` entries from ``since`` on, newest first.
+        """getHistory: the most recent ``entries_max`` entries from ``since`` on, newest first.
         A date means its midnight in the ledger's time zone."""
         number = validate.account_number(account)
         count = validate.positive_count(
-            entries.HISTORY_DEFAULT_ENTRIES if max_entries is None else max_entries,
-            "max_entries",
-            entries.HISTORY_MAX_ENTRIES,
+            entries.HISTORY_DEFAULT_ENTRIES if entries_max is None else entries_max,
+            "max_entries",  # getHistory's maxEntries, as refusals have always named it
+            entries.HISTORY_ENTRIES_MAX,
         )
         start = self._since_text(since)
         month = self._moment().month

@@ -110,6 +110,7 @@ def set_pin(state: BatchState, c: Command) -> None:
 
 def new_account(
     moment: Moment,
+    *,
     number: str,
     msisdn: str,
     currency: str,

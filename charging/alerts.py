@@ -54,7 +54,14 @@ class Alert:
 
 
 def add(
-    tx: Transaction, at: str, number: str, msisdn: str, kind: str, app_id: str | None, **fields: Any
+    tx: Transaction,
+    *,
+    at: str,
+    number: str,
+    msisdn: str,
+    kind: str,
+    app_id: str | None,
+    **fields: Any,
 ) -> None:
     """Queue one alert (in the caller's transaction)."""
     assert kind in KINDS, kind
@@ -116,8 +123,8 @@ def scan_large_payments(tx: Transaction, at: str) -> int:
         last = max(last, int(seq))
         if event != "P_AM_CHARGING" or above is None or amount is None or amount <= above:
             continue
-        add(tx, at, number, msisdn, LARGE_PAYMENT, app, amount=int(amount),
-            currency=currency, balance=int(balance), above=int(above),
+        add(tx, at=at, number=number, msisdn=msisdn, kind=LARGE_PAYMENT, app_id=app,
+            amount=int(amount), currency=currency, balance=int(balance), above=int(above),
             occurred_at=occurred, seq=int(seq))  # fmt: skip
     if last != cursor:
         tx.execute("UPDATE ledger_counters SET value = ? WHERE name = ?", (last, ALERT_CURSOR))

@@ -44,7 +44,7 @@ Rows 1 and 15-17 are the application's side of a credit (``charging.grants``): a
 recharges only when the operator granted it ``recharge`` in that currency, within the grant's
 caps, and from its own float, which it cannot overdraw; it redeems vouchers only when granted
 ``voucher``. The operator's own top-ups (application ``operator``) come from funding and need no
-grant. Row 18 keeps every balance within what the ledger can store (``MAX_BALANCE_MINOR``).
+grant. Row 18 keeps every balance within what the ledger can store (``BALANCE_MINOR_MAX``).
 
 The self-care operations (``charging.selfcare``: self_suspend, self_resume, self_limit,
 self_settings) need the ``selfcare`` grant (row 1). A subscriber resumes only a suspension the
@@ -83,7 +83,7 @@ from charging.errors import (
 )
 from charging.model import Account, Kind, Status
 
-MAX_BALANCE_MINOR = 10**18  # below 2^63, so every balance and sum fits a signed 64-bit column
+BALANCE_MINOR_MAX = 10**18  # below 2^63, so every balance and sum fits a signed 64-bit column
 
 
 class Operation(enum.StrEnum):
@@ -369,7 +369,7 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "the credited balance stays within what the ledger stores",
         CREDITS,
-        lambda a: _acct(a).ledger_balance_minor + a.amount_minor > MAX_BALANCE_MINOR,
+        lambda a: _acct(a).ledger_balance_minor + a.amount_minor > BALANCE_MINOR_MAX,
         lambda a: InvalidAmount(
             amount=str(a.amount_minor), reason="the balance would exceed the largest amount held"
         ),

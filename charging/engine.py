@@ -17,8 +17,8 @@ from charging import msisdn_migration, pins, reservations, schema
 from charging.batch import BatchRunner, Command
 from charging.clock import Clock, Moment, utc_now, zone
 from charging.group_commit import (
+    GROUP_COMMIT_BATCH_MAX,
     GROUP_COMMIT_GATHER_US,
-    GROUP_COMMIT_MAX_BATCH,
     GroupCommitter,
 )
 from charging.sweeper import ReservationSweeper
@@ -30,9 +30,9 @@ SETTINGS = (
     "timezone",
     "reservation_ttl_s",
     "reservation_sweep_interval_s",
-    "group_commit_max_batch",
+    "group_commit_batch_max",
     "group_commit_gather_us",
-    "pin_max_failures",
+    "pin_failures_max",
     "pin_lockout_s",
 )
 
@@ -47,9 +47,9 @@ class LedgerEngine:
         timezone: str = "Asia/Seoul",
         reservation_ttl_s: int = 900,
         reservation_sweep_interval_s: int = 5,
-        group_commit_max_batch: int = GROUP_COMMIT_MAX_BATCH,
+        group_commit_batch_max: int = GROUP_COMMIT_BATCH_MAX,
         group_commit_gather_us: int = GROUP_COMMIT_GATHER_US,
-        pin_max_failures: int = pins.PIN_MAX_FAILURES,
+        pin_failures_max: int = pins.PIN_FAILURES_MAX,
         pin_lockout_s: int = pins.PIN_LOCKOUT_S,
         clock: Clock = utc_now,
     ) -> None:
@@ -57,13 +57,13 @@ class LedgerEngine:
         self.tz = zone(timezone)
         self.reservation_ttl_s = reservation_ttl_s
         self.reservation_sweep_interval_s = reservation_sweep_interval_s
-        self.pin_max_failures = pin_max_failures
+        self.pin_failures_max = pin_failures_max
         self.pin_lockout_s = pin_lockout_s
         self._clock = clock
         self._committer: GroupCommitter[Any] = GroupCommitter(
             db,
             runner=BatchRunner(clock, self.tz),
-            max_batch=group_commit_max_batch,
+            batch_max=group_commit_batch_max,
             gather_us=group_commit_gather_us,
         )
         self._sweeper: ReservationSweeper | None = None
@@ -72,8 +72,8 @@ class LedgerEngine:
     def open(cls, url: str, **settings: Any) -> Self:
         """Open (and migrate) the ledger at ``url``. ``settings`` take the names of the
         ``[ledger]`` configuration keys: timezone, reservation_ttl_s,
-        reservation_sweep_interval_s, group_commit_max_batch, group_commit_gather_us,
-        pin_max_failures, pin_lockout_s
+        reservation_sweep_interval_s, group_commit_batch_max, group_commit_gather_us,
+        pin_failures_max, pin_lockout_s
         (and ``clock`` for tests)."""
         db = open_database(url)
         try:

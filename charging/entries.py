@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from charging.batch import BatchState, Book, Command
 
 DEBITS = frozenset({EntryKind.CHARGE, EntryKind.RESERVATION_CHARGE})
-HISTORY_MAX_ENTRIES = 1000  # getHistory returns at most this many entries
+HISTORY_ENTRIES_MAX = 1000  # getHistory returns at most this many entries
 HISTORY_DEFAULT_ENTRIES = 100  # ... and this many when maxEntries is not given
 
 
@@ -105,14 +105,14 @@ def app_has_charged(tx: Transaction, account: str, app_id: str) -> bool:
 
 
 def history(
-    tx: Transaction, account: str, since: str | None, max_entries: int
+    tx: Transaction, account: str, since: str | None, entries_max: int
 ) -> list[HistoryEntry]:
-    """The most recent ``max_entries`` entries at or after ``since``, newest first."""
+    """The most recent ``entries_max`` entries at or after ``since``, newest first."""
     rows = tx.all(
         "SELECT transfer_id, created_at, kind, amount_minor, currency, "
         "ledger_balance_after_minor, description, app_id, reference_code FROM ledger_entries "
         "WHERE account_number = ? AND created_at >= ? ORDER BY id DESC LIMIT ?",
-        (account, since or "", max_entries),
+        (account, since or "", entries_max),
     )
     return [
         HistoryEntry(

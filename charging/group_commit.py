@@ -2,7 +2,7 @@
 
 The CORBA ORB and the gRPC server call the ledger from many threads (or one event loop) at once.
 Instead of one transaction (and one fsync) per request, each caller hands its request to a single
-writer thread and waits. The writer takes every request queued so far (at most ``max_batch``),
+writer thread and waits. The writer takes every request queued so far (at most ``batch_max``),
 opens ONE transaction, lets the *batch runner* run them all, and commits. Only after the commit
 has returned, i.e. is durable, does any caller get its answer. There is no deliberate wait: a
 batch is whatever piled up while the previous one was committing, so a lone request is not
@@ -18,12 +18,12 @@ batch had callers, the writer waits up to ``gather_us`` for the rest -- those ca
 preparing their next request, and a batch of all of them shares its fixed cost (the flush, the
 round trips) twice as widely as the half that happened to be queued. A lone caller never waits.
 
-``max_batch == 1`` is "group commit disabled": one request per transaction, the baseline of
+``batch_max == 1`` is "group commit disabled": one request per transaction, the baseline of
 ``bench.ledger``.
 
 Named limits and their answers when exceeded:
 
-- ``max_batch``: requests per transaction; the rest wait for the next batch.
+- ``batch_max``: requests per transaction; the rest wait for the next batch.
 - ``gather_us``: at most this long a batch waits for the callers the last one answered (0: never).
 - ``queue_max``: requests waiting for the writer; a caller blocks until there is room.
 - ``request_timeout_s``: how long a caller waits for its answer; then ``StorageUnavailable`` (the
@@ -62,7 +62,7 @@ logger = logging.getLogger("micropay.ledger.group_commit")
 T = TypeVar("T")
 E = TypeVar("E")
 
-GROUP_COMMIT_MAX_BATCH = 256
+GROUP_COMMIT_BATCH_MAX = 256
 GROUP_COMMIT_GATHER_US = 2_000
 GROUP_COMMIT_QUEUE_MAX = 10_000
 REQUEST_TIMEOUT_S = 30
@@ -171,16 +171,16 @@ class GroupCommitter(Generic[E]):
         before_commit: Callable[[Transaction, list[E]], None] | None = None,
         *,
         runner: BatchRunner | None = None,
-        max_batch: int = GROUP_COMMIT_MAX_BATCH,
+        batch_max: int = GROUP_COMMIT_BATCH_MAX,
         gather_us: int = GROUP_COMMIT_GATHER_US,
         queue_max: int = GROUP_COMMIT_QUEUE_MAX,
         request_timeout_s: int = REQUEST_TIMEOUT_S,
     ) -> None:
-        assert max_batch >= 1
+        assert batch_max >= 1
         assert (runner is None) != (before_commit is None), "a runner or a before_commit"
         self._db = db
         self._runner = runner or savepoint_runner(before_commit)  # type: ignore[arg-type]
-        self.max_batch = max_batch
+        self.batch_max = batch_max
         self.gather_us = gather_us
         self._answered = 0  # requests in the last batch taken: callers that will be back
         self._gathering = 0  # while gathering: the number of queued requests that ends it
@@ -256,11 +256,11 @@ class GroupCommitter(Generic[E]):
                 self._wait()
             self._gather()
             pending = self._pending
-            if len(pending) <= self.max_batch:
+            if len(pending) <= self.batch_max:
                 batch = list(pending)
                 pending.clear()
             else:
-                batch = [pending.popleft() for _ in range(self.max_batch)]
+                batch = [pending.popleft() for _ in range(self.batch_max)]
             self._room.notify_all()
             self._answered = len(batch)
             return batch
@@ -270,12 +270,12 @@ class GroupCommitter(Generic[E]):
         preparing their next request; without them a batch is half of what the load offers,
         and a batch's fixed cost -- the flush, the round trips -- is shared by half as many.
         A lone caller (last batch of one) and a full batch never wait."""
-        if self.gather_us <= 0 or len(self._pending) >= min(self._answered, self.max_batch):
+        if self.gather_us <= 0 or len(self._pending) >= min(self._answered, self.batch_max):
             return
         if self._answered < 2:
             return
         deadline = time.monotonic() + self.gather_us / 1e6
-        want = min(self._answered, self.max_batch)
+        want = min(self._answered, self.batch_max)
         self._gathering = want  # the request that completes the batch wakes the writer; no other
         try:
             while len(self._pending) < want and not self._closed:

@@ -38,7 +38,7 @@ _quoted = json.encoder.encode_basestring_ascii  # exactly json.dumps's rendering
 
 
 def money_hash(
-    operation: str, account: str, amount: int, currency: str, description: str, code: str | None
+    operation: str, *, account: str, amount: int, currency: str, description: str, code: str | None
 ) -> str:
     """:func:`request_hash` of the content of a plain money request, without building and
     sorting a dict per request: the same text, so the same digest, as the tests check."""

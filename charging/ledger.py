@@ -44,6 +44,7 @@ class Ledger(AccountOperations):
         self,
         run: Run,
         operation: Operation,
+        *,
         app_id: str,
         reference_code: str | None,
         account: str | None,
@@ -51,7 +52,6 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
-        *,
         content: Mapping[str, Any] | None = None,
         more: Mapping[str, Any] | None = None,
         **command: Any,
@@ -69,7 +69,14 @@ class Ledger(AccountOperations):
         charging_code = validate.charging_code(code)
         digest = ""
         if ref is not None and content is None and not more:
-            digest = idempotency.money_hash(operation, number, amount, cur, text, charging_code)
+            digest = idempotency.money_hash(
+                operation,
+                account=number,
+                amount=amount,
+                currency=cur,
+                description=text,
+                code=charging_code,
+            )
         elif ref is not None:
             if content is not None:
                 fields: dict[str, Any] = {"account": number, "content": dict(content)}
@@ -93,21 +100,40 @@ class Ledger(AccountOperations):
         )
 
     def _payment(
-        self, run: Run, operation: Operation, app_id: str, reference_code: str, account: str,
-        amount_minor: int, currency: str, description: str, code: str | None,
+        self,
+        run: Run,
+        operation: Operation,
+        *,
+        app_id: str,
+        reference_code: str,
+        account: str,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        code: str | None,
         content: Mapping[str, Any] | None,
-    ) -> Command:  # fmt: skip
+    ) -> Command:
         """A charge or refund: the account and the application's settlement account."""
         c = self._money(
-            run, operation, app_id, reference_code, account, amount_minor, currency,
-            description, code, content=content, transfers=1,
-        )  # fmt: skip
+            run,
+            operation,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description,
+            code=code,
+            content=content,
+            transfers=1,
+        )
         c.accounts = (c.account, movements.settlement(c.app_id, c.currency))
         return c
 
     # -- Payment: AmountCharging -----------------------------------------------------------------
     def charge(
         self,
+        *,
         app_id: str,
         reference_code: str,
         account: str,
@@ -115,7 +141,6 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
-        *,
         request_content: Mapping[str, Any] | None = None,
     ) -> TransactionResult:
         """chargeAmount: debit ``amount_minor`` now, within every limit.
@@ -125,13 +150,22 @@ class Ledger(AccountOperations):
         changed still returns the first outcome."""
         return self._submit(
             self._payment(
-                payments.charge, Operation.CHARGE, app_id, reference_code, account, amount_minor,
-                currency, description, code, request_content,
+                payments.charge,
+                Operation.CHARGE,
+                app_id=app_id,
+                reference_code=reference_code,
+                account=account,
+                amount_minor=amount_minor,
+                currency=currency,
+                description=description,
+                code=code,
+                content=request_content,
             )
-        )  # fmt: skip
+        )
 
     async def charge_async(
         self,
+        *,
         app_id: str,
         reference_code: str,
         account: str,
@@ -143,13 +177,22 @@ class Ledger(AccountOperations):
         """:meth:`charge` from an asyncio event loop (no thread waits for the commit)."""
         return await self._submit_async(
             self._payment(
-                payments.charge, Operation.CHARGE, app_id, reference_code, account, amount_minor,
-                currency, description, code, None,
+                payments.charge,
+                Operation.CHARGE,
+                app_id=app_id,
+                reference_code=reference_code,
+                account=account,
+                amount_minor=amount_minor,
+                currency=currency,
+                description=description,
+                code=code,
+                content=None,
             )
-        )  # fmt: skip
+        )
 
     def charge_split(
         self,
+        *,
         app_id: str,
         reference_code: str,
         shares: Sequence[tuple[str, int]],
@@ -170,11 +213,19 @@ class Ledger(AccountOperations):
             raise InvalidInput(field="shares", reason="one share per account")
         first_number, first_amount = checked[0]
         c = self._money(
-            payments.charge_split, Operation.CHARGE, app_id, reference_code, first_number,
-            first_amount, currency, description, code,
+            payments.charge_split,
+            Operation.CHARGE,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=first_number,
+            amount_minor=first_amount,
+            currency=currency,
+            description=description,
+            code=code,
             content={},  # replaced below: the hash covers every share
-            args=checked, transfers=len(checked),
-        )  # fmt: skip
+            args=checked,
+            transfers=len(checked),
+        )
         c.digest = idempotency.request_hash(
             Operation.CHARGE.value,
             {"split": [list(s) for s in checked], "currency": c.currency,
@@ -186,6 +237,7 @@ class Ledger(AccountOperations):
 
     def refund(
         self,
+        *,
         app_id: str,
         reference_code: str,
         account: str,
@@ -193,7 +245,6 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
-        *,
         request_content: Mapping[str, Any] | None = None,
     ) -> TransactionResult:
         """refundAmount: a free-standing credit of what this application charged; a refund
@@ -201,14 +252,23 @@ class Ledger(AccountOperations):
         :meth:`charge`."""
         return self._submit(
             self._payment(
-                payments.refund, Operation.REFUND, app_id, reference_code, account, amount_minor,
-                currency, description, code, request_content,
+                payments.refund,
+                Operation.REFUND,
+                app_id=app_id,
+                reference_code=reference_code,
+                account=account,
+                amount_minor=amount_minor,
+                currency=currency,
+                description=description,
+                code=code,
+                content=request_content,
             )
-        )  # fmt: skip
+        )
 
     # -- Account Management: balanceUpdate and voucherUpdate --------------------------------------
     def recharge(
         self,
+        *,
         app_id: str,
         reference_code: str,
         account: str,
@@ -222,25 +282,42 @@ class Ledger(AccountOperations):
         it valid for at least that many days from today -- never shorter than it was."""
         days = validate.extension_days(extend_days)
         c = self._money(
-            payments.recharge, Operation.RECHARGE, app_id, reference_code, account,
-            amount_minor, currency, description, more={"extend_days": days}, args=days,
-            transfers=1, isolated=True,
-        )  # fmt: skip
+            payments.recharge,
+            Operation.RECHARGE,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description,
+            more={"extend_days": days},
+            args=days,
+            transfers=1,
+            isolated=True,
+        )
         c.accounts = (c.account, movements.recharge_source(c.app_id, c.currency))
         return self._submit(c)
 
     def fund_float(
-        self, app_id: str, amount_minor: int, currency: str, reference_code: str | None = None
+        self, *, app_id: str, amount_minor: int, currency: str, reference_code: str | None = None
     ) -> TransactionResult:
         """The operator pays ``amount_minor`` into ``app_id``'s top-up float, from funding (the
         result's ``balance_minor`` is the float's after). Idempotent when a ``reference_code``
         is given."""
         target = validate.app_id(app_id)
         c = self._money(
-            payments.fund_float, Operation.FUND_FLOAT, movements.OPERATOR_APP_ID,
-            reference_code, None, amount_minor, currency, f"float of {target}",
-            more={"app": target}, args=target, transfers=1,
-        )  # fmt: skip
+            payments.fund_float,
+            Operation.FUND_FLOAT,
+            app_id=movements.OPERATOR_APP_ID,
+            reference_code=reference_code,
+            account=None,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=f"float of {target}",
+            more={"app": target},
+            args=target,
+            transfers=1,
+        )
         c.accounts = (movements.float_of(target, c.currency), movements.funding(c.currency))
         return self._submit(c)
 
@@ -261,13 +338,13 @@ class Ledger(AccountOperations):
         return self._submit(command), pin
 
     def redeem_voucher(
-        self, app_id: str, reference_code: str, account: str, voucher_id: str, voucher_pin: str
+        self, *, app_id: str, reference_code: str, account: str, voucher_id: str, voucher_pin: str
     ) -> TransactionResult:
         """voucherUpdate: credit a voucher's amount to a prepaid account, once."""
         app = validate.app_id(app_id)
         ref = validate.reference_code(reference_code)
         number = validate.account_number(account)
-        vid = validate.text(voucher_id, "voucher_id", validate.REFERENCE_CODE_MAX_LENGTH)
+        vid = validate.text(voucher_id, "voucher_id", validate.REFERENCE_CODE_LENGTH_MAX)
         pin = validate.pin(voucher_pin)
         known_hash = self._read(lambda tx: vouchers.pin_hash_of(tx, vid))
         matched = pins.matches(known_hash, pin)  # slow on purpose: not on the writer thread
@@ -288,34 +365,42 @@ class Ledger(AccountOperations):
     # -- Payment: ReserveAmountCharging ------------------------------------------------------------
     def reserve(
         self,
+        *,
         app_id: str,
         account: str,
         amount_minor: int,
         currency: str,
         description: str,
         code: str | None = None,
-        *,
         reference_code: str | None = None,
     ) -> str:
         """reserveAmount: hold funds against balance and monthly limit; returns the reservation
         identifier (unguessable). Idempotent only when a ``reference_code`` is given."""
         c = self._money(
-            reservations.reserve, Operation.RESERVE, app_id, reference_code, account,
-            amount_minor, currency, description, code, args=self.reservation_ttl_s,
+            reservations.reserve,
+            Operation.RESERVE,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description,
+            code=code,
+            args=self.reservation_ttl_s,
             isolated=True,
-        )  # fmt: skip
+        )
         c.accounts = (c.account,)
         return self._submit(c)
 
     def reserve_additional(
         self,
+        *,
         app_id: str,
         reservation_id: str,
         amount_minor: int,
         currency: str,
         description: str,
         code: str | None = None,
-        *,
         reference_code: str | None = None,
     ) -> ReservationInfo:
         """reserveAdditionalAmount: hold more on an open reservation; its expiry restarts."""
@@ -324,22 +409,23 @@ class Ledger(AccountOperations):
             self._money(
                 reservations.reserve_additional,
                 Operation.RESERVE_ADDITIONAL,
-                app_id,
-                reference_code,
-                None,
-                amount_minor,
-                currency,
-                description,
-                code,
+                app_id=app_id,
+                reference_code=reference_code,
+                account=None,
+                amount_minor=amount_minor,
+                currency=currency,
+                description=description,
+                code=code,
                 more={"reservation": rid},
                 args=self.reservation_ttl_s,
                 reservation=rid,
                 isolated=True,
-            )  # fmt: skip
+            )
         )
 
     def charge_reservation(
         self,
+        *,
         app_id: str,
         reference_code: str,
         reservation_id: str,
@@ -347,17 +433,27 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
-        *,
         request_content: Mapping[str, Any] | None = None,
     ) -> TransactionResult:
         """chargeReservation: charge part or all of what is still reserved.
         ``request_content``: as in :meth:`charge`."""
         rid = _reservation_id(reservation_id)
         c = self._money(
-            reservations.charge, Operation.CHARGE_RESERVATION, app_id, reference_code, None,
-            amount_minor, currency, description, code, content=request_content,
-            more={"reservation": rid}, reservation=rid, transfers=1, isolated=True,
-        )  # fmt: skip
+            reservations.charge,
+            Operation.CHARGE_RESERVATION,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=None,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description,
+            code=code,
+            content=request_content,
+            more={"reservation": rid},
+            reservation=rid,
+            transfers=1,
+            isolated=True,
+        )
         c.accounts = (movements.settlement(c.app_id, c.currency),)
         return self._submit(c)
 
@@ -383,4 +479,4 @@ class Ledger(AccountOperations):
 
 
 def _reservation_id(value: Any) -> str:
-    return validate.text(value, "reservation_id", validate.REFERENCE_CODE_MAX_LENGTH)
+    return validate.text(value, "reservation_id", validate.REFERENCE_CODE_LENGTH_MAX)

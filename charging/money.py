@@ -14,7 +14,7 @@ from decimal import Decimal
 from charging.currencies import MINOR_UNIT_EXPONENT
 from charging.errors import InvalidAmount, UnknownCurrency
 
-MAX_MINOR = 10**15  # an upper bound on any single amount; beyond it an amount is refused
+MINOR_MAX = 10**15  # an upper bound on any single amount; beyond it an amount is refused
 AMOUNT_CHARS_MAX = 40  # longer amount text is refused before it is converted
 
 _AMOUNT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?", re.ASCII)
@@ -66,7 +66,7 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
         )
     scaled = value.scaleb(exp)
     minor = int(scaled)
-    if abs(minor) > MAX_MINOR:
+    if abs(minor) > MINOR_MAX:
         raise InvalidAmount(amount=str(amount), reason="amount too large")
     return minor
 

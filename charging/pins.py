@@ -1,15 +1,15 @@
 """PINs: salted argon2 hashes only, and a lockout so that a lost card cannot be brute-forced.
 
 Hashing is slow on purpose, so it never runs on the ledger's writer thread: the caller's thread
-hashes or verifies, and the writer only stores the verdict. After ``pin_max_failures`` wrong PINs
+hashes or verifies, and the writer only stores the verdict. After ``pin_failures_max`` wrong PINs
 in a row the account's PIN use locks for ``pin_lockout_s``; while locked every attempt -- right
 or wrong -- is refused with ``PinLocked`` and nothing is learnt from it. The counter and the lock
 are checked again inside the writing transaction, so parallel guesses cannot get more than
-``pin_max_failures`` verdicts either.
+``pin_failures_max`` verdicts either.
 
 The lock-out escalates (:class:`LockoutPolicy`): each lock-out in a window of
 ``pin_lockout_window_s`` lasts twice the one before (``pin_lockout_s``, then 2x, 4x ... at most
-``pin_lockout_max_s``), and the ``pin_lockouts_to_suspend``-th suspends the account as well, so
+``pin_lockout_s_max``), and the ``pin_lockouts_to_suspend``-th suspends the account as well, so
 PIN guessing ends with the subscriber (who is told by SMS) rather than with the clock. A right
 PIN clears the count of wrong ones, not the lock-outs of the window.
 """
@@ -32,9 +32,9 @@ from charging.clock import Moment
 if TYPE_CHECKING:
     from charging.batch import BatchState
 
-PIN_MAX_FAILURES = 3
+PIN_FAILURES_MAX = 3
 PIN_LOCKOUT_S = 900  # the first lock-out of a window
-PIN_LOCKOUT_MAX_S = 86_400  # no lock-out is longer
+PIN_LOCKOUT_S_MAX = 86_400  # no lock-out is longer
 PIN_LOCKOUT_WINDOW_S = 86_400  # lock-outs count towards suspension within this window
 PIN_LOCKOUTS_TO_SUSPEND = 3  # the lock-out that also suspends the account
 VOUCHER_PIN_DIGITS = 16  # 53 bits: guessing through the API is hopeless even without a lockout
@@ -67,15 +67,15 @@ class Verdict(enum.StrEnum):
 
 @dataclass(frozen=True)
 class LockoutPolicy:
-    max_failures: int = PIN_MAX_FAILURES
+    failures_max: int = PIN_FAILURES_MAX
     lockout_s: int = PIN_LOCKOUT_S
-    lockout_max_s: int = PIN_LOCKOUT_MAX_S
+    lockout_s_max: int = PIN_LOCKOUT_S_MAX
     window_s: int = PIN_LOCKOUT_WINDOW_S
     lockouts_to_suspend: int = PIN_LOCKOUTS_TO_SUSPEND
 
     def lockout_of(self, nth: int) -> int:
         """How long the ``nth`` lock-out of a window lasts, in seconds."""
-        return min(self.lockout_s * 2 ** (nth - 1), self.lockout_max_s)
+        return min(self.lockout_s * 2 ** (nth - 1), self.lockout_s_max)
 
 
 def is_locked(state: PinState, moment: Moment) -> bool:
@@ -92,7 +92,7 @@ def record_attempt(
     """Store the outcome of one verification made outside the transaction against ``pin_hash``.
 
     Returns the verdict rather than raising, so that the failure count commits with it. The
-    ``max_failures``-th wrong PIN in a row locks PIN use (and queues the "PIN locked" alert);
+    ``failures_max``-th wrong PIN in a row locks PIN use (and queues the "PIN locked" alert);
     the ``lockouts_to_suspend``-th lock-out of the window suspends the account too.
     """
     tx, moment = batch.tx, batch.moment
@@ -106,7 +106,7 @@ def record_attempt(
                                                    state.window_start))  # fmt: skip
         return Verdict.OK
     failures = state.failures + 1
-    if failures < policy.max_failures:
+    if failures < policy.failures_max:
         accounts.save_pin(tx, number, PinState(state.pin_hash, failures, None, state.lockouts,
                                                state.window_start))  # fmt: skip
         return Verdict.WRONG
@@ -119,9 +119,18 @@ def record_attempt(
     accounts.save_pin(tx, number, PinState(state.pin_hash, 0, until, lockouts, window_start))
     book = batch.book(number)
     assert book is not None and book.msisdn is not None
-    alerts.add(tx, batch.at_text, number, book.msisdn, alerts.PIN_LOCKED, None,
-               failures=failures, minutes=seconds // 60, locked_until=clock.to_text(until),
-               lockouts=lockouts)  # fmt: skip
+    alerts.add(
+        tx,
+        at=batch.at_text,
+        number=number,
+        msisdn=book.msisdn,
+        kind=alerts.PIN_LOCKED,
+        app_id=None,
+        failures=failures,
+        minutes=seconds // 60,
+        locked_until=clock.to_text(until),
+        lockouts=lockouts,
+    )
     if lockouts >= policy.lockouts_to_suspend:
         from charging import selfcare  # selfcare builds on this module
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from charging import alerts, clock, grants
 from charging.batch import BatchState, Book, Command
@@ -116,8 +117,7 @@ def suspend_book(state: BatchState, book: Book, by: str, app_id: str | None) -> 
     state.changed(book, before, previous)
     _set_suspended_by(state.tx, book.number, by)
     kind = alerts.SUSPENDED_PIN if by == BY_PIN_LOCKOUT else alerts.SUSPENDED
-    assert book.msisdn is not None
-    alerts.add(state.tx, state.at_text, book.number, book.msisdn, kind, app_id, by=by)
+    _alert(state, book, kind, app_id, by=by)
     return True
 
 
@@ -128,8 +128,7 @@ def resume_book(state: BatchState, book: Book, app_id: str | None, by: str) -> b
     book.status = Status.ACTIVE
     book.settled = True
     _set_suspended_by(state.tx, book.number, None)
-    assert book.msisdn is not None
-    alerts.add(state.tx, state.at_text, book.number, book.msisdn, alerts.RESUMED, app_id, by=by)
+    _alert(state, book, alerts.RESUMED, app_id, by=by)
     return True
 
 
@@ -150,22 +149,34 @@ def request_limit(state: BatchState, c: Command) -> LimitChange:
     pin_verified, delay_s = c.args
     book, found = _checked(state, c, Operation.SELF_LIMIT, pin_verified=pin_verified)
     new, current = c.amount_minor, book.monthly_limit_minor
-    assert book.msisdn is not None
+    assert book.msisdn is not None  # before anything changes: the alert needs it
     if current is None or new <= current:
         before, status = book.balance_minor, book.status
         book.monthly_limit_minor = new
         book.settled = True
         state.changed(book, before, status)
         _set_pending(state.tx, book.number, None, None)
-        alerts.add(state.tx, state.at_text, book.number, book.msisdn, alerts.LIMIT_LOWERED,
-                   c.app_id, limit=new, currency=book.currency)  # fmt: skip
+        _alert(state, book, alerts.LIMIT_LOWERED, c.app_id, limit=new, currency=book.currency)
         return LimitChange(book.number, book.currency, new, None, None)
     due = state.moment.at + timedelta(seconds=delay_s)
     _set_pending(state.tx, book.number, new, clock.to_text(due))
-    alerts.add(state.tx, state.at_text, book.number, book.msisdn, alerts.LIMIT_RAISE_PENDING,
-               c.app_id, limit=new, currency=book.currency,
-               effective_at=clock.to_text(due))  # fmt: skip
+    _alert(state, book, alerts.LIMIT_RAISE_PENDING, c.app_id, limit=new, currency=book.currency,
+           effective_at=clock.to_text(due))  # fmt: skip
     return LimitChange(book.number, book.currency, current, new, due)
+
+
+def _alert(state: BatchState, book: Book, kind: str, app_id: str | None, **fields: Any) -> None:
+    """Queue alert ``kind`` for the subscriber of ``book``, in the batch's transaction."""
+    assert book.msisdn is not None
+    alerts.add(
+        state.tx,
+        at=state.at_text,
+        number=book.number,
+        msisdn=book.msisdn,
+        kind=kind,
+        app_id=app_id,
+        **fields,
+    )
 
 
 def _set_pending(tx: Transaction, number: str, limit: int | None, at: str | None) -> None:
@@ -195,8 +206,7 @@ def operator_set_limit(state: BatchState, book: Book, before: int | None) -> Non
     if after == before or after is None or book.msisdn is None:
         return
     kind = alerts.LIMIT_RAISED if before is None or after > before else alerts.LIMIT_LOWERED
-    alerts.add(state.tx, state.at_text, book.number, book.msisdn, kind, OPERATOR_APP_ID,
-               limit=after, currency=book.currency)  # fmt: skip
+    _alert(state, book, kind, OPERATOR_APP_ID, limit=after, currency=book.currency)
 
 
 def apply_due_limits(state: BatchState, _c: Command) -> int:
@@ -215,7 +225,5 @@ def apply_due_limits(state: BatchState, _c: Command) -> int:
         book.monthly_limit_minor = int(limit)
         book.settled = True
         state.changed(book, before, status)
-        assert book.msisdn is not None
-        alerts.add(state.tx, state.at_text, number, book.msisdn, alerts.LIMIT_RAISED, None,
-                   limit=int(limit), currency=book.currency)  # fmt: skip
+        _alert(state, book, alerts.LIMIT_RAISED, None, limit=int(limit), currency=book.currency)
     return len(rows)

@@ -20,7 +20,7 @@ from storage.database import Transaction
 
 # The [ledger] settings of this part (beside charging.engine.SETTINGS).
 SELFCARE_SETTINGS = (
-    "pin_lockout_max_s",
+    "pin_lockout_s_max",
     "pin_lockout_window_s",
     "pin_lockouts_to_suspend",
     "limit_raise_delay_s",
@@ -33,7 +33,7 @@ class SelfCareOperations(LedgerEngine):
         self,
         db: Any,
         *,
-        pin_lockout_max_s: int = pins.PIN_LOCKOUT_MAX_S,
+        pin_lockout_s_max: int = pins.PIN_LOCKOUT_S_MAX,
         pin_lockout_window_s: int = pins.PIN_LOCKOUT_WINDOW_S,
         pin_lockouts_to_suspend: int = pins.PIN_LOCKOUTS_TO_SUSPEND,
         limit_raise_delay_s: int = selfcare.LIMIT_RAISE_DELAY_S,
@@ -41,9 +41,9 @@ class SelfCareOperations(LedgerEngine):
     ) -> None:
         super().__init__(db, **settings)
         self.lockout_policy = pins.LockoutPolicy(
-            max_failures=self.pin_max_failures,
+            failures_max=self.pin_failures_max,
             lockout_s=self.pin_lockout_s,
-            lockout_max_s=int(pin_lockout_max_s),
+            lockout_s_max=int(pin_lockout_s_max),
             window_s=int(pin_lockout_window_s),
             lockouts_to_suspend=int(pin_lockouts_to_suspend),
         )
@@ -60,7 +60,7 @@ class SelfCareOperations(LedgerEngine):
         """STOP: suspend at once (True when it was active)."""
         return self._selfcare(selfcare.suspend, "self_suspend", app_id, account)
 
-    def resume_by_subscriber(self, app_id: str, account: str, pin: str | None) -> bool:
+    def resume_by_subscriber(self, app_id: str, account: str, *, pin: str | None) -> bool:
         """RESUME: with the PIN, resume a suspension the subscriber or the lock-out made
         (True when it was suspended)."""
         if pin is None:
@@ -85,7 +85,7 @@ class SelfCareOperations(LedgerEngine):
         )  # fmt: skip
 
     def set_threshold(
-        self, app_id: str, account: str, which: str, amount_minor: int | None
+        self, app_id: str, account: str, *, which: str, amount_minor: int | None
     ) -> int | None:
         """ALERT / OTP: the amount above which a payment raises an alert (``which`` "alert") or
         needs a one-time code ("confirm"; 0 = every payment); None turns it off."""

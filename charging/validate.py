@@ -10,16 +10,16 @@ from typing import Any
 
 from charging import msisdn
 from charging.errors import InvalidAmount, InvalidInput
-from charging.money import MAX_MINOR, exponent
+from charging.money import MINOR_MAX, exponent
 
-ACCOUNT_NUMBER_MAX_LENGTH = 32
-APP_ID_MAX_LENGTH = 64
-REFERENCE_CODE_MAX_LENGTH = 128
-DESCRIPTION_MAX_LENGTH = 256
-CHARGING_CODE_MAX_LENGTH = 64
-PIN_MIN_LENGTH = 4
-PIN_MAX_LENGTH = 64
-VALIDITY_EXTENSION_MAX_DAYS = 3650
+ACCOUNT_NUMBER_LENGTH_MAX = 32
+APP_ID_LENGTH_MAX = 64
+REFERENCE_CODE_LENGTH_MAX = 128
+DESCRIPTION_LENGTH_MAX = 256
+CHARGING_CODE_LENGTH_MAX = 64
+PIN_LENGTH_MIN = 4
+PIN_LENGTH_MAX = 64
+VALIDITY_EXTENSION_DAYS_MAX = 3650
 
 _ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
@@ -27,9 +27,9 @@ _ACCOUNT_NUMBER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 def account_number(value: Any) -> str:
     if not isinstance(value, str) or not _ACCOUNT_NUMBER.fullmatch(value):
         raise InvalidInput(field="account", reason="letters, digits, '.', '_' or '-' only")
-    if len(value) > ACCOUNT_NUMBER_MAX_LENGTH:
+    if len(value) > ACCOUNT_NUMBER_LENGTH_MAX:
         raise InvalidInput(
-            field="account", reason=f"at most {ACCOUNT_NUMBER_MAX_LENGTH} characters"
+            field="account", reason=f"at most {ACCOUNT_NUMBER_LENGTH_MAX} characters"
         )
     return value
 
@@ -40,33 +40,33 @@ def tel_uri(value: Any) -> str:
     return msisdn.tel_uri(value)
 
 
-def text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
+def text(value: Any, field: str, length_max: int, *, required: bool = True) -> str:
     """A printable string of bounded length (application ids, reference codes, descriptions)."""
     if not isinstance(value, str):
         raise InvalidInput(field=field, reason="must be text")
     if required and (not value or value.isspace()):
         raise InvalidInput(field=field, reason="must not be empty")
-    if len(value) > max_length:
-        raise InvalidInput(field=field, reason=f"at most {max_length} characters")
+    if len(value) > length_max:
+        raise InvalidInput(field=field, reason=f"at most {length_max} characters")
     if not value.isprintable():
         raise InvalidInput(field=field, reason="must not contain control characters")
     return value
 
 
 def app_id(value: Any) -> str:
-    return text(value, "app_id", APP_ID_MAX_LENGTH)
+    return text(value, "app_id", APP_ID_LENGTH_MAX)
 
 
 def reference_code(value: Any) -> str:
-    return text(value, "reference_code", REFERENCE_CODE_MAX_LENGTH)
+    return text(value, "reference_code", REFERENCE_CODE_LENGTH_MAX)
 
 
 def description(value: Any) -> str:
-    return text(value, "description", DESCRIPTION_MAX_LENGTH, required=False)
+    return text(value, "description", DESCRIPTION_LENGTH_MAX, required=False)
 
 
 def charging_code(value: Any) -> str | None:
-    return None if value is None else text(value, "code", CHARGING_CODE_MAX_LENGTH)
+    return None if value is None else text(value, "code", CHARGING_CODE_LENGTH_MAX)
 
 
 def currency(value: Any) -> str:
@@ -80,7 +80,7 @@ def amount_minor(value: Any, field: str = "amount") -> int:
         raise InvalidAmount(**{field: str(value)}, reason="an integer of minor units is expected")
     if value <= 0:
         raise InvalidAmount(**{field: str(value)}, reason="amount must be greater than zero")
-    if value > MAX_MINOR:
+    if value > MINOR_MAX:
         raise InvalidAmount(**{field: str(value)}, reason="amount too large")
     return value
 
@@ -89,7 +89,7 @@ def limit_minor(value: Any, field: str) -> int | None:
     """A limit or threshold: None (no limit) or a non-negative integer of minor units."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MINOR:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MINOR_MAX:
         raise InvalidAmount(**{field: str(value)}, reason="a non-negative integer of minor units")
     return value
 
@@ -110,18 +110,18 @@ def extension_days(value: Any) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(field="extend_days", reason="a whole number of days is expected")
-    if not 1 <= value <= VALIDITY_EXTENSION_MAX_DAYS:
+    if not 1 <= value <= VALIDITY_EXTENSION_DAYS_MAX:
         raise InvalidInput(
-            field="extend_days", reason=f"between 1 and {VALIDITY_EXTENSION_MAX_DAYS} days"
+            field="extend_days", reason=f"between 1 and {VALIDITY_EXTENSION_DAYS_MAX} days"
         )
     return value
 
 
 def pin(value: Any) -> str:
     """A PIN to set or verify; bounded so that no one can make the hasher chew megabytes."""
-    if not isinstance(value, str) or not PIN_MIN_LENGTH <= len(value) <= PIN_MAX_LENGTH:
+    if not isinstance(value, str) or not PIN_LENGTH_MIN <= len(value) <= PIN_LENGTH_MAX:
         raise InvalidInput(
-            field="pin", reason=f"{PIN_MIN_LENGTH} to {PIN_MAX_LENGTH} characters expected"
+            field="pin", reason=f"{PIN_LENGTH_MIN} to {PIN_LENGTH_MAX} characters expected"
         )
     if not value.isprintable():
         raise InvalidInput(field="pin", reason="must not contain control characters")

@@ -95,7 +95,7 @@ def framework_settings(config: Config) -> FrameworkSettings:
         signing_algorithms=tuple(split_list(section["signing_algorithms"])),
         agreement_validity_days=int(section["agreement_validity_days"]),
         auth=AuthPolicy(
-            max_failures=int(section["auth_max_failures"]),
+            failures_max=int(section["auth_failures_max"]),
             lockout_base_s=float(section["auth_lockout_base_s"]),
             session_ttl_s=float(section["auth_session_ttl_s"]),
             sessions_per_app_max=int(section["auth_sessions_per_app_max"]),

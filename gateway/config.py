@@ -7,6 +7,12 @@ PostgreSQL URL may carry a password, so a configuration file the group or others
 refused (``chmod 600`` it), as the secret files it names are. ``Config.sources`` says where each
 value came from (``micropay status`` shows it).
 
+Limits are named unit or kind last (``pin_failures_max``, ``sink_retry_ms_min``;
+docs/operations.md, "Configuration names"). Keys renamed to that rule keep working under their
+old names (:data:`RENAMED_KEYS`, in a file and as ``MICROPAY_...`` variables): the value goes to
+the new key, ``Config.renamed`` records it, and ``micropay serve`` logs one warning per old key at
+start; the old and the new name of one key with different values is an error.
+
 The data folder is the same for every command wherever it runs: ``data.dir`` when set (relative
 to the working directory), else ``var/`` of the checkout micropay runs from -- where
 ``./build.sh run`` keeps the demo's data -- or ``./var`` when micropay is installed as a package.
@@ -17,6 +23,7 @@ from __future__ import annotations
 import copy
 import os
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,11 +46,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "timezone": "Asia/Seoul",  # the calendar month of monthly limits is counted here
         "reservation_ttl_s": 900,
         "reservation_sweep_interval_s": 5,
-        "group_commit_max_batch": 256,
+        "group_commit_batch_max": 256,
         "group_commit_gather_us": 2000,
-        "pin_max_failures": 3,
+        "pin_failures_max": 3,
         "pin_lockout_s": 900,  # the first lock-out of a window; each next one lasts twice as long
-        "pin_lockout_max_s": 86_400,  # ... but never longer than this
+        "pin_lockout_s_max": 86_400,  # ... but never longer than this
         "pin_lockout_window_s": 86_400,  # lock-outs count towards suspension within this window
         "pin_lockouts_to_suspend": 3,  # the lock-out that also suspends the account
         "limit_raise_delay_s": 86_400,  # a subscriber's raised monthly limit applies after this
@@ -55,7 +62,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "framework": {
         "url": "",  # empty: the ledger's database
         "master_key_file": "",  # empty: <data.dir>/framework-master.key (seals CHAP secrets)
-        "auth_max_failures": 5,
+        "auth_failures_max": 5,
         "auth_lockout_base_s": 2,
         "callback_timeout_ms": 5000,
         "auth_session_ttl_s": 60,  # an unfinished handshake is aborted after this
@@ -101,8 +108,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "workers_max": 32,  # threads for the surface's blocking calls
         "sink_ca_file": "",  # extra CA certificates to trust for sinks (besides the system's)
         "sink_timeout_ms": 5000,
-        "sink_retry_min_ms": 500,  # a failing sink is retried after this, doubling ...
-        "sink_retry_max_ms": 60_000,  # ... up to this
+        "sink_retry_ms_min": 500,  # a failing sink is retried after this, doubling ...
+        "sink_retry_ms_max": 60_000,  # ... up to this
         "sink_attempts_max": 20,  # then the event is given up
     },
     "smsc": {
@@ -112,11 +119,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "system_id": "micropay",
         "password_file": "",  # empty: generated in the data folder on first start
         # bind again after a failure: network errors back off from 100 ms to this cap ...
-        "reconnect_delay_max_ms": 5000,
+        "reconnect_delay_ms_max": 5000,
         # ... a wrong system_id or password (ESME_RINVSYSID/RINVPASWD) far more slowly, and the
         # sender stops after this many in a row (0: never), so the SMSC does not lock the account
-        "bind_auth_retry_min_ms": 30_000,
-        "bind_auth_retry_max_ms": 600_000,
+        "bind_auth_retry_ms_min": 30_000,
+        "bind_auth_retry_ms_max": 600_000,
         "bind_auth_failures_max": 0,
     },
     "sms": {
@@ -125,7 +132,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "short_code_ton": 3,
         "short_code_npi": 0,
         "short_code_overrides": "",
-        "max_length": 1530,
+        "length_max": 1530,
         "submit_window_max": 10,
         "templates_file": "",  # empty: <data.dir>/sms-templates.toml (operator overrides)
         "billing_accounts": "",  # "APP_ID=ACCOUNT,...": the ledger account sendSms charges debit
@@ -147,8 +154,43 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+# old "section.key" -> its name under the naming rule of limits (unit or kind last)
+RENAMED_KEYS: dict[str, str] = {
+    "ledger.group_commit_max_batch": "ledger.group_commit_batch_max",
+    "ledger.pin_max_failures": "ledger.pin_failures_max",
+    "ledger.pin_lockout_max_s": "ledger.pin_lockout_s_max",
+    "framework.auth_max_failures": "framework.auth_failures_max",
+    "camara.sink_retry_min_ms": "camara.sink_retry_ms_min",
+    "camara.sink_retry_max_ms": "camara.sink_retry_ms_max",
+    "smsc.reconnect_delay_max_ms": "smsc.reconnect_delay_ms_max",
+    "smsc.bind_auth_retry_min_ms": "smsc.bind_auth_retry_ms_min",
+    "smsc.bind_auth_retry_max_ms": "smsc.bind_auth_retry_ms_max",
+    "sms.max_length": "sms.length_max",
+}
+
+
 class ConfigError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class RenamedKey:
+    """An old key name that was given: ``old`` and ``new`` are "section.key", ``source`` says
+    where (the file, or "env NAME")."""
+
+    old: str
+    new: str
+    source: str
+
+
+def _env_name(dotted: str) -> str:
+    return "MICROPAY_" + dotted.replace(".", "_").upper()
+
+
+def _old_names(section: str, key: str) -> list[str]:
+    """The old "section.key" names of ``section.key`` (none for a key never renamed)."""
+    dotted = f"{section}.{key}"
+    return [old for old, new in RENAMED_KEYS.items() if new == dotted]
 
 
 def _coerce(value: str, like: Any) -> Any:
@@ -179,10 +221,14 @@ class Config:
     """Configuration sections as nested dicts, plus the derived paths every component needs."""
 
     def __init__(
-        self, values: dict[str, dict[str, Any]], sources: dict[str, str] | None = None
+        self,
+        values: dict[str, dict[str, Any]],
+        sources: dict[str, str] | None = None,
+        renamed: list[RenamedKey] | None = None,
     ) -> None:
         self.values = values
         self.sources = sources or {}  # "section.key" -> where its value came from
+        self.renamed = renamed or []  # old key names that were given, to warn about
         configured = values["data"]["dir"]
         self.data_dir = Path(configured).resolve() if configured else default_data_dir()
         try:  # process-wide: every number this process parses is read in this region
@@ -224,10 +270,12 @@ class Config:
 def load_config(
     path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None
 ) -> Config:
-    """Load defaults, then the TOML file, then ``MICROPAY_<SECTION>_<KEY>`` variables."""
+    """Load defaults, then the TOML file, then ``MICROPAY_<SECTION>_<KEY>`` variables; old key
+    names (:data:`RENAMED_KEYS`) count as their new names."""
     env = dict(os.environ if env is None else env)
     values = copy.deepcopy(DEFAULTS)
     sources: dict[str, str] = {}
+    renamed: list[RenamedKey] = []
     path = path or env.get("MICROPAY_CONFIG") or None
     if path:
         try:
@@ -244,15 +292,39 @@ def load_config(
         for section, items in loaded.items():
             if section not in values or not isinstance(items, dict):
                 raise ConfigError(f"unknown configuration section [{section}]")
-            for key, value in items.items():
+            given: dict[str, str] = {}  # key -> the name it was given under
+            for name, value in items.items():
+                new = RENAMED_KEYS.get(f"{section}.{name}", f"{section}.{name}")
+                key = new.partition(".")[2]
                 if key not in values[section]:
-                    raise ConfigError(f"unknown configuration key {section}.{key}")
+                    raise ConfigError(f"unknown configuration key {section}.{name}")
+                if key in given and values[section][key] != value:
+                    raise ConfigError(
+                        f"{section}.{given[key]} and {section}.{name} are one setting "
+                        f"({new}) with different values: keep {new}"
+                    )
+                if key != name:
+                    renamed.append(RenamedKey(f"{section}.{name}", new, str(path)))
+                given[key] = name
                 values[section][key] = value
-                sources[f"{section}.{key}"] = str(path)
+                sources[new] = str(path)
     for section, items in values.items():
         for key, default in items.items():
-            name = f"MICROPAY_{section}_{key}".upper()
-            if name in env:
-                items[key] = _coerce(env[name], default)
-                sources[f"{section}.{key}"] = f"env {name}"
-    return Config(values, sources)
+            dotted = f"{section}.{key}"
+            names = [_env_name(dotted), *map(_env_name, _old_names(section, key))]
+            found = [name for name in names if name in env]
+            if not found:
+                continue
+            if len({env[name] for name in found}) > 1:
+                raise ConfigError(
+                    f"{' and '.join(found)} are one setting ({dotted}) with different values: "
+                    f"keep {names[0]}"
+                )
+            items[key] = _coerce(env[found[0]], default)
+            sources[dotted] = f"env {found[0]}"
+            renamed += [
+                RenamedKey(old, dotted, f"env {_env_name(old)}")
+                for old in _old_names(section, key)
+                if _env_name(old) in env
+            ]
+    return Config(values, sources, renamed)

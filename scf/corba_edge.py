@@ -58,7 +58,10 @@ def charging_information(charge: Any) -> ChargingInformation:
     """The IDL ``common::ChargingInformation`` as the domain type ("" members are absent; a
     currency given must be known, an amount must be xsd:decimal text)."""
     return ChargingInformation.from_text(
-        charge.description, charge.currency, charge.amount, charge.code
+        description=charge.description,
+        currency=charge.currency,
+        amount=charge.amount,
+        code=charge.code,
     )
 
 

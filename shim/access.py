@@ -82,7 +82,12 @@ class GrpcAccess:
         """(authentication id, mechanism, framework challenge, expiry); ``peer`` is the
         client's address (the lock-out and the handshake caps count per address)."""
         handshake = self.lifecycle.begin_handshake(
-            SURFACE, DOMAIN_CLIENT_APPLICATION, app_id, AUTH_TYPE, version, peer
+            SURFACE,
+            domain_kind=DOMAIN_CLIENT_APPLICATION,
+            app_id=app_id,
+            auth_type=AUTH_TYPE,
+            version=version,
+            peer=peer,
         )
         session = handshake.session
         try:
@@ -188,7 +193,12 @@ class GrpcAccess:
         """The application's signature comes with the call; the lifecycle countersigns and the
         agreement is handed out as a new service access token."""
         record, service = self.lifecycle.sign_agreement(
-            grant.access, token, text, algorithm, self._issue, app_signature=signature
+            grant.access,
+            token,
+            text=text,
+            algorithm=algorithm,
+            issue=self._issue,
+            app_signature=signature,
         )
         return Signed(record.fw_signature, service)
 

@@ -112,7 +112,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
         def work() -> Any:
             found = self.domain.account().get_balance(
-                app, request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, pin=optional_text(request.end_user_pin)
             )
             return pb.GetBalanceResponse(
                 result=[
@@ -130,7 +130,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
         def work() -> Any:
             found = self.domain.account().get_credit_expiry_date(
-                app, request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, pin=optional_text(request.end_user_pin)
             )
             return pb.GetCreditExpiryDateResponse(
                 result=[
@@ -151,11 +151,11 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             self.domain.account().balance_update(
                 app,
                 request.end_user_identifier,
-                optional_text(request.end_user_pin),
-                request.reference_code,
-                request.balance_type,
-                amount,
-                request.period if request.HasField("period") else None,
+                pin=optional_text(request.end_user_pin),
+                reference_code=request.reference_code,
+                balance_type=request.balance_type,
+                amount=amount,
+                period_days=request.period if request.HasField("period") else None,
                 currency=currency,
             )
             return pb.BalanceUpdateResponse()
@@ -169,10 +169,10 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             self.domain.account().voucher_update(
                 app,
                 request.end_user_identifier,
-                optional_text(request.end_user_pin),
-                request.reference_code,
-                request.voucher_identifier,
-                optional_text(request.voucher_pin),
+                pin=optional_text(request.end_user_pin),
+                reference_code=request.reference_code,
+                voucher_id=request.voucher_identifier,
+                voucher_pin=optional_text(request.voucher_pin),
             )
             return pb.VoucherUpdateResponse()
 
@@ -190,9 +190,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             found = self.domain.account().get_history(
                 app,
                 request.end_user_identifier,
-                optional_text(request.end_user_pin),
-                moment_of(request.date) if request.HasField("date") else None,
-                request.max_entries if request.HasField("max_entries") else None,
+                pin=optional_text(request.end_user_pin),
+                since=moment_of(request.date) if request.HasField("date") else None,
+                entries_max=request.max_entries if request.HasField("max_entries") else None,
             )
             return pb.GetHistoryResponse(
                 result=[
@@ -211,7 +211,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
         def work() -> Any:
             found = self.domain.account().get_balance_types(
-                app, request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, pin=optional_text(request.end_user_pin)
             )
             return pb.GetBalanceTypesResponse(result=list(found))
 
@@ -223,7 +223,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
         def work() -> Any:
             found = self.domain.account().get_account_status(
-                app, request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, pin=optional_text(request.end_user_pin)
             )
             return account_status(found)
 
@@ -235,7 +235,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
         def work() -> Any:
             self.domain.account().suspend_account(
-                app, request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, pin=optional_text(request.end_user_pin)
             )
             return pb.SuspendAccountResponse()
 
@@ -246,7 +246,7 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
 
         def work() -> Any:
             self.domain.account().resume_account(
-                app, request.end_user_identifier, optional_text(request.end_user_pin)
+                app, request.end_user_identifier, pin=optional_text(request.end_user_pin)
             )
             return pb.ResumeAccountResponse()
 
@@ -258,7 +258,10 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
         def work() -> Any:
             limit, _currency = decimal_of(request.monthly_limit)
             change = self.domain.account().change_monthly_limit(
-                app, request.end_user_identifier, optional_text(request.end_user_pin), limit
+                app,
+                request.end_user_identifier,
+                pin=optional_text(request.end_user_pin),
+                limit=limit,
             )
             cur = change.currency
             return pb.ChangeMonthlyLimitResponse(
@@ -279,9 +282,9 @@ class AccountServicer(account_pb2_grpc.AccountServiceServicer):
             self.domain.account().set_threshold(
                 app,
                 request.end_user_identifier,
-                optional_text(request.end_user_pin),
-                kinds.get(request.kind, str(request.kind)),
-                amount,
+                pin=optional_text(request.end_user_pin),
+                kind=kinds.get(request.kind, str(request.kind)),
+                amount=amount,
             )
             return pb.SetThresholdResponse()
 

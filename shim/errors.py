@@ -41,12 +41,12 @@ MESSAGE_BYTES_MAX = 1024
 METADATA_VALUE_BYTES_MAX = 256
 
 
-def clipped(text: str, max_bytes: int) -> str:
-    """``text`` cut to at most ``max_bytes`` of UTF-8 (ending in an ellipsis when cut)."""
+def clipped(text: str, bytes_max: int) -> str:
+    """``text`` cut to at most ``bytes_max`` of UTF-8 (ending in an ellipsis when cut)."""
     data = text.encode()
-    if len(data) <= max_bytes:
+    if len(data) <= bytes_max:
         return text
-    return data[: max_bytes - 3].decode(errors="ignore") + "\u2026"
+    return data[: bytes_max - 3].decode(errors="ignore") + "\u2026"
 
 
 def make_status(

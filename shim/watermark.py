@@ -19,20 +19,20 @@ class Watermark:
     def __init__(
         self,
         read: Callable[[], int],
-        max_age_s: float = limits.stream_poll_interval_s,
+        age_s_max: float = limits.stream_poll_interval_s,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._read = read
-        self._max_age_s = max_age_s
+        self._age_s_max = age_s_max
         self._clock = clock
         self._lock = threading.Lock()
         self._value = -1
         self._at = float("-inf")
 
     def newest(self) -> int:
-        """The outbox's newest id, at most ``max_age_s`` old."""
+        """The outbox's newest id, at most ``age_s_max`` old."""
         with self._lock:
-            if self._clock() - self._at < self._max_age_s:
+            if self._clock() - self._at < self._age_s_max:
                 return self._value
         value = self._read()
         with self._lock:

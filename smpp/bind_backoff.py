@@ -33,20 +33,20 @@ class BindFailure(enum.StrEnum):
 class BindRetryPolicy:
     """Back-off bounds per kind of failure, in milliseconds; ``auth_failures_max`` 0 = no stop."""
 
-    network_min_ms: int = 100
-    network_max_ms: int = 5_000
-    refused_min_ms: int = 1_000
-    refused_max_ms: int = 60_000
-    auth_min_ms: int = 30_000
-    auth_max_ms: int = 600_000
+    network_ms_min: int = 100
+    network_ms_max: int = 5_000
+    refused_ms_min: int = 1_000
+    refused_ms_max: int = 60_000
+    auth_ms_min: int = 30_000
+    auth_ms_max: int = 600_000
     auth_failures_max: int = 0
 
     def bounds(self, kind: BindFailure) -> tuple[int, int]:
         if kind is BindFailure.NETWORK:
-            return self.network_min_ms, self.network_max_ms
+            return self.network_ms_min, self.network_ms_max
         if kind is BindFailure.REFUSED:
-            return self.refused_min_ms, self.refused_max_ms
-        return self.auth_min_ms, self.auth_max_ms
+            return self.refused_ms_min, self.refused_ms_max
+        return self.auth_ms_min, self.auth_ms_max
 
 
 def classify(status: int | None) -> BindFailure:

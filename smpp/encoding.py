@@ -139,16 +139,16 @@ def split_text(text: str, data_coding: int) -> list[str]:
     return runs
 
 
-def encode_message(text: str, ref: int, max_length: int | None = None) -> EncodedMessage:
+def encode_message(text: str, ref: int, length_max: int | None = None) -> EncodedMessage:
     """Encode a whole message into its parts; raise the typed errors for empty or too long text."""
     if not text:
         raise EmptyMessage(part="message")
-    if max_length is not None and len(text) > max_length:
-        raise MessageTooLong(max_length=max_length, length=len(text))
+    if length_max is not None and len(text) > length_max:
+        raise MessageTooLong(max_length=length_max, length=len(text))
     data_coding = DATA_CODING_GSM if is_gsm(text) else DATA_CODING_UCS2
     runs = split_text(text, data_coding)
     if len(runs) > PARTS_MAX:
-        raise MessageTooLong(max_length=max_length or 0, length=len(text))
+        raise MessageTooLong(max_length=length_max or 0, length=len(text))
     units = sum(char_units(c, data_coding) for c in text)
     if len(runs) == 1:
         part = EncodedPart(data_coding, 0, encode_text(text, data_coding), text)

@@ -93,9 +93,11 @@ def grant_shop(ledger: Ledger) -> None:
     and fund its float once (charging.grants). In the demo the shop also plays the operator's
     own self-care application on the short code (STOP, RESUME, LIMIT ...): grant it selfcare,
     which a real merchant would not get."""
-    ledger.grant(APP_ID, "recharge", CURRENCY, cap_minor=SHOP_RECHARGE_CAP)
+    ledger.grant(APP_ID, "recharge", currency=CURRENCY, cap_minor=SHOP_RECHARGE_CAP)
     ledger.grant(APP_ID, "selfcare")
-    ledger.fund_float(APP_ID, SHOP_FLOAT, CURRENCY, reference_code="demo-shop-float")
+    ledger.fund_float(
+        app_id=APP_ID, amount_minor=SHOP_FLOAT, currency=CURRENCY, reference_code="demo-shop-float"
+    )
 
 
 def seed_accounts(config: Config, accounts: tuple[SeedAccount, ...] = DEMO_ACCOUNTS) -> None:
@@ -108,9 +110,13 @@ def seed_accounts(config: Config, accounts: tuple[SeedAccount, ...] = DEMO_ACCOU
         for a in accounts:
             if a.spent_this_month:
                 ledger.charge(
-                    SEED_APP_ID, f"demo-seed-{a.number}-{month}", a.number, a.spent_this_month,
-                    CURRENCY, "demo: earlier purchases this month",
-                )  # fmt: skip
+                    app_id=SEED_APP_ID,
+                    reference_code=f"demo-seed-{a.number}-{month}",
+                    account=a.number,
+                    amount_minor=a.spent_this_month,
+                    currency=CURRENCY,
+                    description="demo: earlier purchases this month",
+                )
 
 
 # -- the banner: the demo accounts as they are now -------------------------------------------------

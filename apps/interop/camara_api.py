@@ -171,7 +171,9 @@ def payment_body(phone: str | None, amount: Decimal, currency: str, reference: s
     return {"amountTransaction": transaction, **more}
 
 
-def refund_body(reference: str, amount: Decimal | None = None, currency: str = "") -> dict[str, Any]:
+def refund_body(
+    reference: str, amount: Decimal | None = None, currency: str = ""
+) -> dict[str, Any]:
     """createRefund: total without an amount, else partial."""
     if amount is None:
         return {"type": "total",

@@ -173,9 +173,9 @@ class CorbaAccount:
         self.m.setThreshold(user, pin, getattr(am, kind), amount)
 
     def getHistory(  # noqa: N802
-        self, user: str, pin: str = "", date: str = "", max_entries: int | None = None
+        self, user: str, pin: str = "", date: str = "", entries_max: int | None = None
     ) -> list[tuple[str, str]]:
-        found = self.m.getHistory(user, pin, date, [] if max_entries is None else [max_entries])
+        found = self.m.getHistory(user, pin, date, [] if entries_max is None else [entries_max])
         return [(t.transactionDate, t.transactionDetails) for t in found]
 
     def getAccountStatus(self, user: str, pin: str = "") -> AccountStatus:  # noqa: N802

@@ -113,10 +113,15 @@ def provision(config: Config) -> Path:
     register_once(config, RESTRICTED_ID, restricted, ("P_ACCOUNT_MANAGEMENT",))
     open_accounts(config, ACCOUNTS, CURRENCY)
     with Ledger.open(config.ledger_url, **ledger_settings(config)) as ledger:
-        ledger.grant(APP_ID, "recharge", CURRENCY, cap_minor=RECHARGE_CAP)
+        ledger.grant(APP_ID, "recharge", currency=CURRENCY, cap_minor=RECHARGE_CAP)
         ledger.grant(APP_ID, "voucher")
-        ledger.grant(RESTRICTED_ID, "recharge", CURRENCY)  # and no float, no vouchers
-        ledger.fund_float(APP_ID, FLOAT, CURRENCY, reference_code="demo-interop-float")
+        ledger.grant(RESTRICTED_ID, "recharge", currency=CURRENCY)  # and no float, no vouchers
+        ledger.fund_float(
+            app_id=APP_ID,
+            amount_minor=FLOAT,
+            currency=CURRENCY,
+            reference_code="demo-interop-float",
+        )
         tariffs = TariffStore(ledger.db)
         if tariffs.get("default", CURRENCY) is None:
             tariffs.set("default", CURRENCY, TARIFF_PRICE, 1, "demo: the conformance profile's")
@@ -133,7 +138,9 @@ def _sms_registration(config: Config) -> None:
     db = open_database(config.ledger_url)
     try:
         service = SmsService(db, short_code=str(config["sms"]["short_code"]))
-        service.register_activation_number(APP_ID, SHORT_CODE, REGISTRATION_CRITERIA, REGISTRATION)
+        service.register_activation_number(
+            APP_ID, SHORT_CODE, criteria=REGISTRATION_CRITERIA, registration_id=REGISTRATION
+        )
     finally:
         db.close()
 

@@ -211,13 +211,13 @@ class GrpcAccount:
             amount=money_of(amount, currency)))  # fmt: skip
 
     def getHistory(  # noqa: N802
-        self, user: str, pin: str = "", date: str = "", max_entries: int | None = None
+        self, user: str, pin: str = "", date: str = "", entries_max: int | None = None
     ) -> list[tuple[str, str]]:
         request = apb.GetHistoryRequest(end_user_identifier=user, end_user_pin=pin)
         if date:
             request.date.FromJsonString(date)
-        if max_entries is not None:
-            request.max_entries = max_entries
+        if entries_max is not None:
+            request.max_entries = entries_max
         answer = self.raw("GetHistory", request)
         return [(_time(t.transaction_date), t.transaction_details) for t in answer.result]
 

@@ -93,7 +93,9 @@ def options(settings: Settings) -> Options:
     except ValueError as exc:
         raise SettingsError(f"a key is not usable: {exc}") from None
     # CAMARA's client credentials need the key alone; the framework's CHAP needs the secret
-    secret = secret_from(_read(settings.secret_file, "secret file")) if settings.secret_file else b""
+    secret = (
+        secret_from(_read(settings.secret_file, "secret file")) if settings.secret_file else b""
+    )
     creds = Credentials(
         settings.app_id,
         secret,

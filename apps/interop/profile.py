@@ -70,7 +70,7 @@ PROFILE_ROLES = ("pinned", "lockable", "postpaid", "unregistered", "suspended", 
                  "active", "funded", "limited", "monthly", "unlimited", "low",
                  "confirming")  # fmt: skip
 SMALL_MINOR = 10  # minor units of a "small" test charge
-FUNDED_MIN_MINOR = 1000  # headroom an account needs to be used for small charges
+FUNDED_MINOR_MIN = 1000  # headroom an account needs to be used for small charges
 
 
 class ProfileError(Exception):
@@ -270,7 +270,7 @@ def classify(account: TestAccount, status: AccountStatus, small: Decimal) -> set
     roles = {"active"}
     headroom = status.remaining_headroom if status.remaining_headroom is not None else Decimal(0)
     balance = status.balance if status.balance is not None else Decimal(0)
-    if headroom >= small * (FUNDED_MIN_MINOR // SMALL_MINOR) and "postpaid" not in account.roles:
+    if headroom >= small * (FUNDED_MINOR_MIN // SMALL_MINOR) and "postpaid" not in account.roles:
         roles.add("funded")
     if status.transaction_limit is not None:
         roles.add("limited")

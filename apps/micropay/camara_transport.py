@@ -220,7 +220,10 @@ class CamaraGateway:
         except CamaraError as exc:
             found = read_camara(exc.status, exc.code, exc.message)
             named = found.metadata() if found is not None else {}
-            if exc.code == "CARRIER_BILLING.INVALID_CODE" and named.get("attemptsLeft", "").isdigit():
+            if (
+                exc.code == "CARRIER_BILLING.INVALID_CODE"
+                and named.get("attemptsLeft", "").isdigit()
+            ):
                 raise WrongCode(int(named["attemptsLeft"])) from None
             if exc.code == "CARRIER_BILLING.VALIDATION_FAILED":
                 raise CodeFailed("expired" in named.get("reason", "")) from None

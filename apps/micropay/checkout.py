@@ -335,7 +335,9 @@ class Checkout:
         except WrongCode as wrong:
             return Outcome(order, codes_left=wrong.attempts_left)
         except CodeFailed as failed:
-            return self._abandon(order, Reason.CODE_EXPIRED if failed.expired else Reason.CODE_FAILED)
+            return self._abandon(
+                order, Reason.CODE_EXPIRED if failed.expired else Reason.CODE_FAILED
+            )
         except GatewayFault as fault:  # e.g. the hold expired at the gateway meanwhile
             logger.warning("validation of %s: %s", order.order_id, fault)
             return self._abandon(order, Reason.CODE_EXPIRED)

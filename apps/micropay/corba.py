@@ -158,9 +158,9 @@ class CorbaGateway:
             repeatable=True,
         )
 
-    def history(self, end_user: str, max_entries: int) -> list[HistoryItem]:
+    def history(self, end_user: str, entries_max: int) -> list[HistoryItem]:
         found = self.call(
-            lambda m: m.account.getHistory(end_user, "", "", [max_entries]), repeatable=True
+            lambda m: m.account.getHistory(end_user, "", "", [entries_max]), repeatable=True
         )
         return [HistoryItem(t.transactionDate, t.transactionDetails) for t in found]
 

@@ -26,8 +26,8 @@ from apps.micropay.store import Store
 logger = logging.getLogger("micropay.shop.grpc")
 
 STREAM_DEADLINE_S = 300
-RETRY_MIN_S = 0.2
-RETRY_MAX_S = 10.0
+RETRY_S_MIN = 0.2
+RETRY_S_MAX = 10.0
 
 
 def charging_event(item: Any) -> ChargingEvent:
@@ -89,7 +89,7 @@ class StreamFollower:
         self._thread.join(10)
 
     def _run(self) -> None:
-        wait = RETRY_MIN_S
+        wait = RETRY_S_MIN
         while not self._stop.is_set():
             try:
                 stubs = self.gateway.stubs()
@@ -98,7 +98,7 @@ class StreamFollower:
                 for item in self._call:
                     self.deliver(item)
                     self.store.set_setting(self.cursor_key, item.cursor)
-                    wait = RETRY_MIN_S
+                    wait = RETRY_S_MIN
             except GatewayUnavailable as exc:
                 logger.warning("stream %s: %s", self.name, exc)
             except grpc.RpcError as exc:
@@ -115,7 +115,7 @@ class StreamFollower:
             self._call = None
             if self._stop.wait(wait):
                 return
-            wait = min(wait * 2, RETRY_MAX_S)
+            wait = min(wait * 2, RETRY_S_MAX)
 
 
 def follow_streams(

@@ -198,9 +198,9 @@ class GrpcGateway:
         )
         self.call(lambda m: m.account.BalanceUpdate(request), repeatable=True)
 
-    def history(self, end_user: str, max_entries: int) -> list[HistoryItem]:
+    def history(self, end_user: str, entries_max: int) -> list[HistoryItem]:
         request = account_pb2.GetHistoryRequest(
-            end_user_identifier=end_user, max_entries=max_entries
+            end_user_identifier=end_user, max_entries=entries_max
         )
         found = self.call(lambda m: m.account.GetHistory(request), repeatable=True)
         return [

@@ -135,7 +135,7 @@ class Gateway(Protocol):
     ) -> None:
         """balanceUpdate (a direct recharge)"""
 
-    def history(self, end_user: str, max_entries: int) -> list[HistoryItem]:
+    def history(self, end_user: str, entries_max: int) -> list[HistoryItem]:
         """getHistory"""
 
     def send_sms(self, address: str, message: str) -> str:

@@ -183,7 +183,9 @@ class Refusal:
                 "pay with the account's mobile number."
             )
         if r is Reason.PAY_BY_PHONE:
-            return "This shop takes payments by mobile number: pay with the account's mobile number."
+            return (
+                "This shop takes payments by mobile number: pay with the account's mobile number."
+            )
         if r is Reason.CODE_FAILED:
             return "The code was wrong too many times: the payment is cancelled."
         if r is Reason.CODE_EXPIRED:

@@ -39,8 +39,8 @@ from client.camara import CamaraClient, verify_of
 
 logger = logging.getLogger("micropay.shop")
 
-SUBSCRIBE_RETRY_MIN_S = 0.5
-SUBSCRIBE_RETRY_MAX_S = 10.0
+SUBSCRIBE_RETRY_S_MIN = 0.5
+SUBSCRIBE_RETRY_S_MAX = 10.0
 CODE_SWEEP_INTERVAL_S = 1.0
 
 
@@ -146,7 +146,7 @@ class ShopRuntime:
 
     def _subscribe(self) -> None:
         to = self.callbacks.addresses() if self.callbacks is not None else Addresses.streams()
-        wait = SUBSCRIBE_RETRY_MIN_S
+        wait = SUBSCRIBE_RETRY_S_MIN
         sub = self.subscriptions
         while not self._stop.is_set():
             try:
@@ -169,7 +169,7 @@ class ShopRuntime:
                 )
                 logger.warning("subscriptions not made yet: %s", exc)
             self._stop.wait(wait)
-            wait = min(wait * 2, SUBSCRIBE_RETRY_MAX_S)
+            wait = min(wait * 2, SUBSCRIBE_RETRY_S_MAX)
 
     def stop(self) -> None:
         self._stop.set()

@@ -194,5 +194,7 @@ def load_settings(path: str | Path) -> ShopSettings:
 def _camara_url(text: str, path: Path) -> str:
     url = str(text).strip().rstrip("/")
     if url and not url.startswith(("https://", "http://")):
-        raise SettingsError(f"camara.url in {path} must be https://HOST:PORT (or http:// on loopback)")
+        raise SettingsError(
+            f"camara.url in {path} must be https://HOST:PORT (or http:// on loopback)"
+        )
     return url

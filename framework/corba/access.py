@@ -49,7 +49,7 @@ class IpAccessServant(ts_POA.IpAccess):
         self.handle.session.check_signature(
             terminationText,
             refs.from_octets(digitalSignature),
-            limits.termination_text_max_bytes,
+            limits.termination_text_bytes_max,
             termination.interface(interfaceName),
         )
         self.framework.release_interface(self.handle, interfaceName)

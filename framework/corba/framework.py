@@ -103,10 +103,15 @@ class Framework:
 
     # -- authentication -----------------------------------------------------------------------
     def begin_handshake(
-        self, domain_kind: str, app_id: str, auth_type: str, version: str | None, peer: str
+        self, *, domain_kind: str, app_id: str, auth_type: str, version: str | None, peer: str
     ) -> Handshake:
         return self.lifecycle.begin_handshake(
-            SURFACE, domain_kind, app_id, auth_type, version, peer
+            SURFACE,
+            domain_kind=domain_kind,
+            app_id=app_id,
+            auth_type=auth_type,
+            version=version,
+            peer=peer,
         )
 
     def open_authentication(self, handshake: Handshake, client_auth: Any) -> Any:

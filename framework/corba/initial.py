@@ -46,6 +46,12 @@ class IpInitialServant(ts_POA.IpInitial):
         )
         kind = domain.DomainID._d
         app_id = domain.DomainID._v if kind == fw.P_CLIENT_APPLICATION else ""
-        handshake = framework.begin_handshake(str(kind), app_id, auth_type, version, peer.current())
+        handshake = framework.begin_handshake(
+            domain_kind=str(kind),
+            app_id=app_id,
+            auth_type=auth_type,
+            version=version,
+            peer=peer.current(),
+        )
         auth_ref = framework.open_authentication(handshake, client_auth)
         return fw.TpAuthDomain(fw.TpDomainID(FwID=FRAMEWORK_NAME.decode()), auth_ref)

@@ -99,9 +99,9 @@ class IpServiceAgreementManagementServant(sa_POA.IpServiceAgreementManagement):
         record, manager = self.lifecycle.sign_agreement(
             self.handle.access,
             serviceToken,
-            agreementText,
-            signingAlgorithm,
-            self._issue,
+            text=agreementText,
+            algorithm=signingAlgorithm,
+            issue=self._issue,
             ask_to_reattach=self._ask_to_reattach,
         )
         return fw.TpSignatureAndServiceMgr(refs.octets(record.fw_signature), manager)

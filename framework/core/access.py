@@ -85,16 +85,16 @@ class AccessSession:
             return self.signing_algorithm
 
     def check_signature(
-        self, text: str, signature: bytes, max_text_bytes: int, terminates: str
+        self, text: str, signature: bytes, text_bytes_max: int, terminates: str
     ) -> None:
         """Verify a client signature over a termination ``text`` that names the application,
         ``terminates`` and a nonce; refuse a signature any gateway saw before."""
         algorithm = self.signing_algorithm
         if algorithm is None:
             raise InvalidSignature("no signing algorithm was selected")
-        if len(text.encode("utf-8")) > max_text_bytes:
+        if len(text.encode("utf-8")) > text_bytes_max:
             raise InvalidSignature("text too long")
-        termination.check(text, self.app.app_id, terminates)
+        termination.check(text, app_id=self.app.app_id, terminates=terminates)
         key = self.app.public_key()
         if key is None or not signing.verify(algorithm, key, text, signature):
             raise InvalidSignature("the signature does not verify")
@@ -107,7 +107,7 @@ class AccessSession:
             if self.ended:
                 raise AccessDenied("the access session has ended")
             self.check_signature(
-                text, signature, limits.termination_text_max_bytes, termination.ACCESS
+                text, signature, limits.termination_text_bytes_max, termination.ACCESS
             )
             self.state = step(Machine.ACCESS, self.state, AccessEvent.TERMINATE_SIGNED)
 

@@ -57,7 +57,9 @@ def framework_termination_text(app_id: str, reason: str, moment: datetime) -> st
 REATTACH_HEADER = "micropay re-attach (3GPP TS 29.198-3 service level agreement)"
 
 
-def reattach_text(agreement_id: str, app_id: str, token: str, nonce: str, moment: datetime) -> str:
+def reattach_text(
+    *, agreement_id: str, app_id: str, token: str, nonce: str, moment: datetime
+) -> str:
     """What an application signs, with its registered key, to take up an agreement in force
     in a new access session: the agreement, the application, the token and a fresh nonce of
     the framework, so neither a stored signature nor one made for another session will do."""

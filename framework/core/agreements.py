@@ -68,7 +68,7 @@ class AgreementDesk:
         self._used_signatures = used_signatures
 
     def select(self, app: Application, service_id: str, now: datetime) -> tuple[str, ServiceOffer]:
-        if not 0 < len(service_id) <= limits.identifier_max_chars:
+        if not 0 < len(service_id) <= limits.identifier_chars_max:
             raise InvalidServiceId("malformed service id")
         offer = self.catalog.offer(service_id)
         if offer is None:
@@ -80,7 +80,7 @@ class AgreementDesk:
     def owned(self, app: Application, token: str) -> str:
         """The service id of one of the application's active tokens; others are invalid."""
         owner = None
-        if 0 < len(token) <= limits.identifier_max_chars:
+        if 0 < len(token) <= limits.identifier_chars_max:
             owner = self.store.token_owner(token)
         if owner is None or owner[0] != app.app_id:
             raise InvalidServiceToken("unknown, terminated or foreign service token")
@@ -175,7 +175,11 @@ class AgreementDesk:
     def reattach_challenge(self, record: AgreementRecord, now: datetime) -> str:
         """A fresh text for the application to sign before it may re-attach ``record``."""
         return reattach_text(
-            record.agreement_id, record.app_id, record.token, secrets.token_hex(16), now
+            agreement_id=record.agreement_id,
+            app_id=record.app_id,
+            token=record.token,
+            nonce=secrets.token_hex(16),
+            moment=now,
         )
 
     def check_reattach(
@@ -191,16 +195,22 @@ class AgreementDesk:
             raise AccessDenied("re-attaching needs the application's signature of a fresh nonce")
 
     def check_termination(
-        self, app: Application, algorithm: str | None, token: str, text: str, signature: bytes
+        self,
+        app: Application,
+        *,
+        algorithm: str | None,
+        token: str,
+        text: str,
+        signature: bytes,
     ) -> None:
         """terminateServiceAgreement's signature: over a text naming this token and a nonce,
         never used before on any gateway."""
         key = app.public_key()
         if algorithm is None or key is None:
             raise InvalidSignature("no signing algorithm was selected")
-        if len(text.encode("utf-8")) > limits.termination_text_max_bytes:
+        if len(text.encode("utf-8")) > limits.termination_text_bytes_max:
             raise InvalidSignature("text too long")
-        termination.check(text, app.app_id, termination.service_token(token))
+        termination.check(text, app_id=app.app_id, terminates=termination.service_token(token))
         if not signing.verify(algorithm, key, text, signature):
             raise InvalidSignature("the signature does not verify")
         if not self._used_signatures.first_use(app.app_id, signature):

@@ -13,7 +13,7 @@ oracle for someone without the secret. A client challenge equal to one the frame
 outstanding for the application on any gateway (``trust.TrustRecords``) or one already answered
 is refused at once (RFC 1994 §6 reflection, replay). A wrong answer, or a handshake that
 challenged the framework and ended unproven, counts one failure for the (application, peer
-address) that started it; from ``max_failures`` on that address is locked out with a doubling
+address) that started it; from ``failures_max`` on that address is locked out with a doubling
 back-off, and the application raises an alarm when ``alarm_peers`` addresses fail.
 
 Capacity: at most ``sessions_per_peer_max`` handshakes in progress per (application, address)
@@ -62,7 +62,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class AuthPolicy:
-    max_failures: int = 5
+    failures_max: int = 5
     lockout_base_s: float = 2
     session_ttl_s: float = 60
     sessions_per_app_max: int = 32
@@ -96,6 +96,7 @@ class Authenticator:
 
     def begin(
         self,
+        *,
         domain_kind: str,
         app_id: str,
         auth_type: str,
@@ -105,7 +106,7 @@ class Authenticator:
         """Admit a handshake (``version`` None: the deprecated initiateAuthentication) from
         ``peer``, the client's address as the transport tells it ("" when it does not)."""
         self.check_request(auth_type, version)
-        if domain_kind != DOMAIN_CLIENT_APPLICATION or len(app_id) > limits.identifier_max_chars:
+        if domain_kind != DOMAIN_CLIENT_APPLICATION or len(app_id) > limits.identifier_chars_max:
             raise InvalidDomainId("a registered client application is required")
         app = self.store.application(app_id)
         if app is None or not app.enabled:
@@ -179,7 +180,7 @@ class Authenticator:
 
     def failed(self, app_id: str, peer: str) -> None:
         now = self.clock()
-        self.trust.failure(app_id, peer, now, self.policy.max_failures, self.policy.lockout_base_s)
+        self.trust.failure(app_id, peer, now, self.policy.failures_max, self.policy.lockout_base_s)
         self.failures += 1
         self._alarm_if_many_addresses(app_id, now)
 
@@ -274,7 +275,7 @@ class AuthSession:
                 packet = chap.decode(octets, chap.CODE_CHALLENGE)
             except chap.MalformedPacket as exc:
                 raise AccessDenied(f"malformed challenge: {exc}") from None
-            if len(packet.value) < limits.challenge_value_min_bytes:
+            if len(packet.value) < limits.challenge_value_bytes_min:
                 raise AccessDenied("challenge value too short")
             if self.authenticator.is_outstanding(self.app.app_id, packet.value):
                 raise AccessDenied("a challenge issued by the framework is not answered")

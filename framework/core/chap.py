@@ -93,7 +93,7 @@ class Packet:
 
 def decode(octets: bytes, code: int) -> Packet:
     """Parse one packet of ``code``; raise :class:`MalformedPacket` on anything else."""
-    if len(octets) > limits.chap_packet_max_bytes:
+    if len(octets) > limits.chap_packet_bytes_max:
         raise MalformedPacket("packet too long")
     if len(octets) < HEADER_BYTES + 1:
         raise MalformedPacket("packet too short")
@@ -106,7 +106,7 @@ def decode(octets: bytes, code: int) -> Packet:
         raise MalformedPacket("bad value size")
     value = bytes(octets[5 : 5 + value_size])
     name = bytes(octets[5 + value_size : length])
-    if len(name) > limits.chap_name_max_bytes:
+    if len(name) > limits.chap_name_bytes_max:
         raise MalformedPacket("name too long")
     return Packet(got_code, identifier, value, name)
 

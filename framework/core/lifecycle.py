@@ -1,9 +1,11 @@
 """The one lifecycle of authentication handshakes, access sessions and service agreements.
 
-Every surface of the gateway -- the CORBA framework (``framework/corba``), the gRPC shim
-(``shim/``), a REST surface -- runs this same lifecycle and only hands out what its transport
-needs: object references for CORBA, bearer tokens for gRPC. So there is one set of rules: the
-same checks and state machines (``states.py``), the same store, the same revocation::
+Every surface with sessions -- the CORBA framework (``framework/corba``), the gRPC shim
+(``shim/``) -- runs this same lifecycle and only hands out what its transport needs: object
+references for CORBA, bearer tokens for gRPC. (The CAMARA REST surface reads only the registry,
+``store``: OAuth's client-credentials grant has no handshake, access session or agreement;
+``lifecycle_doc.py`` sets the three side by side.) So there is one set of rules: the same checks
+and state machines (``states.py``), the same store, the same revocation::
 
     application (registered, enabled)
      ├─ Handshake  begin_handshake        CHAP both ways (auth machine); aborted, or expires
@@ -167,6 +169,7 @@ class Lifecycle:
     def begin_handshake(
         self,
         surface: str,
+        *,
         domain_kind: str,
         app_id: str,
         auth_type: str,
@@ -175,7 +178,9 @@ class Lifecycle:
     ) -> Handshake:
         """Admit a handshake (``Authenticator.begin``: version, type, domain, lock-out, caps)
         from ``peer``; the surface drives its ``session`` and revokes its lease when done."""
-        session = self.authenticator.begin(domain_kind, app_id, auth_type, version, peer)
+        session = self.authenticator.begin(
+            domain_kind=domain_kind, app_id=app_id, auth_type=auth_type, version=version, peer=peer
+        )
         ttl = timedelta(seconds=self.settings.auth.session_ttl_s)
         handshake = Handshake(
             session, surface, Lease(f"{surface} auth {app_id}"), session.created + ttl
@@ -196,7 +201,7 @@ class Lifecycle:
         means (its registered key); P_ACCESS_DENIED otherwise."""
         app = (
             self.store.application(app_id)
-            if 0 < len(app_id) <= limits.identifier_max_chars
+            if 0 < len(app_id) <= limits.identifier_chars_max
             else None
         )
         if app is None or not app.enabled:
@@ -338,10 +343,10 @@ class Lifecycle:
         self,
         access: Access,
         token: str,
+        *,
         text: str,
         algorithm: str,
         issue: Issue[T],
-        *,
         app_signature: bytes | None = None,
         ask_to_reattach: AskToSign | None = None,
     ) -> tuple[AgreementRecord, T]:
@@ -365,7 +370,11 @@ class Lifecycle:
             raise AccessDenied("call initiateSignServiceAgreement first")
         if ask_to_reattach is not None and steps.state == Agreement.SELECTED:
             stored = self.store.in_force_signed(
-                access.app.app_id, token, text, algorithm, self.clock()
+                app_id=access.app.app_id,
+                token=token,
+                text=text,
+                algorithm=algorithm,
+                now=self.clock(),
             )
             if stored is not None:
                 return stored, self._reattach(access, steps, stored, ask_to_reattach, issue)
@@ -393,7 +402,7 @@ class Lifecycle:
             raise InvalidSigningAlgorithm(f"the session's algorithm is {steps.algorithm}")
         if text != steps.terms.text():
             raise InvalidAgreementText("the text differs from the one to be signed")
-        if len(signature) > limits.signature_max_bytes or not self.desk.app_answered(
+        if len(signature) > limits.signature_bytes_max or not self.desk.app_answered(
             access.app, steps, signature, ""
         ):
             raise InvalidSignature(steps.refusal or "the signature does not verify")
@@ -494,15 +503,29 @@ class Lifecycle:
         session = access.session
         session.use()
         self.desk.owned(access.app, token)
-        self.desk.check_termination(access.app, session.signing_algorithm, token, text, signature)
+        self.desk.check_termination(
+            access.app,
+            algorithm=session.signing_algorithm,
+            token=token,
+            text=text,
+            signature=signature,
+        )
         self.terminate_token(
-            access.app.app_id, token, text, signature, "terminated by the application"
+            app_id=access.app.app_id,
+            token=token,
+            text=text,
+            signature=signature,
+            reason="terminated by the application",
         )
 
     def terminate_token(
-        self, app_id: str, token: str, text: str, signature: bytes, reason: str
+        self, *, app_id: str, token: str, text: str, signature: bytes, reason: str
     ) -> None:
-        ids = set(self.store.terminate_token(token, self.clock(), text, signature, reason))
+        ids = set(
+            self.store.terminate_token(
+                token, now=self.clock(), text=text, signature=signature, reason=reason
+            )
+        )
         for access in self.accesses(app_id):
             with access.session.lock:
                 steps = access.steps.pop(token, None)

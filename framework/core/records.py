@@ -38,7 +38,7 @@ class InvalidApplication(ValueError):
 
 
 def valid_app_id(app_id: str) -> bool:
-    return 0 < len(app_id) <= limits.identifier_max_chars and bool(_APP_ID.match(app_id))
+    return 0 < len(app_id) <= limits.identifier_chars_max and bool(_APP_ID.match(app_id))
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class ServiceOffer:
 
 
 def legal_type_name(name: str) -> bool:
-    return 0 < len(name) <= limits.identifier_max_chars and bool(_TYPE_NAME.match(name))
+    return 0 < len(name) <= limits.identifier_chars_max and bool(_TYPE_NAME.match(name))
 
 
 class Catalog:
@@ -118,7 +118,7 @@ class Catalog:
         self,
         type_name: str,
         desired: list[tuple[str, list[str]]],
-        max_services: int,
+        services_max: int,
         visible: tuple[str, ...],
     ) -> list[ServiceOffer]:
         kind = self._visible_type(type_name, visible)
@@ -128,7 +128,7 @@ class Catalog:
         for name in names:
             if kind.declared(name) is None:
                 raise InvalidProperty(f"{name} is not a property of {type_name}")
-        count = min(max(max_services, 0), limits.discover_max_services)
+        count = min(max(services_max, 0), limits.discover_services_max)
         found = [
             o
             for o in sorted(self._offers.values(), key=lambda o: o.service_id)

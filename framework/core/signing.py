@@ -36,8 +36,8 @@ class SigningAlgorithm(enum.StrEnum):
 @dataclass(frozen=True)
 class Spec:
     kind: str  # "rsa" or "ed25519"
-    min_bits: int = 0
-    max_bits: int = 0  # 0: no upper bound
+    bits_min: int = 0
+    bits_max: int = 0  # 0: no upper bound
     legacy: bool = False
 
     def fits(self, key: PublicKey | PrivateKey) -> bool:
@@ -45,9 +45,9 @@ class Spec:
             return isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey)
         if not isinstance(key, rsa.RSAPublicKey | rsa.RSAPrivateKey):
             return False
-        if key.key_size < self.min_bits:
+        if key.key_size < self.bits_min:
             return False
-        return not (self.max_bits and key.key_size > self.max_bits)
+        return not (self.bits_max and key.key_size > self.bits_max)
 
 
 SPECS: dict[str, Spec] = {
@@ -80,7 +80,7 @@ def sign(algorithm: str, key: PrivateKey, text: str) -> bytes:
 def verify(algorithm: str, key: PublicKey, text: str, signature: bytes) -> bool:
     """True only for a valid signature of ``text`` by ``key`` under ``algorithm``; never raises."""
     spec = SPECS.get(algorithm)
-    if spec is None or not spec.fits(key) or len(signature) > limits.signature_max_bytes:
+    if spec is None or not spec.fits(key) or len(signature) > limits.signature_bytes_max:
         return False
     data = text.encode("utf-8")
     try:

@@ -115,9 +115,9 @@ class FrameworkStore:
     ) -> Application:
         if not valid_app_id(app_id):
             raise InvalidApplication("application id must be letters, digits and ._:@- only")
-        if not limits.secret_min_bytes <= len(secret) <= limits.secret_max_bytes:
+        if not limits.secret_bytes_min <= len(secret) <= limits.secret_bytes_max:
             raise InvalidApplication(
-                f"the secret must be {limits.secret_min_bytes}..{limits.secret_max_bytes} bytes"
+                f"the secret must be {limits.secret_bytes_min}..{limits.secret_bytes_max} bytes"
             )
         if public_key_pem is not None:
             load_public_key(public_key_pem)  # raises InvalidKey
@@ -222,7 +222,7 @@ class FrameworkStore:
         return (row[0], row[1]) if row else None
 
     def terminate_token(
-        self, token: str, now: datetime, text: str, signature: bytes, reason: str
+        self, token: str, *, now: datetime, text: str, signature: bytes, reason: str
     ) -> list[str]:
         """End the token and every agreement in force under it; return those agreement ids."""
         with self.db.transaction() as tx:
@@ -301,7 +301,7 @@ class FrameworkStore:
         return [agreement_from_row(r) for r in rows]
 
     def in_force_signed(
-        self, app_id: str, token: str, text: str, algorithm: str, now: datetime
+        self, *, app_id: str, token: str, text: str, algorithm: str, now: datetime
     ) -> AgreementRecord | None:
         """The agreement in force under ``token`` whose signed text and algorithm are these,
         wherever it was signed (re-attaching it on another gateway); None if there is none."""

@@ -10,7 +10,7 @@ fresh nonce, one ``key: value`` per line (other lines, e.g. ``reason: ...``, are
     terminates: service token 9Xa...      (or: access / interface P_DISCOVERY)
     nonce: 5f0c3a9e81d24b67
 
-The nonce (at least ``NONCE_MIN_CHARS`` characters, chosen by the application) makes each
+The nonce (at least ``NONCE_CHARS_MIN`` characters, chosen by the application) makes each
 text, and so each signature, unique: a deterministic signature scheme (Ed25519, PKCS#1 v1.5)
 would otherwise sign two terminations of the same words identically, and the second would be
 refused as a replay. Replays are refused by ``trust.TrustRecords.first_use`` on every gateway.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from framework.core.errors import InvalidSignature
 
-NONCE_MIN_CHARS = 16
+NONCE_CHARS_MIN = 16
 ACCESS = "access"
 
 
@@ -42,16 +42,16 @@ def fields(text: str) -> dict[str, str]:
     return found
 
 
-def check(text: str, app_id: str, terminates: str) -> None:
+def check(text: str, *, app_id: str, terminates: str) -> None:
     """Refuse (P_INVALID_SIGNATURE) a text that does not bind its signature to this act."""
     found = fields(text)
     if found.get("application") != app_id:
         raise InvalidSignature(f"the termination text must name the application ({app_id})")
     if found.get("terminates") != terminates:
         raise InvalidSignature(f"the termination text must say what it terminates ({terminates})")
-    if len(found.get("nonce", "")) < NONCE_MIN_CHARS:
+    if len(found.get("nonce", "")) < NONCE_CHARS_MIN:
         raise InvalidSignature(
-            f"the termination text needs a nonce of {NONCE_MIN_CHARS}+ characters"
+            f"the termination text needs a nonce of {NONCE_CHARS_MIN}+ characters"
         )
 
 

@@ -63,10 +63,10 @@ class TrustRecords:
         return until if until is not None and now < until else None
 
     def failure(
-        self, app_id: str, peer: str, now: datetime, max_failures: int, lockout_base_s: float
+        self, app_id: str, peer: str, now: datetime, failures_max: int, lockout_base_s: float
     ) -> datetime | None:
-        """Count one failure of ``peer``; from ``max_failures`` on, lock it out with a back-off
-        that doubles per further failure (at most ``limits.auth_lockout_max_s``)."""
+        """Count one failure of ``peer``; from ``failures_max`` on, lock it out with a back-off
+        that doubles per further failure (at most ``limits.auth_lockout_s_max``)."""
         with self.db.transaction() as tx:
             row = tx.one(
                 "SELECT failures FROM fw_auth_failures WHERE app_id = ? AND peer = ?",
@@ -74,9 +74,9 @@ class TrustRecords:
             )
             failures = (int(row[0]) if row else 0) + 1
             locked_until = None
-            if failures >= max_failures:
+            if failures >= failures_max:
                 seconds = min(
-                    lockout_base_s * 2 ** (failures - max_failures), limits.auth_lockout_max_s
+                    lockout_base_s * 2 ** (failures - failures_max), limits.auth_lockout_s_max
                 )
                 locked_until = now + timedelta(seconds=seconds)
             values = (failures, to_text(locked_until) if locked_until else None, to_text(now))
@@ -153,7 +153,7 @@ class TrustRecords:
             tx.execute(
                 "DELETE FROM fw_auth_failures WHERE last_failure_at < ? "
                 "AND (locked_until IS NULL OR locked_until < ?)",
-                (to_text(now - timedelta(seconds=limits.auth_lockout_max_s)), to_text(now)),
+                (to_text(now - timedelta(seconds=limits.auth_lockout_s_max)), to_text(now)),
             )
 
 

@@ -114,6 +114,10 @@ def run(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.command != "serve":  # serve logs them as structured warnings
+            for key in config.renamed:
+                print(f"micropay: warning: {key.old} ({key.source}) is deprecated: it is now "
+                      f"{key.new}", file=sys.stderr)  # fmt: skip
         result = args.handler(args, config)
     except (DomainError, CommandError, ConfigError) as exc:
         print(f"micropay: error: {exc}", file=sys.stderr)

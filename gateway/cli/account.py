@@ -177,12 +177,12 @@ def topup(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     with open_ledger(config) as ledger:
         cur = ledger.get_account(args.number).currency
         result = ledger.recharge(
-            OPERATOR_APP_ID,
-            args.reference or f"cli-{uuid.uuid4()}",
-            args.number,
-            to_minor(args.amount, cur),
-            cur,
-            args.description,
+            app_id=OPERATOR_APP_ID,
+            reference_code=args.reference or f"cli-{uuid.uuid4()}",
+            account=args.number,
+            amount_minor=to_minor(args.amount, cur),
+            currency=cur,
+            description=args.description,
             extend_days=args.extend_days,
         )
         shown = view(ledger, args.number)
@@ -238,7 +238,7 @@ def history(args: argparse.Namespace, config: Config) -> list[dict[str, Any]]:
     """Open holds first (they already reduce the balance), then the entries, newest first."""
     with open_ledger(config) as ledger:
         holds = [hold_view(h) for h in ledger.open_reservations(args.number)]
-        entries = ledger.history(args.number, since=args.since, max_entries=args.max)
+        entries = ledger.history(args.number, since=args.since, entries_max=args.max)
         return holds + [history_view(e) for e in entries]
 
 

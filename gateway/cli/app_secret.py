@@ -62,9 +62,9 @@ def read(path: Path) -> bytes:
         raise CommandError(f"cannot read the secret file: {exc.strerror}") from None
     secret = data[:-1] if data.endswith(b"\n") else data
     secret = secret[:-1] if secret.endswith(b"\r") else secret
-    if not limits.secret_min_bytes <= len(secret) <= limits.secret_max_bytes:
+    if not limits.secret_bytes_min <= len(secret) <= limits.secret_bytes_max:
         raise CommandError(
-            f"the secret must be {limits.secret_min_bytes} to {limits.secret_max_bytes} bytes"
+            f"the secret must be {limits.secret_bytes_min} to {limits.secret_bytes_max} bytes"
         )
     bits = estimate_bits(secret)
     if bits < SECRET_BITS_MIN:

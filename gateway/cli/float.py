@@ -30,7 +30,10 @@ def fund(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     amount_minor = to_minor(args.amount, args.currency)
     with open_ledger(config, create=True) as ledger:
         result = ledger.fund_float(
-            args.app_id, amount_minor, args.currency, args.reference or f"cli-{uuid.uuid4()}"
+            app_id=args.app_id,
+            amount_minor=amount_minor,
+            currency=args.currency,
+            reference_code=args.reference or f"cli-{uuid.uuid4()}",
         )
     return {
         "app_id": args.app_id,

@@ -43,11 +43,15 @@ def apply(ledger: Ledger, app_id: str, args: argparse.Namespace) -> None:
     if caps and "recharge" not in args.grant:
         raise CommandError("--recharge-cap and --daily-cap go with --grant recharge")
     for operation in getattr(args, "revoke", []):
-        ledger.revoke(app_id, operation, args.currency if operation == "recharge" else None)
+        ledger.revoke(
+            app_id, operation, currency=args.currency if operation == "recharge" else None
+        )
     if "recharge" in args.grant:
         cap = None if args.recharge_cap is None else to_minor(args.recharge_cap, args.currency)
         daily = None if args.daily_cap is None else to_minor(args.daily_cap, args.currency)
-        ledger.grant(app_id, "recharge", args.currency, cap_minor=cap, daily_cap_minor=daily)
+        ledger.grant(
+            app_id, "recharge", currency=args.currency, cap_minor=cap, daily_cap_minor=daily
+        )
     for operation in ("voucher", "selfcare"):
         if operation in args.grant:
             ledger.grant(app_id, operation)

@@ -54,6 +54,9 @@ def serve(
     from gateway.components import COMPONENTS, Runtime  # the ORB and every SCF: only when serving
 
     setup_logging(str(config["log"]["level"]).upper())
+    for key in config.renamed:  # old names still work: say once which name replaces each
+        log(logger, logging.WARNING, "deprecated configuration key", old=key.old, new=key.new,
+            source=key.source)  # fmt: skip
     os.umask(PRIVATE_UMASK)  # also when started as a function (tests, demo)
     for path in files.tighten(config.ensure_data_dir()):  # left by an older version
         log(logger, logging.WARNING, "tightened to owner-only", path=str(path))

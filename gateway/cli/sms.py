@@ -144,7 +144,9 @@ def sms_service(config: Config, *, create: bool = False) -> Iterator[SmsService]
 def run_register(args: argparse.Namespace, config: Config) -> dict[str, Any]:
     number = _number(args.number, "NUMBER", short_code=True)
     with sms_service(config, create=True) as service:
-        reg_id = service.register_activation_number(args.app_id, number, args.criteria, args.id)
+        reg_id = service.register_activation_number(
+            args.app_id, number, criteria=args.criteria, registration_id=args.id
+        )
     return {"registration_id": reg_id, "app_id": args.app_id, "number": number}
 
 

@@ -130,7 +130,7 @@ def start_alerts_component(runtime: Any) -> AlertSender | None:
     )
 
     def send(kind: str, msisdn: str, lang: str, fields: dict[str, Any]) -> object:
-        return sms.notify_subscriber(kind, msisdn, lang, **fields)
+        return sms.notify_subscriber(kind, msisdn, lang=lang, **fields)
 
     sender = AlertSender(
         ledger,

@@ -84,8 +84,8 @@ def start_notifications(
 ) -> NotificationDispatcher:
     """Start delivering charging events to the applications' ``IpAppAccountManager``s.
 
-    ``settings`` are :class:`NotificationDispatcher`'s (poll_interval_ms, retry_min_ms,
-    retry_max_ms, batch_max). Stop it with ``.stop()``. ``enabled=False`` builds it without
+    ``settings`` are :class:`NotificationDispatcher`'s (poll_interval_ms, retry_ms_min,
+    retry_ms_max, batch_max). Stop it with ``.stop()``. ``enabled=False`` builds it without
     starting it (a second gateway process on the same PostgreSQL)."""
     dispatcher = NotificationDispatcher(
         ledger, registry, CorbaDeliverer(orb, callback_timeout_ms), **settings

@@ -7,7 +7,7 @@ returns once the application has it or raises :class:`Unreachable`.
 For every assignment, one thread reads the ledger's event outbox after the assignment's cursor
 (``Ledger.events_after``), in sequence order, and delivers the events its criteria select.
 Delivery stops at the first event the application did not take; that assignment then waits
-``retry_min_ms``, doubling up to ``retry_max_ms``, and resumes with that same event, so each
+``retry_ms_min``, doubling up to ``retry_ms_max``, and resumes with that same event, so each
 application receives its events in ledger order -- per account and overall -- with no gap.
 The cursor is stored after every batch (and before a back-off), so a restart redelivers at most
 one batch: receivers de-duplicate on the event id (the ledger's sequence number). Other
@@ -39,8 +39,8 @@ from scf.account.notifications import Assignment, NotificationRegistry
 logger = logging.getLogger("micropay.account.notifications")
 
 NOTIFY_POLL_INTERVAL_MS = 100  # how often the outbox is read when nothing is happening
-NOTIFY_RETRY_MIN_MS = 500  # first wait after an application was unreachable
-NOTIFY_RETRY_MAX_MS = 30_000  # the wait doubles up to this
+NOTIFY_RETRY_MS_MIN = 500  # first wait after an application was unreachable
+NOTIFY_RETRY_MS_MAX = 30_000  # the wait doubles up to this
 NOTIFY_BATCH_MAX = 100  # events read per assignment per round
 CURSOR_SAVE_INTERVAL_MS = 1000  # a cursor moved only past unselected events is saved this often
 
@@ -85,8 +85,8 @@ class NotificationDispatcher:
         deliverer: Deliverer,
         *,
         poll_interval_ms: int = NOTIFY_POLL_INTERVAL_MS,
-        retry_min_ms: int = NOTIFY_RETRY_MIN_MS,
-        retry_max_ms: int = NOTIFY_RETRY_MAX_MS,
+        retry_ms_min: int = NOTIFY_RETRY_MS_MIN,
+        retry_ms_max: int = NOTIFY_RETRY_MS_MAX,
         batch_max: int = NOTIFY_BATCH_MAX,
         clock: Callable[[], int] = monotonic_ms,
         leadership: Any = None,
@@ -97,8 +97,8 @@ class NotificationDispatcher:
         self.registry = registry
         self.deliverer = deliverer
         self.poll_interval_ms = poll_interval_ms
-        self.retry_min_ms = retry_min_ms
-        self.retry_max_ms = retry_max_ms
+        self.retry_ms_min = retry_ms_min
+        self.retry_ms_max = retry_ms_max
         self.batch_max = batch_max
         self._clock = clock
         self._states: dict[int, _State] = {}
@@ -192,7 +192,7 @@ class NotificationDispatcher:
     def _back_off(self, assignment: Assignment, state: _State, cursor: int, exc: Exception) -> None:
         if cursor > assignment.cursor:
             self.registry.advance(assignment.assignment_id, cursor)
-        state.delay_ms = min(max(state.delay_ms * 2, self.retry_min_ms), self.retry_max_ms)
+        state.delay_ms = min(max(state.delay_ms * 2, self.retry_ms_min), self.retry_ms_max)
         state.retry_at_ms = self._clock() + state.delay_ms
         logger.info(
             "application %s unreachable for assignment %s (%s); retry in %d ms",

@@ -30,7 +30,7 @@ from scf.common.address import ADDRESS_CHARS_MAX, parse_end_user
 ACCOUNT_SCHEME = "acct"
 END_USER_PART = "endUserIdentifier"
 DIRECTORY_TTL_MS = 5000  # how long a tel: URI's account is remembered
-DIRECTORY_MAX_ENTRIES = 100_000  # remembered end users at most (then forgotten at once)
+DIRECTORY_ENTRIES_MAX = 100_000  # remembered end users at most (then forgotten at once)
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,12 @@ class Directory:
         ledger: Ledger,
         *,
         ttl_ms: int = DIRECTORY_TTL_MS,
-        max_entries: int = DIRECTORY_MAX_ENTRIES,
+        entries_max: int = DIRECTORY_ENTRIES_MAX,
         clock: Callable[[], int] = lambda: time.monotonic_ns() // 1_000_000,
     ) -> None:
         self.ledger = ledger
         self.ttl_ms = ttl_ms
-        self.max_entries = max_entries
+        self.entries_max = entries_max
         self._clock = clock
         self._by_msisdn: dict[str, tuple[str, str, int]] = {}
         self._currency: dict[str, str] = {}
@@ -152,7 +152,7 @@ class Directory:
         if account.status is Status.CLOSED:
             return account.currency
         with self._lock:
-            if len(self._currency) + len(self._by_msisdn) >= self.max_entries:
+            if len(self._currency) + len(self._by_msisdn) >= self.entries_max:
                 self._currency.clear()
                 self._by_msisdn.clear()
             self._currency[account.number] = account.currency

@@ -91,7 +91,7 @@ class AccountManager(am__POA.IpAccountManager):
     def getBalance(self, endUserIdentifier: str, endUserPin: str) -> list:
         def call() -> list:
             found = self._service.get_balance(
-                self._app, endUserIdentifier, text_or_none(endUserPin)
+                self._app, endUserIdentifier, pin=text_or_none(endUserPin)
             )
             return [
                 am.Balance(b.balance_type, decimal_text(b.amount_minor, b.currency)) for b in found
@@ -102,7 +102,7 @@ class AccountManager(am__POA.IpAccountManager):
     def getCreditExpiryDate(self, endUserIdentifier: str, endUserPin: str) -> list:
         def call() -> list:
             found = self._service.get_credit_expiry_date(
-                self._app, endUserIdentifier, text_or_none(endUserPin)
+                self._app, endUserIdentifier, pin=text_or_none(endUserPin)
             )
             return [
                 am.BalanceExpireDetails(c.balance_type, date_time_text(c.expires_at)) for c in found
@@ -124,11 +124,11 @@ class AccountManager(am__POA.IpAccountManager):
             self._service.balance_update(
                 self._app,
                 endUserIdentifier,
-                text_or_none(endUserPin),
-                referenceCode,
-                balanceType,
-                value,
-                one_or_none(period, part="period"),
+                pin=text_or_none(endUserPin),
+                reference_code=referenceCode,
+                balance_type=balanceType,
+                amount=value,
+                period_days=one_or_none(period, part="period"),
             )
 
         parlayx_faults(call, {"referenceCode": referenceCode})
@@ -145,10 +145,10 @@ class AccountManager(am__POA.IpAccountManager):
             lambda: self._service.voucher_update(
                 self._app,
                 endUserIdentifier,
-                text_or_none(endUserPin),
-                referenceCode,
-                voucherIdentifier,
-                text_or_none(voucherPin),
+                pin=text_or_none(endUserPin),
+                reference_code=referenceCode,
+                voucher_id=voucherIdentifier,
+                voucher_pin=text_or_none(voucherPin),
             ),
             {"referenceCode": referenceCode, "voucherIdentifier": voucherIdentifier},
         )
@@ -160,9 +160,9 @@ class AccountManager(am__POA.IpAccountManager):
             found = self._service.get_history(
                 self._app,
                 endUserIdentifier,
-                text_or_none(endUserPin),
-                parse_date_time(date),
-                one_or_none(maxEntries, part="maxEntries"),
+                pin=text_or_none(endUserPin),
+                since=parse_date_time(date),
+                entries_max=one_or_none(maxEntries, part="maxEntries"),
             )
             return [
                 am.DatedTransaction(date_time_text(t.transaction_date), t.transaction_details)
@@ -174,7 +174,7 @@ class AccountManager(am__POA.IpAccountManager):
     def getBalanceTypes(self, endUserIdentifier: str, endUserPin: str) -> list:
         return parlayx_faults(
             lambda: self._service.get_balance_types(
-                self._app, endUserIdentifier, text_or_none(endUserPin)
+                self._app, endUserIdentifier, pin=text_or_none(endUserPin)
             )
         )
 
@@ -183,7 +183,7 @@ class AccountManager(am__POA.IpAccountManager):
         return parlayx_faults(
             lambda: account_status(
                 self._service.get_account_status(
-                    self._app, endUserIdentifier, text_or_none(endUserPin)
+                    self._app, endUserIdentifier, pin=text_or_none(endUserPin)
                 )
             )
         )
@@ -234,21 +234,24 @@ class AccountManager(am__POA.IpAccountManager):
     def suspendAccount(self, endUserIdentifier: str, endUserPin: str) -> None:
         parlayx_faults(
             lambda: self._service.suspend_account(
-                self._app, endUserIdentifier, text_or_none(endUserPin)
+                self._app, endUserIdentifier, pin=text_or_none(endUserPin)
             )
         )
 
     def resumeAccount(self, endUserIdentifier: str, endUserPin: str) -> None:
         parlayx_faults(
             lambda: self._service.resume_account(
-                self._app, endUserIdentifier, text_or_none(endUserPin)
+                self._app, endUserIdentifier, pin=text_or_none(endUserPin)
             )
         )
 
     def changeMonthlyLimit(self, endUserIdentifier: str, endUserPin: str, monthlyLimit: str) -> Any:
         def call() -> Any:
             change = self._service.change_monthly_limit(
-                self._app, endUserIdentifier, text_or_none(endUserPin), parse_decimal(monthlyLimit)
+                self._app,
+                endUserIdentifier,
+                pin=text_or_none(endUserPin),
+                limit=parse_decimal(monthlyLimit),
             )
             cur = change.currency
             return am.MonthlyLimitChange(
@@ -265,9 +268,9 @@ class AccountManager(am__POA.IpAccountManager):
             self._service.set_threshold(
                 self._app,
                 endUserIdentifier,
-                text_or_none(endUserPin),
-                str(kind),
-                None if value is None else parse_decimal(value),
+                pin=text_or_none(endUserPin),
+                kind=str(kind),
+                amount=None if value is None else parse_decimal(value),
             )
 
         parlayx_faults(call)

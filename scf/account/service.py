@@ -9,7 +9,7 @@ float), voucherUpdate the ``voucher`` grant (``charging.grants``). Without it th
 Every operation names the calling application first (the idempotency namespace of balanceUpdate
 and voucherUpdate, and the boundary of what getHistory and notifications show) and takes the
 optional ``end_user_pin``: when given it is verified first (wrong: ``WrongPin``, SVC0250; after
-``pin_max_failures`` wrong PINs in a row PIN use locks for ``pin_lockout_s``: ``PinLocked``).
+``pin_failures_max`` wrong PINs in a row PIN use locks for ``pin_lockout_s``: ``PinLocked``).
 When absent, the application's signed agreement is the authority (docs/payment-and-account.md).
 
 The self-care extension (suspendAccount, resumeAccount, changeMonthlyLimit, setThreshold) acts
@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from charging import validate
-from charging.entries import HISTORY_MAX_ENTRIES
+from charging.entries import HISTORY_ENTRIES_MAX
 from charging.errors import (
     CurrencyMismatch,
     InvalidInput,
@@ -113,18 +113,20 @@ class AccountService:
         return datetime.combine(valid_until + timedelta(days=1), time(), tzinfo=self.ledger.tz)
 
     # -- Parlay X AccountManagement ------------------------------------------------------------
-    def get_balance(self, app_id: str, end_user_identifier: str, pin: str | None) -> list[Balance]:
+    def get_balance(
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
+    ) -> list[Balance]:
         account = self._authorised(end_user_identifier, pin)
         return [Balance(BALANCE_TYPE, account.balance_minor, account.currency)]
 
     def get_credit_expiry_date(
-        self, app_id: str, end_user_identifier: str, pin: str | None
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
     ) -> list[CreditExpiry]:
         account = self._authorised(end_user_identifier, pin)
         return [CreditExpiry(BALANCE_TYPE, self._expires_at(account.valid_until))]
 
     def get_balance_types(
-        self, app_id: str, end_user_identifier: str, pin: str | None
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
     ) -> list[str]:
         self._authorised(end_user_identifier, pin)
         return [BALANCE_TYPE]
@@ -133,12 +135,12 @@ class AccountService:
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         reference_code: str,
         balance_type: str,
         amount: Decimal,
         period_days: int | None,
-        *,
         currency: str | None = None,
     ) -> TransactionResult:
         """A direct recharge of a prepaid account; ``period_days`` makes it valid for at least
@@ -157,19 +159,20 @@ class AccountService:
                 field="endUserIdentifier", reason="only prepaid accounts take credit"
             )
         return self.ledger.recharge(
-            app_id,
-            reference_code,
-            account.number,
-            to_minor(amount, account.currency),
-            account.currency,
-            "balanceUpdate",
-            period_days,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account.number,
+            amount_minor=to_minor(amount, account.currency),
+            currency=account.currency,
+            description="balanceUpdate",
+            extend_days=period_days,
         )
 
     def voucher_update(
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         reference_code: str,
         voucher_id: str,
@@ -187,28 +190,33 @@ class AccountService:
         except InvalidInput as exc:  # the ledger's "pin" is the end user's; this one is not
             raise InvalidInput(part="voucherPin", reason=exc.variables.get("reason", "")) from None
         return self.ledger.redeem_voucher(
-            app_id, reference_code, account.number, voucher_id, voucher_pin
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account.number,
+            voucher_id=voucher_id,
+            voucher_pin=voucher_pin,
         )
 
     def get_history(
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         since: datetime | None,
-        max_entries: int | None,
+        entries_max: int | None,
     ) -> list[DatedTransaction]:
         """The most recent entries from ``since`` on, newest first. Entries another application
         made show their kind and amount, but not that application's texts or referenceCode."""
-        if max_entries is not None and not 1 <= max_entries <= HISTORY_MAX_ENTRIES:
-            raise InvalidInput(field="maxEntries", reason=f"from 1 to {HISTORY_MAX_ENTRIES}")
+        if entries_max is not None and not 1 <= entries_max <= HISTORY_ENTRIES_MAX:
+            raise InvalidInput(field="maxEntries", reason=f"from 1 to {HISTORY_ENTRIES_MAX}")
         account = self._authorised(end_user_identifier, pin)
-        entries = self.ledger.history(account.number, since, max_entries)
+        entries = self.ledger.history(account.number, since, entries_max)
         return [DatedTransaction(e.date, details(e, app_id)) for e in entries]
 
     # -- EXTENSION 1: getAccountStatus ---------------------------------------------------------
     def get_account_status(
-        self, app_id: str, end_user_identifier: str, pin: str | None
+        self, app_id: str, end_user_identifier: str, *, pin: str | None
     ) -> EligibilityStatus:
         """Is this account usable for a payment? An unregistered account is an answer."""
         who = end_user.parse(end_user_identifier)
@@ -245,18 +253,18 @@ class AccountService:
             raise NotEntitled(app_id=app_id, operation=operation)
         return end_user.account_of(self.ledger, end_user_identifier)
 
-    def suspend_account(self, app_id: str, end_user_identifier: str, pin: str | None) -> bool:
+    def suspend_account(self, app_id: str, end_user_identifier: str, *, pin: str | None) -> bool:
         account = self._for_subscriber(app_id, end_user_identifier, "suspendAccount")
         if pin is not None:
             self.ledger.verify_pin(account.number, pin)
         return self.ledger.suspend_by_subscriber(app_id, account.number)
 
-    def resume_account(self, app_id: str, end_user_identifier: str, pin: str | None) -> bool:
+    def resume_account(self, app_id: str, end_user_identifier: str, *, pin: str | None) -> bool:
         account = self._for_subscriber(app_id, end_user_identifier, "resumeAccount")
-        return self.ledger.resume_by_subscriber(app_id, account.number, pin)
+        return self.ledger.resume_by_subscriber(app_id, account.number, pin=pin)
 
     def change_monthly_limit(
-        self, app_id: str, end_user_identifier: str, pin: str | None, limit: Decimal
+        self, app_id: str, end_user_identifier: str, *, pin: str | None, limit: Decimal
     ) -> LimitChange:
         account = self._for_subscriber(app_id, end_user_identifier, "changeMonthlyLimit")
         return self.ledger.request_monthly_limit(
@@ -267,6 +275,7 @@ class AccountService:
         self,
         app_id: str,
         end_user_identifier: str,
+        *,
         pin: str | None,
         kind: str,
         amount: Decimal | None,
@@ -278,7 +287,9 @@ class AccountService:
         if pin is not None:
             self.ledger.verify_pin(account.number, pin)
         minor = None if amount is None else to_minor(amount, account.currency)
-        self.ledger.set_threshold(app_id, account.number, THRESHOLDS[kind], minor)
+        self.ledger.set_threshold(
+            app_id, account.number, which=THRESHOLDS[kind], amount_minor=minor
+        )
 
     def criteria(self, events: Sequence[str], users: Sequence[str]) -> Criteria:
         """Checked criteria: known event names; users that name registered accounts."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from charging.errors import InvalidAmount
-from charging.money import AMOUNT_CHARS_MAX, MAX_MINOR, exponent, from_minor, parse_amount, to_minor
+from charging.money import AMOUNT_CHARS_MAX, MINOR_MAX, exponent, from_minor, parse_amount, to_minor
 
 DECIMAL_CHARS_MAX = AMOUNT_CHARS_MAX  # longer text is refused before it is parsed
 
@@ -54,7 +54,7 @@ def minor_from_money(amount_minor: int, currency_code: str, exponent_given: int)
             amount=str(amount_minor),
             reason=f"{currency_code} amounts have exponent {expected}, not {exponent_given}",
         )
-    if abs(amount_minor) > MAX_MINOR:
+    if abs(amount_minor) > MINOR_MAX:
         raise InvalidAmount(amount=str(amount_minor), reason="amount too large")
     return amount_minor
 

@@ -27,7 +27,7 @@ class ChargingInformation:
 
     @classmethod
     def from_text(
-        cls, description: str, currency: str, amount: str, code: str
+        cls, *, description: str, currency: str, amount: str, code: str
     ) -> ChargingInformation:
         """From the CORBA struct's members ("" = absent); a currency given must be known."""
         currency_or_none = text_or_none(currency)

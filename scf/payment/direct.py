@@ -6,8 +6,8 @@ Account Management manager bound to it (as the framework's factory would bind th
 in the RootPOA. Never a production entry point: here anyone holding an IOR is the application.
 
     python -m scf.payment.direct LEDGER_URL READY_FILE [--apps test-app,other-app]
-        [--pin-max-failures N] [--pin-lockout-s S] [--reservation-ttl-s S]
-        [--retry-min-ms MS] [--retry-max-ms MS] [--callback-timeout-ms MS]
+        [--pin-failures-max N] [--pin-lockout-s S] [--reservation-ttl-s S]
+        [--retry-ms-min MS] [--retry-ms-max MS] [--callback-timeout-ms MS]
 
 Writes READY_FILE (JSON: ``{"apps": {APP: {"payment": IOR, "account": IOR}}, "pid": PID}``)
 once it accepts requests; stops cleanly on SIGTERM or SIGINT.
@@ -50,11 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("ledger_url")
     p.add_argument("ready_file")
     p.add_argument("--apps", default="test-app")
-    p.add_argument("--pin-max-failures", type=int, default=3)
+    p.add_argument("--pin-failures-max", type=int, default=3)
     p.add_argument("--pin-lockout-s", type=int, default=900)
     p.add_argument("--reservation-ttl-s", type=int, default=900)
-    p.add_argument("--retry-min-ms", type=int, default=500)
-    p.add_argument("--retry-max-ms", type=int, default=30_000)
+    p.add_argument("--retry-ms-min", type=int, default=500)
+    p.add_argument("--retry-ms-max", type=int, default=30_000)
     p.add_argument("--callback-timeout-ms", type=int, default=5000)
     p.add_argument("--threads", type=int, default=32, help="omniORB maxServerThreadPoolSize")
     args = p.parse_args(argv)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     poa = orb.resolve_initial_references("RootPOA")
     ledger = Ledger.open(
         args.ledger_url,
-        pin_max_failures=args.pin_max_failures,
+        pin_failures_max=args.pin_failures_max,
         pin_lockout_s=args.pin_lockout_s,
         reservation_ttl_s=args.reservation_ttl_s,
     )
@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         orb,
         services.notifications,
         callback_timeout_ms=args.callback_timeout_ms,
-        retry_min_ms=args.retry_min_ms,
-        retry_max_ms=args.retry_max_ms,
+        retry_ms_min=args.retry_ms_min,
+        retry_ms_max=args.retry_ms_max,
     )
     apps: dict[str, dict[str, str]] = {}
     for app_id in args.apps.split(","):

@@ -94,7 +94,9 @@ class PaymentService:
         reference_code: str,
     ) -> TransactionResult:
         target = self._target(end_user_identifier, charge.currency)
-        return self.ledger.charge(app_id, reference_code, *_money_of(target, charge))
+        return self.ledger.charge(
+            app_id=app_id, reference_code=reference_code, **_money_of(target, charge)
+        )
 
     async def charge_amount_async(
         self,
@@ -110,7 +112,9 @@ class PaymentService:
         target = self.directory.known_target(end_user_identifier, charge.currency)
         if target is None:
             target = await blocking(self._target, end_user_identifier, charge.currency)
-        return await self.ledger.charge_async(app_id, reference_code, *_money_of(target, charge))
+        return await self.ledger.charge_async(
+            app_id=app_id, reference_code=reference_code, **_money_of(target, charge)
+        )
 
     def refund_amount(
         self,
@@ -120,7 +124,9 @@ class PaymentService:
         reference_code: str,
     ) -> TransactionResult:
         target = self._target(end_user_identifier, charge.currency)
-        return self.ledger.refund(app_id, reference_code, *_money_of(target, charge))
+        return self.ledger.refund(
+            app_id=app_id, reference_code=reference_code, **_money_of(target, charge)
+        )
 
     def charge_split_amount(
         self,
@@ -144,12 +150,12 @@ class PaymentService:
         currency = targets[0][1]
         amounts = split_minor(charge.amount_minor(currency), percentages)
         return self.ledger.charge_split(
-            app_id,
-            reference_code,
-            [(number, m) for (number, _), m in zip(targets, amounts, strict=True)],
-            currency,
-            charge.description,
-            charge.code,
+            app_id=app_id,
+            reference_code=reference_code,
+            shares=[(number, m) for (number, _), m in zip(targets, amounts, strict=True)],
+            currency=currency,
+            description=charge.description,
+            code=charge.code,
         )
 
     # -- ReserveAmountCharging ------------------------------------------------------------------
@@ -165,12 +171,12 @@ class PaymentService:
         reserveAmount has none; the CAMARA surface gives one)."""
         number, currency = self._target(end_user_identifier, charge.currency)
         return self.ledger.reserve(
-            app_id,
-            number,
-            charge.amount_minor(currency),
-            currency,
-            charge.description,
-            charge.code,
+            app_id=app_id,
+            account=number,
+            amount_minor=charge.amount_minor(currency),
+            currency=currency,
+            description=charge.description,
+            code=charge.code,
             reference_code=reference_code,
         )
 
@@ -179,12 +185,12 @@ class PaymentService:
     ) -> ReservationInfo:
         currency = charge.currency or self._reservation(app_id, reservation_id).currency
         return self.ledger.reserve_additional(
-            app_id,
-            reservation_id,
-            charge.amount_minor(currency),
-            currency,
-            charge.description,
-            charge.code,
+            app_id=app_id,
+            reservation_id=reservation_id,
+            amount_minor=charge.amount_minor(currency),
+            currency=currency,
+            description=charge.description,
+            code=charge.code,
         )
 
     def charge_reservation(
@@ -192,13 +198,13 @@ class PaymentService:
     ) -> TransactionResult:
         currency = charge.currency or self._reservation(app_id, reservation_id).currency
         return self.ledger.charge_reservation(
-            app_id,
-            reference_code,
-            reservation_id,
-            charge.amount_minor(currency),
-            currency,
-            charge.description,
-            charge.code,
+            app_id=app_id,
+            reference_code=reference_code,
+            reservation_id=reservation_id,
+            amount_minor=charge.amount_minor(currency),
+            currency=currency,
+            description=charge.description,
+            code=charge.code,
         )
 
     def release_reservation(self, app_id: str, reservation_id: str) -> ReservationInfo:
@@ -255,13 +261,13 @@ class PaymentService:
         number, currency = self._target(end_user_identifier)
         price = self._price(currency, volume, parameters)
         return move(
-            app_id,
-            reference_code,
-            number,
-            price.amount_minor,
-            price.currency,
-            billing_text,
-            price.tariff,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=number,
+            amount_minor=price.amount_minor,
+            currency=price.currency,
+            description=billing_text,
+            code=price.tariff,
             request_content=_volume_content(volume, billing_text, price.tariff),
         )
 
@@ -276,7 +282,12 @@ class PaymentService:
         number, currency = self._target(end_user_identifier)
         price = self._price(currency, volume, parameters)
         return self.ledger.reserve(
-            app_id, number, price.amount_minor, price.currency, billing_text, price.tariff
+            app_id=app_id,
+            account=number,
+            amount_minor=price.amount_minor,
+            currency=price.currency,
+            description=billing_text,
+            code=price.tariff,
         )
 
     def reserve_additional_volume(
@@ -290,7 +301,12 @@ class PaymentService:
         currency = self._reservation(app_id, reservation_id).currency
         price = self._price(currency, volume, parameters)
         return self.ledger.reserve_additional(
-            app_id, reservation_id, price.amount_minor, currency, billing_text, price.tariff
+            app_id=app_id,
+            reservation_id=reservation_id,
+            amount_minor=price.amount_minor,
+            currency=currency,
+            description=billing_text,
+            code=price.tariff,
         )
 
     def charge_reservation_volume(
@@ -305,24 +321,28 @@ class PaymentService:
         currency = self._reservation(app_id, reservation_id).currency
         price = self._price(currency, volume, parameters)
         return self.ledger.charge_reservation(
-            app_id,
-            reference_code,
-            reservation_id,
-            price.amount_minor,
-            currency,
-            billing_text,
-            price.tariff,
+            app_id=app_id,
+            reference_code=reference_code,
+            reservation_id=reservation_id,
+            amount_minor=price.amount_minor,
+            currency=currency,
+            description=billing_text,
+            code=price.tariff,
             request_content=_volume_content(volume, billing_text, price.tariff),
         )
 
 
-def _money_of(
-    target: tuple[str, str], charge: ChargingInformation
-) -> tuple[str, int, str, str, str | None]:
-    """(account, amount_minor, currency, description, code): the ledger's arguments for
+def _money_of(target: tuple[str, str], charge: ChargingInformation) -> dict[str, Any]:
+    """The ledger's keyword arguments account, amount_minor, currency, description and code for
     ``charge`` on the end user ``target`` = (account number, currency)."""
     number, currency = target
-    return number, charge.amount_minor(currency), currency, charge.description, charge.code
+    return {
+        "account": number,
+        "amount_minor": charge.amount_minor(currency),
+        "currency": currency,
+        "description": charge.description,
+        "code": charge.code,
+    }
 
 
 def _volume_content(volume: int, billing_text: str, tariff: str) -> dict[str, object]:

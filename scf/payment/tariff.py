@@ -18,13 +18,13 @@ from datetime import UTC, datetime
 
 from charging import validate
 from charging.errors import InvalidAmount, InvalidInput
-from charging.money import MAX_MINOR
+from charging.money import MINOR_MAX
 from storage import Database, Migration, migrate
 
 COMPONENT = "payment"
 DEFAULT_TARIFF = "default"
-TARIFF_NAME_MAX_LENGTH = 32
-TARIFF_DESCRIPTION_MAX_LENGTH = 256
+TARIFF_NAME_LENGTH_MAX = 32
+TARIFF_DESCRIPTION_LENGTH_MAX = 256
 PER_UNITS_MAX = 1_000_000_000
 VOLUME_MAX = 10**12  # a volume above this is refused before it is priced
 
@@ -63,12 +63,12 @@ def tariff_name(value: object, field: str = "tariff") -> str:
     if (
         not isinstance(value, str)
         or not _NAME.fullmatch(value)
-        or len(value) > TARIFF_NAME_MAX_LENGTH
+        or len(value) > TARIFF_NAME_LENGTH_MAX
     ):
         raise InvalidInput(
             field=field,
             reason=f"a tariff name: letters, digits, '.', '_', '-' (at most "
-            f"{TARIFF_NAME_MAX_LENGTH})",
+            f"{TARIFF_NAME_LENGTH_MAX})",
         )
     return value
 
@@ -111,7 +111,7 @@ class TariffStore:
         if not 1 <= per_units <= PER_UNITS_MAX:
             raise InvalidInput(field="per_units", reason=f"from 1 to {PER_UNITS_MAX}")
         description = validate.text(
-            description, "description", TARIFF_DESCRIPTION_MAX_LENGTH, required=False
+            description, "description", TARIFF_DESCRIPTION_LENGTH_MAX, required=False
         )
         now = datetime.now(UTC).isoformat(timespec="microseconds")
         with self.db.transaction() as tx:
@@ -162,6 +162,6 @@ class TariffStore:
                 field="parameters", reason=f"no tariff {name!r} in {currency}", tariff=name
             )
         amount = tariff.price_of(units)
-        if amount > MAX_MINOR:
+        if amount > MINOR_MAX:
             raise InvalidAmount(amount=str(amount), reason="amount too large")
         return tariff, amount

@@ -95,13 +95,13 @@ class LedgerChargingHook:
             currency = charging.currency or ledger.get_account(account).currency
             per_message_minor = to_minor(charging.amount, currency)
             ledger.charge(
-                app_id,
-                f"sms-{request_id}",
-                account,
-                per_message_minor * len(addresses),
-                currency,
-                charging.description,
-                charging.code,
+                app_id=app_id,
+                reference_code=f"sms-{request_id}",
+                account=account,
+                amount_minor=per_message_minor * len(addresses),
+                currency=currency,
+                description=charging.description,
+                code=charging.code,
             )
         except UnregisteredAccount:
             # The operator named an account the ledger does not have: the application's
@@ -159,7 +159,7 @@ def offer_properties(config: Any) -> dict[str, list[str]]:
     """What discovery shows of the P_SMS offer (all string-valued)."""
     return {
         "P_SMS_SHORT_CODE": [str(config["sms"]["short_code"])],
-        "P_SMS_MAX_LENGTH": [str(config["sms"]["max_length"])],
+        "P_SMS_MAX_LENGTH": [str(config["sms"]["length_max"])],
         "P_SMS_NOTIFICATIONS": ["notifySmsReception", "notifySmsDeliveryReceipt"],
     }
 

@@ -49,7 +49,7 @@ def _best(candidates: list[tuple], criteria_index: int, text: str) -> tuple | No
 
 
 def _deliver(
-    tx: Transaction, sender: str, activation_number: str, text: str, received_at: str
+    tx: Transaction, *, sender: str, activation_number: str, text: str, received_at: str
 ) -> str | None:
     """Hand the message to a matching notification or registration; None if none matches."""
     subs = tx.all(
@@ -89,9 +89,13 @@ def _deliver(
     return ROUTED_QUEUE
 
 
-def route(tx: Transaction, sender: str, activation_number: str, text: str, received_at: str) -> str:
+def route(
+    tx: Transaction, *, sender: str, activation_number: str, text: str, received_at: str
+) -> str:
     """Deliver or queue one whole MO message; keep it in ``sms_unrouted`` if nothing takes it."""
-    outcome = _deliver(tx, sender, activation_number, text, received_at)
+    outcome = _deliver(
+        tx, sender=sender, activation_number=activation_number, text=text, received_at=received_at
+    )
     if outcome is not None:
         return outcome
     tx.execute(
@@ -113,7 +117,18 @@ def reroute(tx: Transaction, activation_number: str) -> int:
         " WHERE activation_number = ? ORDER BY unrouted_id",
         (activation_number,),
     )
-    moved = [r[0] for r in rows if _deliver(tx, r[2], activation_number, r[1], r[3]) is not None]
+    moved = [
+        unrouted_id
+        for unrouted_id, message, sender, received_at in rows
+        if _deliver(
+            tx,
+            sender=sender,
+            activation_number=activation_number,
+            text=message,
+            received_at=received_at,
+        )
+        is not None
+    ]
     tx.executemany("DELETE FROM sms_unrouted WHERE unrouted_id = ?", [(i,) for i in moved])
     return len(moved)
 
@@ -164,7 +179,11 @@ def handle_mo(tx: Transaction, sender: str, destination: str, data: UserData) ->
     received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     if data.concat is None or data.concat.total <= 1:
         return route(
-            tx, sender, destination, decode_text(data.payload, data.data_coding), received_at
+            tx,
+            sender=sender,
+            activation_number=destination,
+            text=decode_text(data.payload, data.data_coding),
+            received_at=received_at,
         )
     c = data.concat
     tx.execute(
@@ -194,4 +213,6 @@ def handle_mo(tx: Transaction, sender: str, destination: str, data: UserData) ->
         key,
     )
     text = join_payloads([bytes.fromhex(r[2]) for r in rows], rows[0][1])
-    return route(tx, sender, destination, text, received_at)
+    return route(
+        tx, sender=sender, activation_number=destination, text=text, received_at=received_at
+    )

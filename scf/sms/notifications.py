@@ -4,7 +4,7 @@ The dispatcher thread claims due events (which pushes their next attempt a lease
 event a crash interrupted is tried again), resolves the endpoint to an
 :class:`scf.sms.model.SmsNotification` and calls ``notifySmsReception`` or
 ``notifySmsDeliveryReceipt``. A raised exception schedules a retry after a delay that doubles
-from ``NOTIFY_RETRY_MIN_MS`` to ``NOTIFY_RETRY_MAX_MS``; after ``NOTIFY_ATTEMPTS_MAX`` attempts
+from ``NOTIFY_RETRY_MS_MIN`` to ``NOTIFY_RETRY_MS_MAX``; after ``NOTIFY_ATTEMPTS_MAX`` attempts
 the event is kept as ``dead`` (visible to operators) and no longer tried.
 """
 
@@ -25,8 +25,8 @@ from storage import Database
 
 logger = logging.getLogger("micropay.sms.notifications")
 
-NOTIFY_RETRY_MIN_MS = 200
-NOTIFY_RETRY_MAX_MS = 60_000
+NOTIFY_RETRY_MS_MIN = 200
+NOTIFY_RETRY_MS_MAX = 60_000
 NOTIFY_ATTEMPTS_MAX = 20
 NOTIFY_LEASE_MS = 30_000
 NOTIFY_BATCH_MAX = 64
@@ -52,7 +52,7 @@ def deliver(resolver: NotificationResolver, event: events.Event) -> None:
 
 
 def retry_delay_ms(attempts: int) -> int:
-    return min(NOTIFY_RETRY_MIN_MS * 2 ** max(attempts - 1, 0), NOTIFY_RETRY_MAX_MS)
+    return min(NOTIFY_RETRY_MS_MIN * 2 ** max(attempts - 1, 0), NOTIFY_RETRY_MS_MAX)
 
 
 class NotificationDispatcher:

@@ -65,9 +65,9 @@ def addressing(config) -> Addressing:  # config: gateway.config.Config
 def bind_retry(config) -> BindRetryPolicy:  # config: gateway.config.Config
     smsc = config["smsc"]
     return BindRetryPolicy(
-        network_max_ms=int(smsc["reconnect_delay_max_ms"]),
-        auth_min_ms=int(smsc["bind_auth_retry_min_ms"]),
-        auth_max_ms=int(smsc["bind_auth_retry_max_ms"]),
+        network_ms_max=int(smsc["reconnect_delay_ms_max"]),
+        auth_ms_min=int(smsc["bind_auth_retry_ms_min"]),
+        auth_ms_max=int(smsc["bind_auth_retry_ms_max"]),
         auth_failures_max=int(smsc["bind_auth_failures_max"]),
     )
 
@@ -109,7 +109,7 @@ def start_sms(
         database,
         short_code=short_code,
         addressing=service_addressing,
-        max_length=int(config["sms"]["max_length"]),
+        length_max=int(config["sms"]["length_max"]),
         charging_hook=charging_hook,
         templates=Templates(templates_path(config)),
         on_stored=sender.wake,

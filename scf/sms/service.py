@@ -55,7 +55,7 @@ class SmsService:
         *,
         short_code: str = "short:1555",
         addressing: Addressing = DEFAULT_ADDRESSING,
-        max_length: int = 1530,
+        length_max: int = 1530,
         charging_hook: ChargingHook | None = None,
         templates: Templates | None = None,
         on_stored: Callable[[], None] | None = None,
@@ -64,7 +64,7 @@ class SmsService:
         self.db = db
         self.short_code = canonical_tel(short_code, "short_code")
         self.addressing = addressing
-        self.max_length = max_length
+        self.length_max = length_max
         self.charging_hook = charging_hook
         self.templates = templates or Templates()
         self.on_stored = on_stored or (lambda: None)
@@ -93,7 +93,7 @@ class SmsService:
         sender, source = sender_address(sender_name, self.short_code, self.addressing)
         if not isinstance(message, str):
             raise InvalidInput(part="message")
-        encoded = encode_message(message, secrets.randbelow(256), self.max_length)
+        encoded = encode_message(message, secrets.randbelow(256), self.length_max)
         if receipt_request is not None:
             _check_reference(receipt_request, "receiptRequest")
         request_id = uuid.uuid4().hex
@@ -176,6 +176,7 @@ class SmsService:
         self,
         app_id: str,
         activation_number: str,
+        *,
         criteria: str = "",
         registration_id: str | None = None,
     ) -> str:
@@ -260,17 +261,21 @@ class SmsService:
         return [SmsMessage(r[1], r[2], r[3], datetime.fromisoformat(r[4])) for r in rows]
 
     # -- the operator's own notifications --------------------------------------------------------
-    def notify_subscriber(self, kind: str, msisdn: str, lang: str = "ko", **fields: Any) -> str:
+    def notify_subscriber(self, kind: str, msisdn: str, *, lang: str = "ko", **fields: Any) -> str:
         """Send a subscriber notification (payment details, low balance, unregistered account,
         ...) from an operator-editable template; returns the request identifier."""
         text = self.templates.render(kind, lang, **fields)
         return self.sendSms(GATEWAY_APP_ID, [msisdn], None, None, text, None)
 
     # -- used by the sender (here so tests and tools can route without SMPP) -------------------
-    def route_mo(self, sender: str, activation_number: str, text: str) -> str:
+    def route_mo(self, *, sender: str, activation_number: str, text: str) -> str:
         with self.db.transaction() as tx:
             return inbound.route(
-                tx, canonical_tel(sender), canonical_tel(activation_number), text, outbox.utc_now()
+                tx,
+                sender=canonical_tel(sender),
+                activation_number=canonical_tel(activation_number),
+                text=text,
+                received_at=outbox.utc_now(),
             )
 
 

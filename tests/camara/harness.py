@@ -102,7 +102,7 @@ class CamaraGateway:
         camara: dict[str, Any] = {
             "enabled": True, "tls": "on", "cert_file": str(tls.server_cert),
             "key_file": str(tls.server_key), "sink_ca_file": str(tls.ca),
-            "sink_retry_min_ms": 100, "sink_retry_max_ms": 400, "code_ttl_s": 60,
+            "sink_retry_ms_min": 100, "sink_retry_ms_max": 400, "code_ttl_s": 60,
         }  # fmt: skip
         camara.update(settings or {})
         # short holds, so the expiry of a prepared payment is seen in a test
@@ -182,7 +182,7 @@ class CamaraGateway:
         """The subscriber asked for a one-time code above ``above`` (OTP by SMS does this)."""
         if not any(g.operation == "selfcare" for g in self.ledger.list_grants(SELFCARE_APP)):
             self.ledger.grant(SELFCARE_APP, "selfcare")
-        self.ledger.set_threshold(SELFCARE_APP, number, "confirm", above)
+        self.ledger.set_threshold(SELFCARE_APP, number, which="confirm", amount_minor=above)
 
     def new_account(self, **settings: Any) -> tuple[str, str]:
         """A fresh prepaid KRW account (50,000 on it unless told otherwise): (number, +E.164)."""

@@ -27,8 +27,15 @@ BODIES: list[Any] = [
     {"phoneNumber": "+821011110001"},
     {"phoneNumber": "0101111"},
     {"type": "total", "amountTransaction": {"referenceCode": "r", "refundAmount": {}}},
-    {"type": "partial", "amountTransaction": {"referenceCode": "r", "refundAmount": {
-        "chargingInformation": {"amount": Decimal(1), "currency": "KRW", "description": "x"}}}},
+    {
+        "type": "partial",
+        "amountTransaction": {
+            "referenceCode": "r",
+            "refundAmount": {
+                "chargingInformation": {"amount": Decimal(1), "currency": "KRW", "description": "x"}
+            },
+        },
+    },
     {"type": "partial", "amountTransaction": {"referenceCode": "r"}},
     {"type": "whole"},
 ]

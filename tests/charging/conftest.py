@@ -41,6 +41,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def ledger(ledger_url: str, clock: FakeClock) -> Iterator[Ledger]:
     with Ledger.open(
-        ledger_url, clock=clock, reservation_ttl_s=60, pin_max_failures=3, pin_lockout_s=300
+        ledger_url, clock=clock, reservation_ttl_s=60, pin_failures_max=3, pin_lockout_s=300
     ) as opened:
         yield opened

@@ -122,18 +122,50 @@ def test_other_operations_refuse_bad_input_and_write_nothing(ledger):
     open_account(ledger)
     before = table_counts(ledger)
     cases = [
-        (lambda: ledger.recharge("op", "t", "1001", 1, "KRW", extend_days=0), InvalidInput),
-        (lambda: ledger.recharge("op", "t", "1001", 1, "KRW", extend_days=10**6), InvalidInput),
         (
-            lambda: ledger.charge_reservation("shop", "c", "no-such", 1, "KRW", "x"),
+            lambda: ledger.recharge(
+                app_id="op",
+                reference_code="t",
+                account="1001",
+                amount_minor=1,
+                currency="KRW",
+                extend_days=0,
+            ),
+            InvalidInput,
+        ),
+        (
+            lambda: ledger.recharge(
+                app_id="op",
+                reference_code="t",
+                account="1001",
+                amount_minor=1,
+                currency="KRW",
+                extend_days=10**6,
+            ),
+            InvalidInput,
+        ),
+        (
+            lambda: ledger.charge_reservation(
+                app_id="shop",
+                reference_code="c",
+                reservation_id="no-such",
+                amount_minor=1,
+                currency="KRW",
+                description="x",
+            ),
             UnknownReservation,
         ),
         (lambda: ledger.release_reservation("shop", "no-such"), UnknownReservation),
-        (lambda: ledger.reserve("shop", "1001", 0, "KRW", "x"), InvalidAmount),
+        (
+            lambda: ledger.reserve(
+                app_id="shop", account="1001", amount_minor=0, currency="KRW", description="x"
+            ),
+            InvalidAmount,
+        ),
         (lambda: ledger.issue_voucher(0, "KRW"), InvalidAmount),
         (lambda: ledger.issue_voucher(5, "KRW", valid_until=date(2020, 1, 1)), InvalidInput),
-        (lambda: ledger.history("1001", max_entries=0), InvalidInput),
-        (lambda: ledger.history("1001", max_entries=100_000), InvalidInput),
+        (lambda: ledger.history("1001", entries_max=0), InvalidInput),
+        (lambda: ledger.history("1001", entries_max=100_000), InvalidInput),
         (lambda: ledger.history("1001", since=datetime(2026, 1, 1)), InvalidInput),
         (lambda: ledger.events_after(-1), InvalidInput),
         (lambda: ledger.set_limits("1001", valid_until=date(2000, 1, 1)), InvalidInput),

@@ -81,7 +81,9 @@ PRECEDENCE = [
 )
 def test_the_first_refusing_row_wins(ledger, clock, settings, status, change, error):
     open_account(ledger, "1001", **{"balance_minor": 10_000, **settings})
-    ledger.recharge("operator", "used", "1001", 1, "KRW")  # "used" now names another request
+    ledger.recharge(
+        app_id="operator", reference_code="used", account="1001", amount_minor=1, currency="KRW"
+    )  # "used" now names another request
     if status == "expire":
         clock.advance(days=1)
     elif status:

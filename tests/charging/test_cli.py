@@ -244,10 +244,33 @@ def test_grants_floats_and_the_settlement_report(micropay, tmp_path):
 
     with Ledger.open(f"sqlite:///{tmp_path / 'var' / 'ledger.db'}") as ledger:
         month = ledger._moment().month
-        ledger.charge("shop", "c-1", "1001", 3_000, "KRW", "song")
-        ledger.charge("shop", "c-2", "1001", 2_000, "KRW", "book")
-        ledger.refund("shop", "r-1", "1001", 500, "KRW", "refund")
-        ledger.recharge("shop", "t-1", "1001", 1_000, "KRW")
+        ledger.charge(
+            app_id="shop",
+            reference_code="c-1",
+            account="1001",
+            amount_minor=3_000,
+            currency="KRW",
+            description="song",
+        )
+        ledger.charge(
+            app_id="shop",
+            reference_code="c-2",
+            account="1001",
+            amount_minor=2_000,
+            currency="KRW",
+            description="book",
+        )
+        ledger.refund(
+            app_id="shop",
+            reference_code="r-1",
+            account="1001",
+            amount_minor=500,
+            currency="KRW",
+            description="refund",
+        )
+        ledger.recharge(
+            app_id="shop", reference_code="t-1", account="1001", amount_minor=1_000, currency="KRW"
+        )
     code, report, _ = micropay("settlement", "report", "--month", month)
     assert report == [{
         "app_id": "shop", "currency": "KRW", "month": month, "payments": 2,

@@ -24,11 +24,41 @@ def names(events):
 
 def test_each_change_writes_its_events(ledger):
     open_account(ledger, balance_minor=10_000, low_balance_minor=3_000)
-    ledger.charge("shop", "c1", "1001", 5_000, "KRW", "a")
-    ledger.charge("shop", "c2", "1001", 3_000, "KRW", "b")  # 5,000 -> 2,000: crosses 3,000
-    ledger.charge("shop", "c3", "1001", 1_000, "KRW", "c")  # already below: no second LOW
-    ledger.charge("shop", "c4", "1001", 1_000, "KRW", "d")  # reaches zero
-    ledger.recharge("operator", "t1", "1001", 10_000, "KRW")
+    ledger.charge(
+        app_id="shop",
+        reference_code="c1",
+        account="1001",
+        amount_minor=5_000,
+        currency="KRW",
+        description="a",
+    )
+    ledger.charge(
+        app_id="shop",
+        reference_code="c2",
+        account="1001",
+        amount_minor=3_000,
+        currency="KRW",
+        description="b",
+    )  # 5,000 -> 2,000: crosses 3,000
+    ledger.charge(
+        app_id="shop",
+        reference_code="c3",
+        account="1001",
+        amount_minor=1_000,
+        currency="KRW",
+        description="c",
+    )  # already below: no second LOW
+    ledger.charge(
+        app_id="shop",
+        reference_code="c4",
+        account="1001",
+        amount_minor=1_000,
+        currency="KRW",
+        description="d",
+    )  # reaches zero
+    ledger.recharge(
+        app_id="operator", reference_code="t1", account="1001", amount_minor=10_000, currency="KRW"
+    )
     ledger.set_status("1001", "suspended")
     events = ledger.events_after(0)
     assert names(events) == [
@@ -55,19 +85,42 @@ def test_reservations_and_postpaid_headroom_cross_the_threshold_too(ledger):
         monthly_limit_minor=10_000,
         low_balance_minor=4_000,
     )
-    rid = ledger.reserve("shop", "1001", 7_000, "KRW", "hold")  # headroom 10,000 -> 3,000
+    rid = ledger.reserve(
+        app_id="shop", account="1001", amount_minor=7_000, currency="KRW", description="hold"
+    )  # headroom 10,000 -> 3,000
     assert names(ledger.events_after(0)) == [LOW]
     ledger.release_reservation("shop", rid)
-    ledger.charge("shop", "c1", "1001", 10_000, "KRW", "all")
+    ledger.charge(
+        app_id="shop",
+        reference_code="c1",
+        account="1001",
+        amount_minor=10_000,
+        currency="KRW",
+        description="all",
+    )
     assert names(ledger.events_after(1)) == [CHARGING, LOW, ZERO]
 
 
 def test_refused_requests_write_no_events_and_cursor_reads_page(ledger):
     open_account(ledger, balance_minor=1_000)
     for i in range(5):
-        ledger.charge("shop", f"c{i}", "1001", 100, "KRW", "x")
+        ledger.charge(
+            app_id="shop",
+            reference_code=f"c{i}",
+            account="1001",
+            amount_minor=100,
+            currency="KRW",
+            description="x",
+        )
     with pytest.raises(InsufficientBalance):
-        ledger.charge("shop", "too-much", "1001", 10_000, "KRW", "x")
+        ledger.charge(
+            app_id="shop",
+            reference_code="too-much",
+            account="1001",
+            amount_minor=10_000,
+            currency="KRW",
+            description="x",
+        )
     page1 = ledger.events_after(0, limit=2)
     page2 = ledger.events_after(page1[-1].seq, limit=10)
     assert [e.seq for e in page1 + page2] == [1, 2, 3, 4, 5]
@@ -79,7 +132,14 @@ def test_sequence_is_gapless_under_concurrent_writers(ledger):
 
     def work(i: int) -> None:
         for n in range(25):
-            ledger.charge("shop", f"w{i}-{n}", f"20{i:02d}", 10, "KRW", "x")
+            ledger.charge(
+                app_id="shop",
+                reference_code=f"w{i}-{n}",
+                account=f"20{i:02d}",
+                amount_minor=10,
+                currency="KRW",
+                description="x",
+            )
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
     for t in threads:

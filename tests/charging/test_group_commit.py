@@ -39,7 +39,7 @@ def names(db) -> set[str]:
 
 def test_concurrent_requests_share_a_transaction_and_fail_alone(db):
     batches: list[list[str]] = []
-    committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), max_batch=64)
+    committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), batch_max=64)
     gate, holding = threading.Event(), threading.Event()
 
     def hold(tx):  # keeps the writer busy so that the others pile up into one batch
@@ -117,9 +117,9 @@ def test_a_request_may_ask_to_run_again(db):
     assert names(db) == {"run2"}
 
 
-def test_max_batch_one_is_one_transaction_per_request(db):
+def test_batch_max_one_is_one_transaction_per_request(db):
     batches: list[list[str]] = []
-    committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), max_batch=1)
+    committer = GroupCommitter(db, lambda tx, records: batches.append(list(records)), batch_max=1)
     threads = [threading.Thread(target=committer.submit, args=(insert(f"n{i}"),)) for i in range(8)]
     for t in threads:
         t.start()

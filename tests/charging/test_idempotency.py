@@ -16,10 +16,31 @@ from tests.charging.helpers import assert_reconciles, open_account, table_counts
 
 def test_a_replay_returns_the_first_outcome_and_changes_nothing(ledger):
     open_account(ledger, balance_minor=10_000)
-    first = ledger.charge("shop", "order-1", "1001", 3_000, "KRW", "book")
-    ledger.charge("shop", "order-2", "1001", 1_000, "KRW", "pen")
+    first = ledger.charge(
+        app_id="shop",
+        reference_code="order-1",
+        account="1001",
+        amount_minor=3_000,
+        currency="KRW",
+        description="book",
+    )
+    ledger.charge(
+        app_id="shop",
+        reference_code="order-2",
+        account="1001",
+        amount_minor=1_000,
+        currency="KRW",
+        description="pen",
+    )
     before = table_counts(ledger)
-    again = ledger.charge("shop", "order-1", "1001", 3_000, "KRW", "book")
+    again = ledger.charge(
+        app_id="shop",
+        reference_code="order-1",
+        account="1001",
+        amount_minor=3_000,
+        currency="KRW",
+        description="book",
+    )
     assert again.replayed and not first.replayed
     assert again.transaction_id == first.transaction_id
     assert again.balance_minor == first.balance_minor == 7_000  # the FIRST outcome
@@ -56,10 +77,31 @@ def test_the_same_reference_with_other_content_is_refused(ledger, change):
 
 def test_reference_codes_are_per_application_and_per_operation(ledger):
     open_account(ledger, balance_minor=10_000)
-    ledger.charge("shop", "x-1", "1001", 1_000, "KRW", "a")
-    ledger.charge("other-shop", "x-1", "1001", 1_000, "KRW", "a")  # another application
+    ledger.charge(
+        app_id="shop",
+        reference_code="x-1",
+        account="1001",
+        amount_minor=1_000,
+        currency="KRW",
+        description="a",
+    )
+    ledger.charge(
+        app_id="other-shop",
+        reference_code="x-1",
+        account="1001",
+        amount_minor=1_000,
+        currency="KRW",
+        description="a",
+    )  # another application
     with pytest.raises(ReferenceCodeReused):
-        ledger.refund("shop", "x-1", "1001", 1_000, "KRW", "a")  # same key, other operation
+        ledger.refund(
+            app_id="shop",
+            reference_code="x-1",
+            account="1001",
+            amount_minor=1_000,
+            currency="KRW",
+            description="a",
+        )  # same key, other operation
     assert ledger.status("1001").balance_minor == 8_000
 
 
@@ -67,25 +109,88 @@ def test_a_refused_request_is_evaluated_again_when_retried(ledger):
     open_account(ledger, balance_minor=1_000)
     before = table_counts(ledger)
     with pytest.raises(InsufficientBalance):
-        ledger.charge("shop", "order-9", "1001", 2_000, "KRW", "too dear")
+        ledger.charge(
+            app_id="shop",
+            reference_code="order-9",
+            account="1001",
+            amount_minor=2_000,
+            currency="KRW",
+            description="too dear",
+        )
     assert table_counts(ledger) == before  # the refusal wrote nothing, not even its key
-    ledger.recharge("operator", "top-1", "1001", 5_000, "KRW")
-    result = ledger.charge("shop", "order-9", "1001", 2_000, "KRW", "too dear")
+    ledger.recharge(
+        app_id="operator",
+        reference_code="top-1",
+        account="1001",
+        amount_minor=5_000,
+        currency="KRW",
+    )
+    result = ledger.charge(
+        app_id="shop",
+        reference_code="order-9",
+        account="1001",
+        amount_minor=2_000,
+        currency="KRW",
+        description="too dear",
+    )
     assert not result.replayed and result.balance_minor == 4_000
 
 
 def test_reservations_with_a_reference_replay_too(ledger):
     open_account(ledger, balance_minor=10_000)
-    rid = ledger.reserve("shop", "1001", 2_000, "KRW", "hold", reference_code="res-1")
-    assert ledger.reserve("shop", "1001", 2_000, "KRW", "hold", reference_code="res-1") == rid
-    assert ledger.status("1001").reserved_minor == 2_000
-    info = ledger.reserve_additional("shop", rid, 500, "KRW", "more", reference_code="add-1")
-    again = ledger.reserve_additional("shop", rid, 500, "KRW", "more", reference_code="add-1")
-    assert again.replayed and again.reserved_minor == info.reserved_minor == 2_500
-    charged = ledger.charge_reservation("shop", "cr-1", rid, 1_000, "KRW", "part")
-    assert ledger.charge_reservation("shop", "cr-1", rid, 1_000, "KRW", "part") == _replayed(
-        charged
+    rid = ledger.reserve(
+        app_id="shop",
+        account="1001",
+        amount_minor=2_000,
+        currency="KRW",
+        description="hold",
+        reference_code="res-1",
     )
+    assert (
+        ledger.reserve(
+            app_id="shop",
+            account="1001",
+            amount_minor=2_000,
+            currency="KRW",
+            description="hold",
+            reference_code="res-1",
+        )
+        == rid
+    )
+    assert ledger.status("1001").reserved_minor == 2_000
+    info = ledger.reserve_additional(
+        app_id="shop",
+        reservation_id=rid,
+        amount_minor=500,
+        currency="KRW",
+        description="more",
+        reference_code="add-1",
+    )
+    again = ledger.reserve_additional(
+        app_id="shop",
+        reservation_id=rid,
+        amount_minor=500,
+        currency="KRW",
+        description="more",
+        reference_code="add-1",
+    )
+    assert again.replayed and again.reserved_minor == info.reserved_minor == 2_500
+    charged = ledger.charge_reservation(
+        app_id="shop",
+        reference_code="cr-1",
+        reservation_id=rid,
+        amount_minor=1_000,
+        currency="KRW",
+        description="part",
+    )
+    assert ledger.charge_reservation(
+        app_id="shop",
+        reference_code="cr-1",
+        reservation_id=rid,
+        amount_minor=1_000,
+        currency="KRW",
+        description="part",
+    ) == _replayed(charged)
     assert ledger.status("1001").reserved_minor == 1_500
     assert_reconciles(ledger, "1001")
 
@@ -99,7 +204,14 @@ def _replayed(result):
 def test_the_database_names_the_idempotency_key(ledger):
     """The unique index, not Python, decides: the storage layer reports which index refused."""
     open_account(ledger)
-    ledger.charge("shop", "k-1", "1001", 1, "KRW", "x")
+    ledger.charge(
+        app_id="shop",
+        reference_code="k-1",
+        account="1001",
+        amount_minor=1,
+        currency="KRW",
+        description="x",
+    )
     with pytest.raises(UniqueViolation) as caught, ledger.db.transaction() as tx:
         tx.execute(
             "INSERT INTO ledger_requests (app_id, reference_code, request_hash, operation, "
@@ -126,7 +238,14 @@ def test_a_race_lost_to_another_process_returns_the_winners_outcome(postgres_url
             "code": None,
         }
         digest = idempotency.request_hash("charge", fields)
-        winner = ledger.charge("shop", "warm-up", "1001", 3_000, "KRW", "book")
+        winner = ledger.charge(
+            app_id="shop",
+            reference_code="warm-up",
+            account="1001",
+            amount_minor=3_000,
+            currency="KRW",
+            description="book",
+        )
         outcome = idempotency.encode(winner)
         with psycopg.connect(postgres_url) as other:
             other.execute(
@@ -137,7 +256,14 @@ def test_a_race_lost_to_another_process_returns_the_winners_outcome(postgres_url
             results = []
             racer = threading.Thread(
                 target=lambda: results.append(
-                    ledger.charge("shop", "race-1", "1001", 3_000, "KRW", "book")
+                    ledger.charge(
+                        app_id="shop",
+                        reference_code="race-1",
+                        account="1001",
+                        amount_minor=3_000,
+                        currency="KRW",
+                        description="book",
+                    )
                 )
             )
             racer.start()

@@ -24,21 +24,70 @@ def busy_ledger(ledger: Ledger) -> str:
     open_account(ledger, "1001", monthly_limit_minor=8_000)
     open_account(ledger, "1002")
     open_account(ledger, "1003", kind="postpaid", balance_minor=0, monthly_limit_minor=50_000)
-    ledger.charge("shop", "c-1", "1001", 1_500, "KRW", "coffee")
-    ledger.charge("shop", "c-1", "1001", 1_500, "KRW", "coffee")  # a replay changes nothing
-    ledger.refund("shop", "r-1", "1001", 500, "KRW", "refund")
-    rid = ledger.reserve("shop", "1001", 2_000, "KRW", "ticket")
-    ledger.charge_reservation("shop", "cr-1", rid, 1_200, "KRW", "ticket")
+    ledger.charge(
+        app_id="shop",
+        reference_code="c-1",
+        account="1001",
+        amount_minor=1_500,
+        currency="KRW",
+        description="coffee",
+    )
+    ledger.charge(
+        app_id="shop",
+        reference_code="c-1",
+        account="1001",
+        amount_minor=1_500,
+        currency="KRW",
+        description="coffee",
+    )  # a replay changes nothing
+    ledger.refund(
+        app_id="shop",
+        reference_code="r-1",
+        account="1001",
+        amount_minor=500,
+        currency="KRW",
+        description="refund",
+    )
+    rid = ledger.reserve(
+        app_id="shop", account="1001", amount_minor=2_000, currency="KRW", description="ticket"
+    )
+    ledger.charge_reservation(
+        app_id="shop",
+        reference_code="cr-1",
+        reservation_id=rid,
+        amount_minor=1_200,
+        currency="KRW",
+        description="ticket",
+    )
     ledger.release_reservation("shop", rid)
-    open_rid = ledger.reserve("shop", "1002", 3_000, "KRW", "hotel")
+    open_rid = ledger.reserve(
+        app_id="shop", account="1002", amount_minor=3_000, currency="KRW", description="hotel"
+    )
     ledger.grant("shop", "voucher")  # the shop may redeem vouchers and recharge from its float
-    ledger.grant("shop", "recharge", "KRW")
-    ledger.fund_float("shop", 1_000, "KRW")
+    ledger.grant("shop", "recharge", currency="KRW")
+    ledger.fund_float(app_id="shop", amount_minor=1_000, currency="KRW")
     voucher, pin = ledger.issue_voucher(5_000, "KRW")
-    ledger.redeem_voucher("shop", "v-1", "1002", voucher, pin)
-    ledger.recharge("shop", "t-1", "1002", 700, "KRW")
-    ledger.charge_split("shop", "s-1", [("1001", 100), ("1002", 200)], "KRW", "split")
-    ledger.charge("shop", "p-1", "1003", 9_000, "KRW", "bill")
+    ledger.redeem_voucher(
+        app_id="shop", reference_code="v-1", account="1002", voucher_id=voucher, voucher_pin=pin
+    )
+    ledger.recharge(
+        app_id="shop", reference_code="t-1", account="1002", amount_minor=700, currency="KRW"
+    )
+    ledger.charge_split(
+        app_id="shop",
+        reference_code="s-1",
+        shares=[("1001", 100), ("1002", 200)],
+        currency="KRW",
+        description="split",
+    )
+    ledger.charge(
+        app_id="shop",
+        reference_code="p-1",
+        account="1003",
+        amount_minor=9_000,
+        currency="KRW",
+        description="bill",
+    )
     return open_rid
 
 

@@ -57,11 +57,25 @@ def traced(ledger: Ledger, trace: Path) -> contextlib.AbstractContextManager:
 def test_one_charge_is_two_round_trips(postgres_url: str, tmp_path: Path) -> None:
     with Ledger.open(postgres_url) as ledger:
         open_account(ledger, "1001")
-        ledger.charge("app", "warm", "1001", 1, "KRW", "x")  # the settlement account exists
+        ledger.charge(
+            app_id="app",
+            reference_code="warm",
+            account="1001",
+            amount_minor=1,
+            currency="KRW",
+            description="x",
+        )  # the settlement account exists
         trace = tmp_path / "trace.txt"
         before = ledger.db.round_trips.count
         with traced(ledger, trace):
-            ledger.charge("app", "c-1", "1001", 100, "KRW", "song")
+            ledger.charge(
+                app_id="app",
+                reference_code="c-1",
+                account="1001",
+                amount_minor=100,
+                currency="KRW",
+                description="song",
+            )
         counted = ledger.db.round_trips.count - before
     messages = [kind for kind, _ in sent(trace)]
     assert messages.count("Sync") + messages.count("Query") == 2, " ".join(messages)
@@ -75,7 +89,14 @@ def test_a_batch_of_charges_is_two_round_trips_whatever_its_size(
         numbers = [f"{1001 + i}" for i in range(24)]
         for number in numbers:
             open_account(ledger, number)
-        ledger.charge("app", "warm", numbers[0], 1, "KRW", "x")
+        ledger.charge(
+            app_id="app",
+            reference_code="warm",
+            account=numbers[0],
+            amount_minor=1,
+            currency="KRW",
+            description="x",
+        )
         gate, holding = threading.Event(), threading.Event()
 
         def hold(state: object, command: object) -> None:  # the writer is busy meanwhile
@@ -90,8 +111,16 @@ def test_a_batch_of_charges_is_two_round_trips_whatever_its_size(
         with traced(ledger, trace):
             threads = [
                 threading.Thread(
-                    target=ledger.charge, args=("app", f"c-{n}", n, 100, "KRW", "song")
-                )
+                    target=ledger.charge,
+                    kwargs={
+                        "app_id": "app",
+                        "reference_code": f"c-{n}",
+                        "account": n,
+                        "amount_minor": 100,
+                        "currency": "KRW",
+                        "description": "song",
+                    },
+                )  # fmt: skip
                 for n in numbers
             ]
             for t in threads:

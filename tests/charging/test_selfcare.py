@@ -29,8 +29,8 @@ LOCKOUT_S = 300
 @pytest.fixture
 def ledger(ledger_url: str, clock: FakeClock) -> Iterator[Ledger]:
     with Ledger.open(
-        ledger_url, clock=clock, pin_max_failures=3, pin_lockout_s=LOCKOUT_S,
-        pin_lockout_max_s=1_000, pin_lockout_window_s=86_400, pin_lockouts_to_suspend=3,
+        ledger_url, clock=clock, pin_failures_max=3, pin_lockout_s=LOCKOUT_S,
+        pin_lockout_s_max=1_000, pin_lockout_window_s=86_400, pin_lockouts_to_suspend=3,
         limit_raise_delay_s=3_600,
     ) as opened:  # fmt: skip
         opened.create_account(
@@ -70,10 +70,10 @@ def test_each_lockout_doubles_and_the_third_suspends(ledger: Ledger, clock: Fake
     account = ledger.status("1001")
     assert account.state == "suspended" and account.suspended_by == "pin_lockout"
     clock.advance(seconds=999)
-    with pytest.raises(PinLocked):  # the third: 1,200 s capped at pin_lockout_max_s 1,000
+    with pytest.raises(PinLocked):  # the third: 1,200 s capped at pin_lockout_s_max 1,000
         ledger.verify_pin("1001", "1234")
     clock.advance(seconds=1)
-    assert ledger.resume_by_subscriber(APP, "1001", "1234") is True
+    assert ledger.resume_by_subscriber(APP, "1001", pin="1234") is True
     assert kinds(ledger) == [alerts.PIN_LOCKED] * 3 + [alerts.SUSPENDED_PIN, alerts.RESUMED]
     [first, *_] = reversed(ledger.alerts_of("1001"))
     assert first.fields["minutes"] == LOCKOUT_S // 60 and first.msisdn == "tel:+821011110001"
@@ -93,7 +93,7 @@ def test_parallel_guesses_share_one_count(ledger: Ledger) -> None:
     """Guesses through any surface land on the same counter: three wrong, then locked."""
     guess_wrong(ledger, 3)
     with pytest.raises(PinLocked):
-        ledger.resume_by_subscriber(APP, "1001", "1234")
+        ledger.resume_by_subscriber(APP, "1001", pin="1234")
 
 
 def test_the_subscriber_stops_and_resumes(ledger: Ledger) -> None:
@@ -103,11 +103,11 @@ def test_the_subscriber_stops_and_resumes(ledger: Ledger) -> None:
     [event] = [e for e in ledger.events_after(0) if e.event.value == "P_AM_ACCOUNT_DISABLED"]
     assert event.account == "1001"
     with pytest.raises(PinRequired):
-        ledger.resume_by_subscriber(APP, "1001", None)
+        ledger.resume_by_subscriber(APP, "1001", pin=None)
     with pytest.raises(WrongPin):
-        ledger.resume_by_subscriber(APP, "1001", "9999")
-    assert ledger.resume_by_subscriber(APP, "1001", "1234") is True
-    assert ledger.resume_by_subscriber(APP, "1001", "1234") is False
+        ledger.resume_by_subscriber(APP, "1001", pin="9999")
+    assert ledger.resume_by_subscriber(APP, "1001", pin="1234") is True
+    assert ledger.resume_by_subscriber(APP, "1001", pin="1234") is False
     assert kinds(ledger) == [alerts.SUSPENDED, alerts.RESUMED]
     assert [a.app_id for a in ledger.alerts_of("1001")] == [APP, APP]
 
@@ -115,7 +115,7 @@ def test_the_subscriber_stops_and_resumes(ledger: Ledger) -> None:
 def test_an_operator_suspension_stays(ledger: Ledger) -> None:
     ledger.set_status("1001", "suspended")
     with pytest.raises(AccountSuspended):
-        ledger.resume_by_subscriber(APP, "1001", "1234")
+        ledger.resume_by_subscriber(APP, "1001", pin="1234")
     ledger.set_status("1001", "active")
     assert kinds(ledger) == [alerts.SUSPENDED, alerts.RESUMED]
 
@@ -124,13 +124,13 @@ def test_self_care_needs_the_grant(ledger: Ledger) -> None:
     for call in (
         lambda: ledger.suspend_by_subscriber("shop", "1001"),
         lambda: ledger.request_monthly_limit("shop", "1001", 10_000),
-        lambda: ledger.set_threshold("shop", "1001", "confirm", 0),
+        lambda: ledger.set_threshold("shop", "1001", which="confirm", amount_minor=0),
     ):
         with pytest.raises(NotEntitled):
             call()
     ledger.revoke(APP, "selfcare")
     with pytest.raises(NotEntitled):
-        ledger.resume_by_subscriber(APP, "1001", "1234")
+        ledger.resume_by_subscriber(APP, "1001", pin="1234")
     assert ledger.alerts_of("1001") == []
 
 
@@ -164,18 +164,32 @@ def test_lowering_cancels_a_pending_raise(ledger: Ledger, clock: FakeClock) -> N
 
 
 def test_thresholds_and_large_payment_alerts(ledger: Ledger) -> None:
-    assert ledger.set_threshold(APP, "1001", "confirm", 0) == 0
-    ledger.set_threshold(APP, "1001", "alert", 20_000)
+    assert ledger.set_threshold(APP, "1001", which="confirm", amount_minor=0) == 0
+    ledger.set_threshold(APP, "1001", which="alert", amount_minor=20_000)
     status = ledger.status("1001")
     assert (status.confirm_above_minor, status.alert_above_minor) == (0, 20_000)
-    ledger.charge("shop", "c-1", "1001", 20_000, "KRW", "at the threshold")
-    ledger.charge("shop", "c-2", "1001", 20_001, "KRW", "above it")
+    ledger.charge(
+        app_id="shop",
+        reference_code="c-1",
+        account="1001",
+        amount_minor=20_000,
+        currency="KRW",
+        description="at the threshold",
+    )
+    ledger.charge(
+        app_id="shop",
+        reference_code="c-2",
+        account="1001",
+        amount_minor=20_001,
+        currency="KRW",
+        description="above it",
+    )
     assert ledger.scan_large_payments() >= 2
     assert ledger.scan_large_payments() == 0  # the cursor moved
     [large] = ledger.alerts_of("1001")
     assert large.kind == alerts.LARGE_PAYMENT and large.fields["amount"] == 20_001
     assert large.app_id == "shop"
-    ledger.set_threshold(APP, "1001", "confirm", None)
+    ledger.set_threshold(APP, "1001", which="confirm", amount_minor=None)
     assert ledger.status("1001").confirm_above_minor is None
 
 

@@ -72,13 +72,13 @@ class LedgerMachine(RuleBasedStateMachine):
         self.spent: dict[str, int] = {}
         self.charged: dict[str, int] = {}  # what the app charged, net of refunds
         self.ledger.grant("app", "voucher")
-        self.ledger.grant("topper", "recharge", "KRW", daily_cap_minor=TOPPER_DAILY_CAP)
+        self.ledger.grant("topper", "recharge", currency="KRW", daily_cap_minor=TOPPER_DAILY_CAP)
         self.float = 0  # topper's float
         self.topped: dict[str, int] = {}  # day -> what topper recharged that day
         self.month = ledger_clock.month_key(self.clock.now, self.ledger.tz)
         self.active: dict[str, bool] = {}
         self.held: dict[str, Held] = {}
-        self.done: list[tuple[str, tuple, object]] = []
+        self.done: list[tuple[str, dict[str, object], object]] = []
         self.serial = 0
         for number, (kind, balance, monthly, per_tx) in ACCOUNTS.items():
             self.ledger.create_account(
@@ -115,23 +115,32 @@ class LedgerMachine(RuleBasedStateMachine):
             and (kind == "postpaid" or self.balance[number] - self.reserved(number) >= amount)
         )
 
-    def call(self, method: str, *args, expect: bool, **kwargs) -> object | None:
+    def call(self, method: str, *, expect: bool, **kwargs) -> object | None:
         """Call the ledger; the model's ``expect`` must match whether it succeeded."""
         try:
-            result = getattr(self.ledger, method)(*args, **kwargs)
+            result = getattr(self.ledger, method)(**kwargs)
         except DomainError as exc:
-            assert not expect, f"{method}{args} refused unexpectedly: {exc!r}"
+            assert not expect, f"{method}{kwargs} refused unexpectedly: {exc!r}"
             return None
-        assert expect, f"{method}{args} succeeded but the model expected a refusal"
-        if "reference_code" in kwargs or method in ("charge", "refund", "recharge"):
-            self.done.append((method, args, kwargs, result))
+        assert expect, f"{method}{kwargs} succeeded but the model expected a refusal"
+        if method in ("charge", "refund", "recharge"):
+            self.done.append((method, kwargs, result))
         return result
 
     # -- rules ------------------------------------------------------------------------------------
     @rule(number=NUMBERS, amount=AMOUNTS)
     def charge(self, number: str, amount: int) -> None:
         ok = self.may_spend(number, amount)
-        if self.call("charge", "app", self.ref(), number, amount, "KRW", "x", expect=ok):
+        if self.call(
+            "charge",
+            app_id="app",
+            reference_code=self.ref(),
+            account=number,
+            amount_minor=amount,
+            currency="KRW",
+            description="x",
+            expect=ok,
+        ):
             self.balance[number] -= amount
             self.spent[number] += amount
             self.charged[number] += amount
@@ -139,26 +148,53 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(number=NUMBERS, amount=AMOUNTS)
     def refund(self, number: str, amount: int) -> None:
         ok = amount <= self.charged[number]
-        if self.call("refund", "app", self.ref(), number, amount, "KRW", "x", expect=ok):
+        if self.call(
+            "refund",
+            app_id="app",
+            reference_code=self.ref(),
+            account=number,
+            amount_minor=amount,
+            currency="KRW",
+            description="x",
+            expect=ok,
+        ):
             self.balance[number] += amount
             self.spent[number] = max(0, self.spent[number] - amount)
             self.charged[number] -= amount
 
     @rule(amount=AMOUNTS)
     def recharge(self, amount: int) -> None:
-        self.call("recharge", "operator", self.ref(), "1001", amount, "KRW", expect=True)
+        self.call(
+            "recharge",
+            app_id="operator",
+            reference_code=self.ref(),
+            account="1001",
+            amount_minor=amount,
+            currency="KRW",
+            expect=True,
+        )
         self.balance["1001"] += amount
 
     @rule(amount=AMOUNTS)
     def fund_float(self, amount: int) -> None:
-        self.ledger.fund_float("topper", amount, "KRW", reference_code=self.ref())
+        self.ledger.fund_float(
+            app_id="topper", amount_minor=amount, currency="KRW", reference_code=self.ref()
+        )
         self.float += amount
 
     @rule(amount=AMOUNTS)
     def recharge_from_the_float(self, amount: int) -> None:
         day = self.clock.now.astimezone(self.ledger.tz).date().isoformat()
         ok = amount <= self.float and self.topped.get(day, 0) + amount <= TOPPER_DAILY_CAP
-        if self.call("recharge", "topper", self.ref(), "1001", amount, "KRW", expect=ok):
+        if self.call(
+            "recharge",
+            app_id="topper",
+            reference_code=self.ref(),
+            account="1001",
+            amount_minor=amount,
+            currency="KRW",
+            expect=ok,
+        ):
             self.balance["1001"] += amount
             self.float -= amount
             self.topped[day] = self.topped.get(day, 0) + amount
@@ -166,7 +202,15 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(target=reservations, number=NUMBERS, amount=AMOUNTS)
     def reserve(self, number: str, amount: int) -> str:
         ok = self.may_spend(number, amount)
-        rid = self.call("reserve", "app", number, amount, "KRW", "r", expect=ok)
+        rid = self.call(
+            "reserve",
+            app_id="app",
+            account=number,
+            amount_minor=amount,
+            currency="KRW",
+            description="r",
+            expect=ok,
+        )
         if rid is None:
             return "no-such-reservation"
         self.held[rid] = Held(number, amount, self.clock.now + timedelta(seconds=TTL_S))
@@ -182,7 +226,15 @@ class LedgerMachine(RuleBasedStateMachine):
         # The per-transaction limit bounds the whole reservation, charged part included.
         total = None if held is None else held.remaining + held.charged + amount
         ok = held is not None and self.may_spend(held.account, amount, total)
-        if self.call("reserve_additional", "app", rid, amount, "KRW", "more", expect=ok):
+        if self.call(
+            "reserve_additional",
+            app_id="app",
+            reservation_id=rid,
+            amount_minor=amount,
+            currency="KRW",
+            description="more",
+            expect=ok,
+        ):
             assert held is not None
             held.remaining += amount
             held.expires_at = self.clock.now + timedelta(seconds=TTL_S)
@@ -191,7 +243,16 @@ class LedgerMachine(RuleBasedStateMachine):
     def charge_reservation(self, rid: str, amount: int) -> None:
         held = self.usable(rid)
         ok = held is not None and self.active[held.account] and amount <= held.remaining
-        if self.call("charge_reservation", "app", self.ref(), rid, amount, "KRW", "c", expect=ok):
+        if self.call(
+            "charge_reservation",
+            app_id="app",
+            reference_code=self.ref(),
+            reservation_id=rid,
+            amount_minor=amount,
+            currency="KRW",
+            description="c",
+            expect=ok,
+        ):
             assert held is not None
             held.remaining -= amount
             self.balance[held.account] -= amount
@@ -238,15 +299,23 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(voucher=consumes(vouchers))
     def redeem_voucher(self, voucher: tuple[str, str, int]) -> None:
         voucher_id, pin, amount = voucher
-        self.call("redeem_voucher", "app", self.ref(), "1001", voucher_id, pin, expect=True)
+        self.call(
+            "redeem_voucher",
+            app_id="app",
+            reference_code=self.ref(),
+            account="1001",
+            voucher_id=voucher_id,
+            voucher_pin=pin,
+            expect=True,
+        )
         self.balance["1001"] += amount
 
     @precondition(lambda self: self.done)
     @rule(data=st.data())
     def replay(self, data: st.DataObject) -> None:
-        method, args, kwargs, first = data.draw(st.sampled_from(self.done))
+        method, kwargs, first = data.draw(st.sampled_from(self.done))
         before = (table_counts(self.ledger), [self.ledger.status(n) for n in ACCOUNTS])
-        again = getattr(self.ledger, method)(*args, **kwargs)
+        again = getattr(self.ledger, method)(**kwargs)
         assert again == replace(first, replayed=True)
         assert (table_counts(self.ledger), [self.ledger.status(n) for n in ACCOUNTS]) == before
 

@@ -97,11 +97,23 @@ def test_a_version_1_ledger_upgrades_in_place(ledger_url: str, tmp_path: Path) -
         assert system["funding:KRW"] == -(50_000 + 20_000 + 700 + 300)
         assert ledger.system_accounts(SystemKind.FLOAT) == []
         # A request of the old release is still its first outcome; new movements go on.
-        replay = ledger.charge("shop", "c-1", "1001", 1_500, "KRW", "coffee")
-        assert replay.replayed
-        assert ledger.charge("shop", "c-4", "1001", 100, "KRW", "tea").transaction_id > max(
-            e[0] for e in entries
+        replay = ledger.charge(
+            app_id="shop",
+            reference_code="c-1",
+            account="1001",
+            amount_minor=1_500,
+            currency="KRW",
+            description="coffee",
         )
+        assert replay.replayed
+        assert ledger.charge(
+            app_id="shop",
+            reference_code="c-4",
+            account="1001",
+            amount_minor=100,
+            currency="KRW",
+            description="tea",
+        ).transaction_id > max(e[0] for e in entries)
         [event] = [e for e in ledger.events_after(0, 1000) if e.reference_code == "c-2"]
         assert event.app_id == "shop"
         assert reconcile(ledger).clean

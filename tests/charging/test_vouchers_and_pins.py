@@ -30,12 +30,28 @@ def test_a_voucher_is_redeemed_once(ledger):
     voucher_id, pin = ledger.issue_voucher(5_000, "KRW")
     assert len(pin) == 16 and pin.isdigit()
     with pytest.raises(VoucherInvalid):
-        ledger.redeem_voucher("ivr", "v0", "1001", voucher_id, "0000000000000000")
-    result = ledger.redeem_voucher("ivr", "v1", "1001", voucher_id, pin)
+        ledger.redeem_voucher(
+            app_id="ivr",
+            reference_code="v0",
+            account="1001",
+            voucher_id=voucher_id,
+            voucher_pin="0000000000000000",
+        )
+    result = ledger.redeem_voucher(
+        app_id="ivr", reference_code="v1", account="1001", voucher_id=voucher_id, voucher_pin=pin
+    )
     assert result.balance_minor == 5_000
-    assert ledger.redeem_voucher("ivr", "v1", "1001", voucher_id, pin).replayed
+    assert ledger.redeem_voucher(
+        app_id="ivr", reference_code="v1", account="1001", voucher_id=voucher_id, voucher_pin=pin
+    ).replayed
     with pytest.raises(VoucherInvalid):
-        ledger.redeem_voucher("ivr", "v2", "1002", voucher_id, pin)
+        ledger.redeem_voucher(
+            app_id="ivr",
+            reference_code="v2",
+            account="1002",
+            voucher_id=voucher_id,
+            voucher_pin=pin,
+        )
     [voucher] = ledger.list_vouchers()
     assert (voucher.state, voucher.redeemed_by) == ("redeemed", "1001")
     assert ledger.status("1002").balance_minor == 0
@@ -59,15 +75,39 @@ def test_vouchers_refuse_wrong_currency_expiry_and_postpaid(ledger, clock):
     open_account(ledger, "1002", kind="postpaid", balance_minor=0, monthly_limit_minor=1_000)
     usd_id, usd_pin = ledger.issue_voucher(500, "USD")
     with pytest.raises(CurrencyMismatch):
-        ledger.redeem_voucher("ivr", "v1", "1001", usd_id, usd_pin)
+        ledger.redeem_voucher(
+            app_id="ivr",
+            reference_code="v1",
+            account="1001",
+            voucher_id=usd_id,
+            voucher_pin=usd_pin,
+        )
     krw_id, krw_pin = ledger.issue_voucher(500, "KRW", valid_until=date(2026, 3, 11))
     with pytest.raises(InvalidInput):
-        ledger.redeem_voucher("ivr", "v2", "1002", krw_id, krw_pin)
+        ledger.redeem_voucher(
+            app_id="ivr",
+            reference_code="v2",
+            account="1002",
+            voucher_id=krw_id,
+            voucher_pin=krw_pin,
+        )
     with pytest.raises(UnregisteredAccount):
-        ledger.redeem_voucher("ivr", "v3", "9999", krw_id, krw_pin)
+        ledger.redeem_voucher(
+            app_id="ivr",
+            reference_code="v3",
+            account="9999",
+            voucher_id=krw_id,
+            voucher_pin=krw_pin,
+        )
     clock.advance(days=2)
     with pytest.raises(VoucherInvalid):
-        ledger.redeem_voucher("ivr", "v4", "1001", krw_id, krw_pin)
+        ledger.redeem_voucher(
+            app_id="ivr",
+            reference_code="v4",
+            account="1001",
+            voucher_id=krw_id,
+            voucher_pin=krw_pin,
+        )
     assert [v.state for v in ledger.list_vouchers("issued")] == ["issued", "issued"]
 
 
@@ -80,7 +120,13 @@ def test_concurrent_redemptions_credit_once(ledger):
 
     def redeem(number: str) -> None:
         try:
-            ledger.redeem_voucher("ivr", f"v-{number}", number, voucher_id, pin)
+            ledger.redeem_voucher(
+                app_id="ivr",
+                reference_code=f"v-{number}",
+                account=number,
+                voucher_id=voucher_id,
+                voucher_pin=pin,
+            )
             outcomes.append("ok")
         except VoucherInvalid:
             outcomes.append("invalid")

@@ -46,7 +46,14 @@ def race(url: str, account: str, amount: int, attempts: int, threads: int, prefi
         def work(t: int) -> None:
             for n in range(t, attempts, threads):
                 try:
-                    ledger.charge("racer", f"{prefix}-{n}", account, amount, "KRW", "race")
+                    ledger.charge(
+                        app_id="racer",
+                        reference_code=f"{prefix}-{n}",
+                        account=account,
+                        amount_minor=amount,
+                        currency="KRW",
+                        description="race",
+                    )
                     outcome = "ok"
                 except DomainError:
                     outcome = "refused"
@@ -64,7 +71,14 @@ def race(url: str, account: str, amount: int, attempts: int, threads: int, prefi
 def loop(url: str, account: str, threads: int, round_: str, retry: list[str]) -> None:
     ledger = Ledger.open(url)
     for reference in retry:
-        ledger.charge("crasher", reference, account, amount_of(reference), "KRW", "loop")
+        ledger.charge(
+            app_id="crasher",
+            reference_code=reference,
+            account=account,
+            amount_minor=amount_of(reference),
+            currency="KRW",
+            description="loop",
+        )
         say(f"ack {reference}")
     say("ready")
 
@@ -73,7 +87,14 @@ def loop(url: str, account: str, threads: int, round_: str, retry: list[str]) ->
         while True:
             reference = f"R{round_}-{t}-{n}"
             say(f"try {reference}")
-            ledger.charge("crasher", reference, account, amount_of(reference), "KRW", "loop")
+            ledger.charge(
+                app_id="crasher",
+                reference_code=reference,
+                account=account,
+                amount_minor=amount_of(reference),
+                currency="KRW",
+                description="loop",
+            )
             say(f"ack {reference}")
             n += 1
 

@@ -45,14 +45,14 @@ MALFORMED_DECIMALS = [
 CURRENCIES = ["KRW", "USD", "KWD", "XXX", "krw", "", "KRWKRW", "€", "\u202eKRW"]
 
 
-def text(*, nul: bool, max_size: int = 40) -> st.SearchStrategy[str]:
+def text(*, nul: bool, chars_max: int = 40) -> st.SearchStrategy[str]:
     """Any text -- NUL only where the surface can carry it (IDL strings cannot) -- odd text,
     and huge text (10^3 to 5x10^4 repeats of a piece: under 2 MB, omniORB's message limit, per request)."""
     excluded = "" if nul else "\x00"
     return st.one_of(
         st.text(
             alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=excluded),
-            max_size=max_size,
+            max_size=chars_max,
         ),
         st.sampled_from(ODD_TEXT),
         st.builds(
@@ -68,7 +68,7 @@ def uri(*, nul: bool) -> st.SearchStrategy[str]:
     return st.one_of(
         st.sampled_from([VALID_TEL, VALID_ACCOUNT]),
         st.builds(lambda d: f"tel:+{d}", st.text("0123456789", max_size=30)),
-        st.builds(lambda t: f"acct:{t}", text(nul=nul, max_size=20)),
+        st.builds(lambda t: f"acct:{t}", text(nul=nul, chars_max=20)),
         text(nul=nul),
     )
 
@@ -78,12 +78,12 @@ def decimal_text(*, nul: bool) -> st.SearchStrategy[str]:
         st.sampled_from(MALFORMED_DECIMALS),
         st.integers(-(10**20), 10**20).map(str),
         st.decimals(allow_nan=False, allow_infinity=False, places=None).map(str),
-        text(nul=nul, max_size=12),
+        text(nul=nul, chars_max=12),
     )
 
 
 def currency(*, nul: bool) -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from(CURRENCIES), text(nul=nul, max_size=5))
+    return st.one_of(st.sampled_from(CURRENCIES), text(nul=nul, chars_max=5))
 
 
 INT32 = st.integers(-(2**31), 2**31 - 1)

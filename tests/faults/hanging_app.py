@@ -5,7 +5,7 @@
 It serves an ``IpAppAccountManager`` (charging events) and an ``SmsNotification`` (delivery
 receipts). While HANG_FILE exists every call blocks inside the servant -- it neither answers nor
 fails, as an application stuck on a lock or a dead database would -- for at most
-``HANG_MAX_S``; once the file is gone calls go through. Each call that completes is appended to
+``HANG_S_MAX``; once the file is gone calls go through. Each call that completes is appended to
 JOURNAL (one JSON line: kind, reference or address, whether it had hung first). The two IORs are
 written to READY_FILE (one a line). Stops on SIGTERM.
 """
@@ -24,7 +24,7 @@ from omniORB import CORBA
 from org__POA.csapi.parlayx import account_management as am__POA
 from org__POA.csapi.parlayx import sms as sms__POA
 
-HANG_MAX_S = 60
+HANG_S_MAX = 60
 POLL_S = 0.02
 
 
@@ -36,7 +36,7 @@ class Journal:
     def call(self, line: dict[str, Any]) -> None:
         """Hang while the hang file exists, then record the call."""
         hung = False
-        deadline = time.monotonic() + HANG_MAX_S
+        deadline = time.monotonic() + HANG_S_MAX
         while self.hang_file.exists() and time.monotonic() < deadline:
             hung = True
             time.sleep(POLL_S)

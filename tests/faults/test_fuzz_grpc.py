@@ -45,7 +45,7 @@ from tests.faults.harness import GrpcApp, Rig
 
 EXAMPLES = 25
 DEADLINE_S = 10
-SERVER_MESSAGE_MAX_BYTES = 4 * 1024 * 1024
+SERVER_MESSAGE_BYTES_MAX = 4 * 1024 * 1024
 NESTING_MAX = 3
 BAD_CODES = {
     grpc.StatusCode.UNKNOWN,
@@ -166,7 +166,7 @@ def standard(call: Any, request: Any) -> None:
 def check_failure(err: grpc.RpcError, request: Any) -> None:
     """A standard failure: a code that is not a crash, a hang or a bug, and one ErrorInfo."""
     code = err.code()  # type: ignore[attr-defined]
-    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and request.ByteSize() > SERVER_MESSAGE_MAX_BYTES:
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED and request.ByteSize() > SERVER_MESSAGE_BYTES_MAX:
         return  # refused by gRPC itself: the message is over the server's limit
     assert code not in BAD_CODES, f"{code.name}: {err.details()}"  # type: ignore[attr-defined]
     status = rpc_status.from_call(err)  # type: ignore[arg-type]

@@ -29,7 +29,7 @@ from tests.framework.gateway import Gateway
 GATEWAY_SETTINGS = {
     "framework": {
         "callback_timeout_ms": 1000,
-        "auth_max_failures": 3,
+        "auth_failures_max": 3,
         "auth_lockout_base_s": 1,
         "auth_session_ttl_s": 3,
         "auth_sessions_per_app_max": 6,

@@ -38,7 +38,7 @@ def auth(sqlite_url: str, clock: Clock) -> Authenticator:
     store.register_application("off", SECRET, None, ["P_OSA_MD5"], ["P_PAYMENT"], clock())
     store.set_enabled("off", False, clock())
     policy = AuthPolicy(
-        max_failures=2,
+        failures_max=2,
         lockout_base_s=10,
         session_ttl_s=30,
         sessions_per_app_max=3,
@@ -48,7 +48,13 @@ def auth(sqlite_url: str, clock: Clock) -> Authenticator:
 
 
 def begin(auth: Authenticator, app_id: str = "shop", peer: str = "10.0.0.1"):
-    return auth.begin("P_CLIENT_APPLICATION", app_id, "P_OSA_AUTHENTICATION", "P_PARLAY_4", peer)
+    return auth.begin(
+        domain_kind="P_CLIENT_APPLICATION",
+        app_id=app_id,
+        auth_type="P_OSA_AUTHENTICATION",
+        version="P_PARLAY_4",
+        peer=peer,
+    )
 
 
 def prove(session) -> None:
@@ -91,12 +97,17 @@ def prove(session) -> None:
 )
 def test_admission_refusals(auth, kind, app_id, auth_type, version, error) -> None:
     with pytest.raises(error):
-        auth.begin(kind, app_id, auth_type, version)
+        auth.begin(domain_kind=kind, app_id=app_id, auth_type=auth_type, version=version)
 
 
 def test_versions_starting_with_parlay_4_and_the_deprecated_entry_are_admitted(auth) -> None:
     for version in ("P_PARLAY_4", "P_PARLAY_4_2", None):
-        session = auth.begin("P_CLIENT_APPLICATION", "shop", "P_OSA_AUTHENTICATION", version)
+        session = auth.begin(
+            domain_kind="P_CLIENT_APPLICATION",
+            app_id="shop",
+            auth_type="P_OSA_AUTHENTICATION",
+            version=version,
+        )
         session.abort()
 
 
@@ -137,13 +148,13 @@ def test_no_answer_before_the_client_is_proven_and_the_attempt_counts(auth, cloc
     with pytest.raises(errors.AccessDenied, match="proven"):
         other.answer(crypto.chap_challenge()[2], wait_s=0.05)
     other.abort()
-    with pytest.raises(errors.TaskRefused, match="locked"):  # max_failures = 2 attempts
+    with pytest.raises(errors.TaskRefused, match="locked"):  # failures_max = 2 attempts
         begin(auth)
     begin(auth, peer="10.0.0.2").abort()  # only that address is locked out
 
 
 def test_a_proven_client_that_leaves_is_no_failure(auth) -> None:
-    for _ in range(3):  # max_failures = 2: counting these would lock the application out
+    for _ in range(3):  # failures_max = 2: counting these would lock the application out
         session = begin(auth)
         session.select_mechanism("P_OSA_HMAC_SHA256")
         prove(session)

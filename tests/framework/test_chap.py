@@ -48,7 +48,7 @@ def test_octets_past_length_are_padding(packet: chap.Packet, octets: bytes) -> N
         bytes([1, 0, 0, 9, 1, 1]),  # length overruns the octets
         bytes([1, 0, 0, 6, 0, 1]),  # value size zero
         bytes([1, 0, 0, 6, 2, 1]),  # value size overruns length
-        bytes([1, 0, 4, 5, 255]) + bytes(limits.chap_packet_max_bytes),  # too long
+        bytes([1, 0, 4, 5, 255]) + bytes(limits.chap_packet_bytes_max),  # too long
     ],
 )
 def test_malformed_challenges(octets: bytes) -> None:

@@ -101,7 +101,12 @@ def sign(lifecycle: Lifecycle, access: Access, surface: Surface) -> tuple[str, A
     draft = lifecycle.initiate_agreement(access, token, restart_unanswered=True)
     signature = crypto.sign(draft.algorithm, private_key("ed25519"), draft.text)
     record, handed = lifecycle.sign_agreement(
-        access, token, draft.text, draft.algorithm, surface.issue, app_signature=signature
+        access,
+        token,
+        text=draft.text,
+        algorithm=draft.algorithm,
+        issue=surface.issue,
+        app_signature=signature,
     )
     assert handed in surface.live and surface.live[handed] == record
     return token, record
@@ -149,7 +154,12 @@ def test_a_wrong_signature_in_the_call_signs_nothing(lifecycle: Lifecycle) -> No
     forged = crypto.sign(ALGORITHM, private_key("ed25519", 1), draft.text)
     with pytest.raises(InvalidSignature):
         lifecycle.sign_agreement(
-            access, token, draft.text, draft.algorithm, rest.issue, app_signature=forged
+            access,
+            token,
+            text=draft.text,
+            algorithm=draft.algorithm,
+            issue=rest.issue,
+            app_signature=forged,
         )
     assert rest.live == {} and lifecycle.store.agreements(APP) == []
 
@@ -208,7 +218,9 @@ def test_the_one_sweep_ends_what_ended_elsewhere_or_with_time(
     corba, grpc = Surface("corba"), Surface("grpc")
     token, record = sign(lifecycle, open_session(lifecycle, corba.name), corba)
     lifecycle.hold_agreement(record.agreement_id, grpc.name, grpc.issue)
-    lifecycle.store.terminate_token(token, clock(), "", b"", "terminated by the operator")
+    lifecycle.store.terminate_token(
+        token, now=clock(), text="", signature=b"", reason="terminated by the operator"
+    )
     assert corba.live and grpc.live  # ended elsewhere: found by the sweep
     lifecycle.sweep(clock())
     assert corba.live == {} and grpc.live == {}
@@ -221,7 +233,11 @@ def test_the_one_sweep_ends_what_ended_elsewhere_or_with_time(
     assert state_of(lifecycle, kept) == ENDED
 
     handshake = lifecycle.begin_handshake(
-        "grpc", DOMAIN_CLIENT_APPLICATION, APP, AUTH_TYPE, "P_PARLAY_4"
+        "grpc",
+        domain_kind=DOMAIN_CLIENT_APPLICATION,
+        app_id=APP,
+        auth_type=AUTH_TYPE,
+        version="P_PARLAY_4",
     )
     clock.now += timedelta(seconds=lifecycle.settings.auth.session_ttl_s + 1)
     lifecycle.sweep(clock())
@@ -252,7 +268,12 @@ def test_the_session_cap_counts_the_application_on_every_surface(lifecycle: Life
 
 def test_a_chap_handshake_grants_access_that_holds_the_handshake(lifecycle: Lifecycle) -> None:
     handshake = lifecycle.begin_handshake(
-        "test", DOMAIN_CLIENT_APPLICATION, APP, AUTH_TYPE, "P_PARLAY_4", "192.0.2.1"
+        "test",
+        domain_kind=DOMAIN_CLIENT_APPLICATION,
+        app_id=APP,
+        auth_type=AUTH_TYPE,
+        version="P_PARLAY_4",
+        peer="192.0.2.1",
     )
     session = handshake.session
     mechanism = session.select_mechanism("P_OSA_HMAC_SHA256")
@@ -284,7 +305,10 @@ def test_each_surface_draws_the_same_lifecycle_and_the_docs_show_it() -> None:
         for surface in lifecycle_doc.SURFACES
     }
     assert len(shapes) == 1
-    for surface, doc in (("corba", "framework.md"), ("grpc", "grpc-api.md")):
-        assert lifecycle_doc.mermaid(surface) in (ROOT / "docs" / doc).read_text(), (
-            f"docs/{doc}: regenerate the {surface} lifecycle diagram"
-        )
+    own_page = {"corba": "framework.md", "grpc": "grpc-api.md", "camara": "camara.md"}
+    assert set(own_page) == set(lifecycle_doc.SURFACES)
+    for surface in lifecycle_doc.SURFACES:
+        for doc in {"framework.md", own_page[surface]}:  # every surface's, and each its own
+            assert lifecycle_doc.mermaid(surface) in (ROOT / "docs" / doc).read_text(), (
+                f"docs/{doc}: regenerate the {surface} lifecycle diagram"
+            )

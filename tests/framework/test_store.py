@@ -73,7 +73,7 @@ def test_lockout_backs_off_doubling_per_address_and_clears(store: FrameworkStore
     assert trust.failure("shop", peer, NOW, 3, 2) == NOW + timedelta(seconds=8)
     for _ in range(20):
         until = trust.failure("shop", peer, NOW, 3, 2)
-    assert until == NOW + timedelta(seconds=limits.auth_lockout_max_s)
+    assert until == NOW + timedelta(seconds=limits.auth_lockout_s_max)
     assert trust.locked_until("shop", peer, NOW) == until
     assert trust.locked_until("shop", peer, until) is None
     assert trust.locked_until("shop", "192.0.2.8", NOW) is None  # another address
@@ -99,7 +99,7 @@ def test_same_token_on_reselect_and_a_new_one_after_termination(store: Framework
     assert store.service_token("other", "payment", NOW) != token
     assert store.token_owner(token) == ("shop", "payment")
     assert len(token) >= 32
-    store.terminate_token(token, NOW, "bye", b"sig", "test")
+    store.terminate_token(token, now=NOW, text="bye", signature=b"sig", reason="test")
     assert store.token_owner(token) is None
     assert store.service_token("shop", "payment", NOW) != token
 
@@ -147,7 +147,9 @@ def test_agreements_keep_both_signatures_and_end_states(store: FrameworkStore) -
     assert store.not_in_force(["a1", "a2", "zz"], NOW) == {"a1", "zz"}
     assert store.not_in_force(["a2"], NOW + timedelta(days=2)) == {"a2"}  # expired
     assert record.shown_state(NOW + timedelta(days=2)) == "expired"
-    assert store.terminate_token(token, NOW, "end", b"term-sig", "by app") == ["a2"]
+    assert store.terminate_token(
+        token, now=NOW, text="end", signature=b"term-sig", reason="by app"
+    ) == ["a2"]
     ended = store.agreement("a2")
     assert ended is not None and ended.state == "terminated"
     assert ended.termination_signature == b"term-sig" and ended.termination_text == "end"

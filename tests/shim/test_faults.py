@@ -45,11 +45,11 @@ def surfaces(shim: ShimGateway) -> Iterator[dict[str, Any]]:
         shim.ledger.grant(
             app.app_id,
             "recharge",
-            "KRW",
+            currency="KRW",
             cap_minor=RECHARGE_CAP,
             daily_cap_minor=DAILY_RECHARGE_CAP,
         )
-        shim.ledger.fund_float(app.app_id, FLOAT, "KRW")
+        shim.ledger.fund_float(app_id=app.app_id, amount_minor=FLOAT, currency="KRW")
     grpc_session = shim.connect(grpc_app)
     corba_session = shim.connect_corba(corba_app)
     try:

@@ -51,8 +51,8 @@ def test_a_granted_recharge_is_paid_from_the_float_within_the_daily_cap(
 ) -> None:
     app_id, s = surface
     number, msisdn = shim.new_account(balance_minor=1_000)
-    shim.ledger.grant(app_id, "recharge", "KRW", daily_cap_minor=3_000)
-    shim.ledger.fund_float(app_id, 10_000, "KRW")
+    shim.ledger.grant(app_id, "recharge", currency="KRW", daily_cap_minor=3_000)
+    shim.ledger.fund_float(app_id=app_id, amount_minor=10_000, currency="KRW")
     assert s.balanceUpdate(msisdn, "2000", "d-1") is None
     assert s.balanceUpdate(msisdn, "2000", "d-1") is None  # a retry: once
     assert shim.ledger.get_account(number).ledger_balance_minor == 3_000

@@ -56,7 +56,14 @@ def test_a_registration_over_grpc_wakes_the_one_dispatcher(
         callback = listener.reference(client_orb().orb)
         manager.createNotification(callback, criteria(["P_AM_CHARGING"], [msisdn]))
         time.sleep(QUIET_S)  # the round this registration woke is over: the dispatcher sleeps
-        quiet.ledger.charge(app.app_id, "wake-1", number, 100, "KRW", "one domain")
+        quiet.ledger.charge(
+            app_id=app.app_id,
+            reference_code="wake-1",
+            account=number,
+            amount_minor=100,
+            currency="KRW",
+            description="one domain",
+        )
         time.sleep(QUIET_S)
         assert listener.received() == [], "the dispatcher was not asleep: the test proves nothing"
         with quiet.connect(app) as session:

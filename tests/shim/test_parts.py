@@ -136,7 +136,7 @@ def test_watermark_reads_the_outbox_once_per_interval() -> None:
         reads.append(clock.now)
         return len(reads) * 10
 
-    mark = Watermark(read, max_age_s=0.2, clock=clock)
+    mark = Watermark(read, age_s_max=0.2, clock=clock)
     assert [mark.newest() for _ in range(5)] == [10] * 5
     clock.now += 0.25
     assert mark.newest() == 20 and len(reads) == 2

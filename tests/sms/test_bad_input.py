@@ -27,7 +27,7 @@ A = "tel:+821011112222"
 
 @pytest.fixture
 def service(tmp_path: Path) -> SmsService:
-    return SmsService(open_database(f"sqlite:///{tmp_path / 'sms.db'}"), max_length=200)
+    return SmsService(open_database(f"sqlite:///{tmp_path / 'sms.db'}"), length_max=200)
 
 
 def stored(service: SmsService) -> int:
@@ -136,10 +136,10 @@ def test_unknown_registration(service: SmsService) -> None:
 
 def test_mo_routing_by_criteria_without_smpp(service: SmsService) -> None:
     reg_any = service.register_activation_number("app1", "short:1555")
-    reg_bal = service.register_activation_number("app2", "short:1555", "BAL")
-    assert service.route_mo(A, "short:1555", "bal please") == "queue"
-    assert service.route_mo(A, "short:1555", "hello") == "queue"
-    assert service.route_mo(A, "short:9999", "hello") == "unrouted"
+    reg_bal = service.register_activation_number("app2", "short:1555", criteria="BAL")
+    assert service.route_mo(sender=A, activation_number="short:1555", text="bal please") == "queue"
+    assert service.route_mo(sender=A, activation_number="short:1555", text="hello") == "queue"
+    assert service.route_mo(sender=A, activation_number="short:9999", text="hello") == "unrouted"
     assert [m.message for m in service.getReceivedSms("app2", reg_bal)] == ["bal please"]
     assert [m.message for m in service.getReceivedSms("app1", reg_any)] == ["hello"]
 
@@ -147,13 +147,13 @@ def test_mo_routing_by_criteria_without_smpp(service: SmsService) -> None:
 def test_an_mo_nothing_takes_is_kept_until_something_does(service: SmsService) -> None:
     """Never acknowledged and dropped: kept (listable), handed over to the first registration
     or notification that matches it, in arrival order; what still does not match stays."""
-    assert service.route_mo(A, "short:7175", "VOTE 1") == "unrouted"
-    assert service.route_mo(A, "short:7175", "BAL") == "unrouted"
+    assert service.route_mo(sender=A, activation_number="short:7175", text="VOTE 1") == "unrouted"
+    assert service.route_mo(sender=A, activation_number="short:7175", text="BAL") == "unrouted"
     assert [(m["to"], m["text"]) for m in service.unrouted()] == [
         ("short:7175", "VOTE 1"),
         ("short:7175", "BAL"),
     ]
-    reg = service.register_activation_number("app1", "short:7175", "vote")
+    reg = service.register_activation_number("app1", "short:7175", criteria="vote")
     assert [(m.message, m.senderAddress) for m in service.getReceivedSms("app1", reg)] == [
         ("VOTE 1", A)
     ]
@@ -170,7 +170,10 @@ def test_national_numbers_are_one_address(service: SmsService) -> None:
         "app1", ["tel:010-1111-0001", "tel:+821011110001"], None, None, "hi", None
     )
     assert [d.address for d in service.getSmsDeliveryStatus("app1", rid)] == ["tel:+821011110001"]
-    assert service.route_mo("tel:01011110001", "short:1555", "x") == "unrouted"
+    assert (
+        service.route_mo(sender="tel:01011110001", activation_number="short:1555", text="x")
+        == "unrouted"
+    )
     assert service.unrouted()[0]["from"] == "tel:+821011110001"
 
 

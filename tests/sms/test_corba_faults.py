@@ -220,7 +220,7 @@ def test_charging_debits_the_applications_billing_account(gateway: Gateway, ledg
     try:
         request_id = biller.manager.sendSms(to, "", [charge("100")], "goal!", [])
         assert ledger.get_account(BILLING_ACCOUNT).ledger_balance_minor == 9_800
-        (entry,) = ledger.history(BILLING_ACCOUNT, max_entries=1)
+        (entry,) = ledger.history(BILLING_ACCOUNT, entries_max=1)
         assert (entry.amount_minor, entry.app_id) == (-200, BILLED)
         assert entry.reference_code == f"sms-{request_id}"
         wait_status(biller.manager, request_id, sms_idl.DeliveredToTerminal)

@@ -112,9 +112,9 @@ def test_empty_and_too_long() -> None:
     with pytest.raises(EmptyMessage):
         encode_message("", 1)
     with pytest.raises(MessageTooLong) as err:
-        encode_message("a" * 11, 1, max_length=10)
+        encode_message("a" * 11, 1, length_max=10)
     assert err.value.variables["max_length"] == "10"
-    encode_message("a" * 10, 1, max_length=10)
+    encode_message("a" * 10, 1, length_max=10)
 
 
 def test_more_than_255_parts_is_too_long() -> None:

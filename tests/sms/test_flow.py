@@ -146,11 +146,11 @@ def test_notify_subscriber_uses_templates(sms: SmsRuntime, smsc: Smsc, config) -
     (config.data_dir / "sms-templates.toml").write_text(
         '[low_balance]\nko = "잔액 부족: {balance}원 남음"\n', encoding="utf-8"
     )
-    sms.service.notify_subscriber("low_balance", A, "ko", balance="1,500", currency="KRW")
+    sms.service.notify_subscriber("low_balance", A, lang="ko", balance="1,500", currency="KRW")
     sms.service.notify_subscriber(
         "payment_details",
         B,
-        "en",
+        lang="en",
         merchant="Shop",
         amount="3000",
         currency="KRW",

@@ -104,7 +104,7 @@ def test_short_codes_unrouted_mo_and_sender_addresses(tmp_path: Path) -> None:
         config = _config(tmp_path, port, PASSWORD, MICROPAY_SMS_SHORT_CODE_OVERRIDES="7175=0/1")
         db = open_database(config.ledger_url)  # registrations first: MO comes right after bind
         provisioning = SmsService(db)
-        reg_vote = provisioning.register_activation_number("app1", "short:7175", "vote")
+        reg_vote = provisioning.register_activation_number("app1", "short:7175", criteria="vote")
         reg_bal = provisioning.register_activation_number("app1", "short:1555")
         db.close()
         runtime = start_sms(config, resolver=lambda e: Listener(), lease_ms=2_000)
@@ -153,8 +153,8 @@ def test_wrong_password_backs_off_and_stops(tmp_path: Path) -> None:
             tmp_path,
             port,
             "wrong",
-            MICROPAY_SMSC_BIND_AUTH_RETRY_MIN_MS="300",
-            MICROPAY_SMSC_BIND_AUTH_RETRY_MAX_MS="600",
+            MICROPAY_SMSC_BIND_AUTH_RETRY_MS_MIN="300",
+            MICROPAY_SMSC_BIND_AUTH_RETRY_MS_MAX="600",
             MICROPAY_SMSC_BIND_AUTH_FAILURES_MAX="4",
         )
         runtime = start_sms(config, resolver=lambda e: Listener())

@@ -38,7 +38,7 @@ def delivered_count(service: SmsService, ids: dict[str, str]) -> int:
     )
 
 
-def check_inboxes(smsc: Smsc, ids: dict[str, str], max_duplicates: int) -> None:
+def check_inboxes(smsc: Smsc, ids: dict[str, str], duplicates_max: int) -> None:
     copies = Counter()
     for number in ids:
         inbox = smsc.inbox(number)
@@ -46,7 +46,7 @@ def check_inboxes(smsc: Smsc, ids: dict[str, str], max_duplicates: int) -> None:
         assert {m["text"] for m in inbox} == {f"message for {number} " + "가" * 80}
         copies[len(inbox)] += 1
     duplicates = sum((n - 1) * k for n, k in copies.items())
-    assert duplicates <= max_duplicates, copies
+    assert duplicates <= duplicates_max, copies
 
 
 def test_smsc_killed_and_restarted_mid_stream_loses_nothing(sms: SmsRuntime, smsc: Smsc) -> None:
@@ -58,7 +58,7 @@ def test_smsc_killed_and_restarted_mid_stream_loses_nothing(sms: SmsRuntime, sms
     smsc.start()
     wait_until(lambda: delivered_count(sms.service, ids) == 60, timeout_s=40, what="all delivered")
     # a part the SMSC journaled but whose answer died with it is sent twice, at most a window
-    check_inboxes(smsc, ids, max_duplicates=2 * WINDOW)
+    check_inboxes(smsc, ids, duplicates_max=2 * WINDOW)
     assert sms.sender.stats["binds"] >= 2
 
 
@@ -74,7 +74,7 @@ def test_throttling_is_respected(sms: SmsRuntime, smsc: Smsc) -> None:
     # the sender backs off (pause, then a window of 1 growing back) instead of hammering:
     # throttled answers stay a small fraction of the 120 accepted
     assert stats["throttled"] <= 40, stats
-    check_inboxes(smsc, ids, max_duplicates=0)
+    check_inboxes(smsc, ids, duplicates_max=0)
 
 
 def test_throttle_rule_for_one_number(sms: SmsRuntime, smsc: Smsc) -> None:
@@ -95,7 +95,7 @@ def test_gateway_restart_loses_and_duplicates_nothing(config: Config, smsc: Smsc
     second = start_sms(config, resolver=lambda e: Listener(), lease_ms=2_000)
     try:
         wait_until(lambda: delivered_count(second.service, ids) == 80, timeout_s=30, what="all")
-        check_inboxes(smsc, ids, max_duplicates=0)
+        check_inboxes(smsc, ids, duplicates_max=0)
     finally:
         second.stop()
 
@@ -144,7 +144,7 @@ def test_gateway_killed_mid_stream_loses_nothing(config: Config, smsc: Smsc) -> 
             print("DEBUG smsc", smsc.admin("stats"))
             raise
         # parts in flight at the kill (a window) may be submitted again: never lost
-        check_inboxes(smsc, ids, max_duplicates=WINDOW)
+        check_inboxes(smsc, ids, duplicates_max=WINDOW)
     finally:
         proc.terminate()
         proc.wait(10)

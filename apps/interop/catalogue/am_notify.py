@@ -16,7 +16,7 @@ from apps.interop.model import Inconclusive, tp
 from apps.interop.refusals import Refusal, check_refusal, expect_refusal
 
 NOT = f"{AM_EXT}: IpAccountManager notifications (TS 29.198-11 createNotification ...)"
-ASSIGNMENTS_MAX_TRIES = 64
+ASSIGNMENTS_TRIES_MAX = 64
 USERS_TOO_MANY = 101
 
 
@@ -235,19 +235,19 @@ def nil_callback(ctx: Any) -> None:
 @tp("AM/NOT/BI-06", "Too many assignments are refused",
     clause=f"{NOT}; TS 29.199-1 POL0005 (Too many notifications requested)",
     pre="A funded test account",
-    stimulus=f"createNotification repeatedly (at most {ASSIGNMENTS_MAX_TRIES} times)",
+    stimulus=f"createNotification repeatedly (at most {ASSIGNMENTS_TRIES_MAX} times)",
     expected="PolicyException POL0005 at some point (all created are destroyed after)",
     covers=("POL0005",))  # fmt: skip
 def too_many(ctx: Any) -> None:
     account = ctx.account("funded")
-    for attempt in range(1, ASSIGNMENTS_MAX_TRIES + 1):
+    for attempt in range(1, ASSIGNMENTS_TRIES_MAX + 1):
         try:
             create_assignment(ctx, ["P_AM_CHARGING"], [account.address])
         except Refusal as refusal:
             check_refusal(refusal, ("POL0005",))
             ctx.note(f"refused at assignment {attempt}")
             return
-    raise AssertionError(f"{ASSIGNMENTS_MAX_TRIES} assignments accepted, never POL0005")
+    raise AssertionError(f"{ASSIGNMENTS_TRIES_MAX} assignments accepted, never POL0005")
 
 
 @tp("AM/NOT/BI-07", "Criteria naming too many end users are refused",

@@ -213,7 +213,9 @@ class Deployment:
 
         db = open_database(f"sqlite:///{self.data / 'ledger.db'}")
         try:
-            SmsService(db).register_activation_number(APP_ID, SHORT_CODE, "POLL", "REG-INTEROP")
+            SmsService(db).register_activation_number(
+                APP_ID, SHORT_CODE, criteria="POLL", registration_id="REG-INTEROP"
+            )
         finally:
             db.close()
 
@@ -254,7 +256,6 @@ class Deployment:
             + f'[framework]\npublic_keys = ["{keys / "framework.pem"}"]\nmd5 = true\naccess_sessions_max = 64\n'
         )
         return path
-
 
     def camara_profile(self, path: Path) -> Path:
         """The profile of a CAMARA run: tel: accounts with the roles and currency the API cannot

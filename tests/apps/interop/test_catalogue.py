@@ -143,7 +143,9 @@ def test_every_camara_only_refusal_has_a_camara_purpose() -> None:
     """Each row only the CAMARA flows raise is stimulated over HTTPS, with its r3.2 code."""
     assert len(CAMARA_ONLY) == 11, CAMARA_ONLY
     done = covered("camara")
-    assert not sorted(CAMARA_ONLY - done), f"CAMARA refusals without a purpose: {CAMARA_ONLY - done}"
+    assert not sorted(CAMARA_ONLY - done), (
+        f"CAMARA refusals without a purpose: {CAMARA_ONLY - done}"
+    )
     for spec in FAULT_TABLE:
         if spec.message_id in CAMARA_ONLY:
             form = CAMARA_FORMS[spec.code]

@@ -80,7 +80,14 @@ def refusal_accounts(deployment: Deployment) -> dict[str, str]:
     ) as old:
         make_account(old, "2102", balance=30_000, valid_until=(past + timedelta(days=30)).date())
     make_account(ledger, "2103", kind=Kind.POSTPAID, monthly_limit=50_000)
-    ledger.charge("seed", "seed-2103", "2103", 48_000, "KRW", "earlier this month")
+    ledger.charge(
+        app_id="seed",
+        reference_code="seed-2103",
+        account="2103",
+        amount_minor=48_000,
+        currency="KRW",
+        description="earlier this month",
+    )
     make_account(ledger, "2104", balance=100_000, transaction_limit=50_000)
     make_account(ledger, "2105", balance=4_000)
     make_account(ledger, "2106", balance=50_000, pin="4321")
@@ -188,7 +195,14 @@ def test_the_right_pin_pays(deployment: Deployment, page: Any) -> None:
 
 def test_bal_by_sms_is_answered(deployment: Deployment, page: Any, artifacts: Path) -> None:
     tel = make_account(deployment.ledger, "2401", balance=12_345, monthly_limit=100_000)
-    deployment.ledger.charge("seed", "seed-2401", "2401", 5_000, "KRW", "earlier")
+    deployment.ledger.charge(
+        app_id="seed",
+        reference_code="seed-2401",
+        account="2401",
+        amount_minor=5_000,
+        currency="KRW",
+        description="earlier",
+    )
     page.goto(f"{deployment.url}/phone/{national(tel)}")
     for text, count in (("BAL", 1), ("잔액", 2), ("hello", 3)):
         page.fill("#text", text)

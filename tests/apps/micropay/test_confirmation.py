@@ -33,7 +33,7 @@ def confirming_account(ledger: Ledger, number: str, above: int = 0) -> str:
     """An account whose subscriber asked for codes above ``above`` (``OTP`` by SMS does this
     through the same setThreshold)."""
     tel = make_account(ledger, number, balance=50_000)
-    ledger.set_threshold(APP_ID, number, "confirm", above)
+    ledger.set_threshold(APP_ID, number, which="confirm", amount_minor=above)
     return tel
 
 

@@ -93,7 +93,14 @@ def test_what_happens_while_the_shop_is_down_arrives_after_its_restart(
     [(assignment,)] = rows(deployment, "SELECT value FROM settings WHERE key = 'am.assignment'")
     assert deployment.stop_shop() == 0
 
-    deployment.ledger.recharge("operator", "down-1", "3002", 5_000, "KRW", "top-up while down")
+    deployment.ledger.recharge(
+        app_id="operator",
+        reference_code="down-1",
+        account="3002",
+        amount_minor=5_000,
+        currency="KRW",
+        description="top-up while down",
+    )
     deployment.mo(tel, "BAL")
     time.sleep(1.0)  # the gateway tries, finds nobody, backs off
     deployment.start_shop()

@@ -62,7 +62,14 @@ def test_streams_resume_after_a_restart(deployment: Deployment) -> None:
     assert "Paid" in deployment.pay(deployment.buy("song"), "4003")
     assert len(deployment.wait_inbox(tel, 1)) == 1
     assert deployment.stop_shop() == 0
-    deployment.ledger.recharge("operator", "grpc-down-1", "4003", 2_000, "KRW", "while down")
+    deployment.ledger.recharge(
+        app_id="operator",
+        reference_code="grpc-down-1",
+        account="4003",
+        amount_minor=2_000,
+        currency="KRW",
+        description="while down",
+    )
     deployment.mo(tel, "BAL")
     deployment.start_shop()
     messages = deployment.wait_inbox(tel, 2, 20)

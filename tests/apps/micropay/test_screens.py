@@ -118,7 +118,14 @@ def test_the_operator_view_on_a_phone(
 ) -> None:
     for number in ("3401", "3402"):
         make_account(deployment.ledger, number, balance=100_000, monthly_limit=50_000)
-    deployment.ledger.charge("seed", "seed-3401", "3401", 25_500, "KRW", "earlier")
+    deployment.ledger.charge(
+        app_id="seed",
+        reference_code="seed-3401",
+        account="3401",
+        amount_minor=25_500,
+        currency="KRW",
+        description="earlier",
+    )
     context = browser.new_context(viewport=PHONE, is_mobile=True, locale="en-US")
     try:
         page = context.new_page()

@@ -66,8 +66,21 @@ def test_history_help_codes_and_alerts(deployment: Deployment) -> None:
     deployment.mo(tel, "HIST")
     deployment.wait_text(tel, "No payments yet.")
     for i, amount in enumerate((1_000, 2_000, 3_000, 4_000)):
-        ledger.charge("seed", f"seed-4004-{i}", "4004", amount, "KRW", "earlier")
-    ledger.recharge("operator", "top-4004", "4004", 500, "KRW")  # not a payment
+        ledger.charge(
+            app_id="seed",
+            reference_code=f"seed-4004-{i}",
+            account="4004",
+            amount_minor=amount,
+            currency="KRW",
+            description="earlier",
+        )
+    ledger.recharge(
+        app_id="operator",
+        reference_code="top-4004",
+        account="4004",
+        amount_minor=500,
+        currency="KRW",
+    )  # not a payment
     time.sleep(1.1)  # the shop takes one text, sender and second as one message (redelivery)
     deployment.mo(tel, "HIST")
     last = deployment.wait_text(tel, "Last payments:")
@@ -91,7 +104,14 @@ def test_history_help_codes_and_alerts(deployment: Deployment) -> None:
     assert ledger.status("4004").confirm_above_minor == 5_000
     deployment.mo(tel, "ALERT 10000")
     deployment.wait_text(tel, "every payment above 10,000 KRW")
-    ledger.charge("seed", "seed-4004-big", "4004", 10_001, "KRW", "big")
+    ledger.charge(
+        app_id="seed",
+        reference_code="seed-4004-big",
+        account="4004",
+        amount_minor=10_001,
+        currency="KRW",
+        description="big",
+    )
     assert "A payment of 10,001 KRW was made" in deployment.wait_text(tel, "10,001 KRW")
     deployment.mo(tel, "알림 해제")
     deployment.wait_text(tel, "큰 결제 알림을 해제했습니다")

@@ -12,7 +12,7 @@ from org.csapi.parlayx import common
 
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
-GATEWAY_OPTIONS = ("--pin-max-failures", "3", "--pin-lockout-s", "2")
+GATEWAY_OPTIONS = ("--pin-failures-max", "3", "--pin-lockout-s", "2")
 PIN = "2468"
 
 
@@ -197,7 +197,7 @@ def test_account_status_answers_the_eligibility_question(gateway: DirectGateway)
     assert mgr.getAccountStatus(f"acct:{number}", "").pinRequired is True
     # the subscriber's confirmation threshold (self-care), for every application to honour
     gateway.ledger.grant("selfcare-app", "selfcare")
-    gateway.ledger.set_threshold("selfcare-app", number, "confirm", 5000)
+    gateway.ledger.set_threshold("selfcare-app", number, which="confirm", amount_minor=5000)
     assert mgr.getAccountStatus(f"acct:{number}", "").confirmationThreshold == "5000"
 
 

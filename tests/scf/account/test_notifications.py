@@ -14,9 +14,9 @@ from tests.scf.account.app import ALL_EVENTS, CallbackApp, criteria
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
 GATEWAY_OPTIONS = (
-    "--retry-min-ms",
+    "--retry-ms-min",
     "200",
-    "--retry-max-ms",
+    "--retry-ms-max",
     "1000",
     "--callback-timeout-ms",
     "3000",
@@ -85,7 +85,13 @@ def test_without_users_the_accounts_the_application_charged(gateway: DirectGatew
         app.reference(gateway.orb), criteria(["P_AM_CHARGING", "P_AM_RECHARGING"], [])
     )
     gateway.payment("other-app").chargeAmount(theirs, charge("20"), "not-mine")
-    gateway.ledger.recharge("operator", "op-topup", mine_number, 30, "KRW")
+    gateway.ledger.recharge(
+        app_id="operator",
+        reference_code="op-topup",
+        account=mine_number,
+        amount_minor=30,
+        currency="KRW",
+    )
     app.wait_for(1)
     time.sleep(0.5)
     assert [(g["event"], g["amount"], g["user"]) for g in app.received()] == [

@@ -9,7 +9,7 @@ import signal
 from tests.scf.account.app import CallbackApp, criteria
 from tests.scf.payment.gateway import DirectGateway, charge, new_account
 
-GATEWAY_OPTIONS = ("--retry-min-ms", "200", "--retry-max-ms", "1000")
+GATEWAY_OPTIONS = ("--retry-ms-min", "200", "--retry-ms-max", "1000")
 
 
 def test_a_restarted_gateway_carries_on_from_each_cursor(gateway: DirectGateway, tmp_path) -> None:
@@ -22,12 +22,21 @@ def test_a_restarted_gateway_carries_on_from_each_cursor(gateway: DirectGateway,
         gateway.payment().chargeAmount(msisdn, charge("1"), "r-0")
         app.wait_for(1)
         gateway.stop()  # a clean stop
-        gateway.ledger.charge("operator", "r-1", number, 2, "KRW", "while the gateway is down")
+        gateway.ledger.charge(
+            app_id="operator",
+            reference_code="r-1",
+            account=number,
+            amount_minor=2,
+            currency="KRW",
+            description="while the gateway is down",
+        )
         gateway.start()
         gateway.payment().chargeAmount(msisdn, charge("3"), "r-2")
         app.wait_for(3)
         gateway.stop(signal.SIGKILL)  # and a crash
-        gateway.ledger.recharge("operator", "r-3", number, 4, "KRW")
+        gateway.ledger.recharge(
+            app_id="operator", reference_code="r-3", account=number, amount_minor=4, currency="KRW"
+        )
         gateway.start()
         got = app.wait_for(4)
         amounts = list(dict.fromkeys((g["id"], g["amount"]) for g in got))

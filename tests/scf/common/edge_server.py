@@ -51,7 +51,7 @@ class PaymentManager(payment__POA.IpPaymentManager):
     def chargeAmount(self, endUserIdentifier, charge, referenceCode):
         try:
             parse_end_user(endUserIdentifier)
-            info = ChargingInformation.from_text(*charge_fields(charge))
+            info = ChargingInformation.from_text(**charge_fields(charge))
             outcome(referenceCode, info.amount_minor(ACCOUNT_CURRENCY))
         except Exception as exc:
             raise corba_fault(fault_for_exception(exc, {"referenceCode": referenceCode})) from None
@@ -61,8 +61,13 @@ class PaymentManager(payment__POA.IpPaymentManager):
         return text_from_minor(volume * price_minor, ACCOUNT_CURRENCY)
 
 
-def charge_fields(charge: common.ChargingInformation) -> tuple[str, str, str, str]:
-    return charge.description, charge.currency, charge.amount, charge.code
+def charge_fields(charge: common.ChargingInformation) -> dict[str, str]:
+    return {
+        "description": charge.description,
+        "currency": charge.currency,
+        "amount": charge.amount,
+        "code": charge.code,
+    }
 
 
 class AccountManager(account_management__POA.IpAccountManager):

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from charging.currencies import MINOR_UNIT_EXPONENT
 from charging.errors import InvalidAmount, InvalidInput, UnknownCurrency
-from charging.money import MAX_MINOR
+from charging.money import MINOR_MAX
 from scf.common.amounts import (
     format_decimal,
     minor_from_money,
@@ -99,7 +99,7 @@ def test_excess_precision_is_refused_not_rounded(text: str, currency: str) -> No
 
 @pytest.mark.parametrize("digits", [16, 20, 40, 41, 400])
 def test_a_long_amount_is_too_large_whatever_its_length(digits: int) -> None:
-    """Past MAX_MINOR an amount is "too large", at 20 digits as at 400 (and on gRPC too)."""
+    """Past MINOR_MAX an amount is "too large", at 20 digits as at 400 (and on gRPC too)."""
     with pytest.raises(InvalidAmount) as caught:
         minor_from_text("9" * digits, "KRW")
     assert caught.value.variables["reason"] == "amount too large"
@@ -118,7 +118,7 @@ def test_text_from_minor_has_the_currencys_decimals() -> None:
 
 
 @given(
-    minor=st.integers(min_value=-MAX_MINOR, max_value=MAX_MINOR),
+    minor=st.integers(min_value=-MINOR_MAX, max_value=MINOR_MAX),
     currency=st.sampled_from(sorted(MINOR_UNIT_EXPONENT)),
 )
 def test_text_and_money_round_trips(minor: int, currency: str) -> None:
@@ -134,7 +134,7 @@ def test_money_with_the_wrong_exponent_is_refused() -> None:
     with pytest.raises(UnknownCurrency):
         minor_from_money(1, "XXX", 2)
     with pytest.raises(InvalidAmount):
-        minor_from_money(MAX_MINOR + 1, "KRW", 0)
+        minor_from_money(MINOR_MAX + 1, "KRW", 0)
     with pytest.raises(InvalidAmount):
         minor_from_money(True, "KRW", 0)  # type: ignore[arg-type]
 
@@ -143,25 +143,29 @@ def test_money_with_the_wrong_exponent_is_refused() -> None:
 
 
 def test_charging_information_from_corba_text() -> None:
-    info = ChargingInformation.from_text("Song", "USD", "0.99", "")
+    info = ChargingInformation.from_text(description="Song", currency="USD", amount="0.99", code="")
     assert info == ChargingInformation("Song", "USD", Decimal("0.99"), None)
     assert info.to_text() == ("Song", "USD", "0.99", "")
     assert info.amount_minor("USD") == 99
 
 
 def test_absent_currency_means_the_accounts() -> None:
-    info = ChargingInformation.from_text("Song", "", "1500", "")
+    info = ChargingInformation.from_text(description="Song", currency="", amount="1500", code="")
     assert (info.currency, info.amount_minor("KRW")) == (None, 1500)
     with pytest.raises(InvalidAmount):  # 1500.5 has no meaning in KRW
-        ChargingInformation.from_text("x", "", "1500.5", "").amount_minor("KRW")
+        ChargingInformation.from_text(
+            description="x", currency="", amount="1500.5", code=""
+        ).amount_minor("KRW")
 
 
 def test_charging_information_refusals() -> None:
     with pytest.raises(UnknownCurrency):
-        ChargingInformation.from_text("x", "ABC", "1", "")
+        ChargingInformation.from_text(description="x", currency="ABC", amount="1", code="")
     with pytest.raises(InvalidAmount):
-        ChargingInformation.from_text("x", "KRW", "1e3", "")
-    code_only = ChargingInformation.from_text("x", "", "", "GOLD-PLAN")
+        ChargingInformation.from_text(description="x", currency="KRW", amount="1e3", code="")
+    code_only = ChargingInformation.from_text(
+        description="x", currency="", amount="", code="GOLD-PLAN"
+    )
     assert code_only.code == "GOLD-PLAN"
     with pytest.raises(InvalidAmount) as caught:
         code_only.amount_minor("KRW")

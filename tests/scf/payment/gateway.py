@@ -43,8 +43,8 @@ def grant_top_ups(ledger: Ledger, app: str) -> None:
     """Grant ``app`` recharge and vouchers, and fund its float (charging.grants)."""
     ledger.grant(app, "voucher")
     for currency in TOP_UP_CURRENCIES:
-        ledger.grant(app, "recharge", currency)
-        ledger.fund_float(app, FLOAT_MINOR, currency)
+        ledger.grant(app, "recharge", currency=currency)
+        ledger.fund_float(app_id=app, amount_minor=FLOAT_MINOR, currency=currency)
 
 
 def charge(amount: str, currency: str = "", description: str = "Song 42") -> Any:

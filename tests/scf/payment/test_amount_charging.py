@@ -82,7 +82,13 @@ def test_split_charge_is_all_or_nothing(gateway: DirectGateway) -> None:
     assert (balance(gateway, a), balance(gateway, b)) == (10_000, 100)
     assert gateway.ledger.latest_event_seq() == events_before
     # after a top-up the same request (same referenceCode) goes through: a refusal wrote nothing
-    gateway.ledger.recharge("operator", "topup-split-2", b, 1000, "KRW")
+    gateway.ledger.recharge(
+        app_id="operator",
+        reference_code="topup-split-2",
+        account=b,
+        amount_minor=1000,
+        currency="KRW",
+    )
     mgr.chargeSplitAmount(split((a_tel, 50), (b_tel, 50)), charge("1000"), "split-2")
     assert (balance(gateway, a), balance(gateway, b)) == (9500, 600)
 

@@ -62,11 +62,29 @@ def test_a_split_charge_is_one_transaction(ledger: Ledger) -> None:
     ledger.create_account("S1", msisdn="tel:+821000000001", currency="KRW", balance_minor=1000)
     ledger.create_account("S2", msisdn="tel:+821000000002", currency="KRW", balance_minor=100)
     with pytest.raises(InsufficientBalance):
-        ledger.charge_split("app", "s-1", [("S1", 500), ("S2", 500)], "KRW", "x")
+        ledger.charge_split(
+            app_id="app",
+            reference_code="s-1",
+            shares=[("S1", 500), ("S2", 500)],
+            currency="KRW",
+            description="x",
+        )
     assert [ledger.get_account(n).balance_minor for n in ("S1", "S2")] == [1000, 100]
-    results = ledger.charge_split("app", "s-2", [("S2", 50), ("S1", 500)], "KRW", "x")
+    results = ledger.charge_split(
+        app_id="app",
+        reference_code="s-2",
+        shares=[("S2", 50), ("S1", 500)],
+        currency="KRW",
+        description="x",
+    )
     assert [(r.account, r.amount_minor) for r in results] == [("S2", 50), ("S1", 500)]
-    again = ledger.charge_split("app", "s-2", [("S2", 50), ("S1", 500)], "KRW", "x")
+    again = ledger.charge_split(
+        app_id="app",
+        reference_code="s-2",
+        shares=[("S2", 50), ("S1", 500)],
+        currency="KRW",
+        description="x",
+    )
     assert [r.replayed for r in again] == [True, True]
     assert [r.transaction_id for r in again] == [r.transaction_id for r in results]
 
@@ -83,7 +101,13 @@ def test_opposite_splits_from_two_gateways_do_not_deadlock(url: str, ledger: Led
         try:
             with Ledger.open(url) as other:
                 for i in range(rounds):
-                    other.charge_split("app", f"{tag}-{i}", [(n, 10) for n in order], "KRW", "x")
+                    other.charge_split(
+                        app_id="app",
+                        reference_code=f"{tag}-{i}",
+                        shares=[(n, 10) for n in order],
+                        currency="KRW",
+                        description="x",
+                    )
         except BaseException as exc:  # reported below
             errors.append(exc)
 

@@ -51,7 +51,7 @@ def test_concurrent_charges_never_overspend_the_balance(gateway: DirectGateway) 
     assert {k for r in results for k in r["refused"]} == {"POL1000"}
     account = gateway.ledger.get_account(number)
     assert account.balance_minor == 0
-    charges = [e for e in gateway.ledger.history(number, max_entries=1000) if e.kind == "charge"]
+    charges = [e for e in gateway.ledger.history(number, entries_max=1000) if e.kind == "charge"]
     assert len(charges) == ok
 
 

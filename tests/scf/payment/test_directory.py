@@ -36,7 +36,14 @@ def test_a_moved_msisdn_is_followed_after_the_ttl(ledger: Ledger) -> None:
     number, currency = directory.target("tel:+821011112222")
     assert (number, currency) == ("OLD", "KRW")  # remembered: a charge is refused, not misbooked
     with pytest.raises(AccountClosed):
-        ledger.charge("app", "r-1", number, 1, currency, "x")
+        ledger.charge(
+            app_id="app",
+            reference_code="r-1",
+            account=number,
+            amount_minor=1,
+            currency=currency,
+            description="x",
+        )
     clock.now += 5001
     assert directory.target("tel:+821011112222") == ("NEW", "USD")
     assert directory.target("tel:+821011112222", "KRW") == ("NEW", "KRW")  # the request's
