@@ -203,7 +203,9 @@ class Deployment:
         ledger = Ledger.open(f"sqlite:///{self.data / 'ledger.db'}")
         try:
             ledger.grant("interop-test-selfcare", "selfcare")
-            ledger.set_threshold("interop-test-selfcare", CONFIRMING[0], "confirm", 0)
+            ledger.set_threshold(
+                "interop-test-selfcare", CONFIRMING[0], which="confirm", amount_minor=0
+            )
         finally:
             ledger.close()
 

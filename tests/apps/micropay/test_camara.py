@@ -95,7 +95,7 @@ def test_a_refusal_at_the_charge_names_its_figures(deployment: Deployment) -> No
 
 def test_the_gateways_code_confirms_the_payment(deployment: Deployment) -> None:
     tel = make_account(deployment.ledger, "5004", balance=50_000)
-    deployment.ledger.set_threshold(APP_ID, "5004", "confirm", 0)
+    deployment.ledger.set_threshold(APP_ID, "5004", which="confirm", amount_minor=0)
     order = deployment.buy("ebook")
     page = deployment.pay(order, national(tel))
     assert "Confirm with the code sent by SMS" in page
@@ -112,7 +112,7 @@ def test_the_gateways_code_confirms_the_payment(deployment: Deployment) -> None:
 
 def test_five_wrong_codes_then_paying_anew(deployment: Deployment) -> None:
     tel = make_account(deployment.ledger, "5005", balance=50_000)
-    deployment.ledger.set_threshold(APP_ID, "5005", "confirm", 0)
+    deployment.ledger.set_threshold(APP_ID, "5005", which="confirm", amount_minor=0)
     order = deployment.buy("ebook")
     deployment.pay(order, national(tel))
     right = code_sent_to(deployment, tel, 1)
@@ -139,7 +139,7 @@ def test_five_wrong_codes_then_paying_anew(deployment: Deployment) -> None:
 
 def test_a_code_too_late_cancels_the_payment(deployment: Deployment) -> None:
     tel = make_account(deployment.ledger, "5006", balance=50_000)
-    deployment.ledger.set_threshold(APP_ID, "5006", "confirm", 0)
+    deployment.ledger.set_threshold(APP_ID, "5006", which="confirm", amount_minor=0)
     order = deployment.buy("ebook")
     deployment.pay(order, national(tel))
     right = code_sent_to(deployment, tel, 1)
