@@ -204,7 +204,16 @@ def wire(desc) -> str:
     raise AssertionError(f"unexpected descriptor {desc!r}")
 
 
-@pytest.mark.parametrize(("key", "expected"), OPERATIONS.items(), ids=lambda v: str(v))
+def _operation_id(value: object) -> str | None:
+    """``Interface.operation`` for a key; the signatures get pytest's own ids. The class's text
+    holds its address, which changes from run to run, and pytest-xdist's workers must collect
+    the same names."""
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
+        return f"{value[0].__name__}.{value[1]}"
+    return None
+
+
+@pytest.mark.parametrize(("key", "expected"), OPERATIONS.items(), ids=_operation_id)
 def test_operation_signature(key, expected) -> None:
     interface, operation = key
     params, result, raises = expected

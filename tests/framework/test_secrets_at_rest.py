@@ -227,7 +227,7 @@ def test_a_secret_file_others_may_read_is_refused_with_the_fix(tmp_path: Path, w
         (b"abababababababababababababababab", False),
         (b"0123456789abcdef0123456789abcdef", True),  # exactly 128 bits of hex
         (b"correct horse battery staple and more", True),
-        (os.urandom(16), True),
+        pytest.param(os.urandom(16), True, id="16-random-bytes"),
     ],
 )
 def test_app_register_refuses_weak_secrets_and_says_why(
