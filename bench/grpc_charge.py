@@ -22,7 +22,6 @@ import json
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,16 +36,12 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from micropay.v1 import account_pb2, account_pb2_grpc, common_pb2, payment_pb2, payment_pb2_grpc
 
+from bench.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-grpc"
 START_TIMEOUT_S = 60
 WARM_UP_CLIENTS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(config_path: str) -> int:

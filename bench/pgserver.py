@@ -17,11 +17,12 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from bench.ports import free_port
 
 PG_BIN_GLOB = "/usr/lib/postgresql/15/bin"
 PG_BIN_FALLBACK_GLOB = "/usr/lib/postgresql/*/bin"
@@ -42,9 +43,7 @@ def pg_bin_dir() -> Path:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_port()
 
 
 class PostgresServer:

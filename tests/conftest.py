@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
+
+from bench.ports import free_port as free_port  # the tests' one allocator (bench/ports.py)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -14,13 +15,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # private. micropay refuses a configuration or secret file the group or others may read, so a
 # test that means to check that refusal (or the gateway's own umask) sets the mode itself.
 os.umask(0o077)
-
-
-def free_port() -> int:
-    """A free TCP port on loopback (for servers the tests start as real processes)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
