@@ -22,21 +22,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import queue
 import signal
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import psutil
 
-from bench.grpc_charge import free_port, prepare
+from bench.grpc_charge import prepare, start_gateway
+from bench.ports import free_port
 from client.camara import TOKEN_PATH, fetch_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,30 +69,6 @@ def write_config(folder: Path) -> tuple[Path, int]:
     path.write_text(text)
     path.chmod(0o600)
     return path, port
-
-
-def start_gateway(config_path: Path, log: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MICROPAY_")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench.grpc_charge", "--serve", str(config_path)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True,
-    )  # fmt: skip
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-        if line is None:
-            raise RuntimeError(f"the gateway exited: {log.read_text()[-2000:]}")
-        if line.startswith("camara: "):
-            return proc
 
 
 def token(url: str, pem: bytes, context: ssl.SSLContext) -> str:
@@ -178,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         config_path, port = write_config(folder)
         _secret, pem = prepare(folder / "data", max(*levels, WARM_UP_CLIENTS))
-        proc = start_gateway(config_path, folder / "server.log")
+        proc = start_gateway(config_path, folder / "server.log", ready="camara: ")
         try:
             context = ssl.create_default_context(
                 cafile=str(folder / "data" / "camara-tls" / "cert.pem")

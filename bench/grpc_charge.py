@@ -110,7 +110,9 @@ def prepare(data_dir: Path, accounts: int) -> tuple[bytes, bytes]:
     return secret, pem
 
 
-def start_gateway(config_path: Path, log: Path) -> subprocess.Popen:
+def start_gateway(config_path: Path, log: Path, ready: str = "grpc: ") -> subprocess.Popen:
+    """The gateway of ``config_path`` in its own process, returned once it has printed the
+    endpoint line starting with ``ready`` (the surface the caller measures)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MICROPAY_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.grpc_charge", "--serve", str(config_path)],
@@ -134,7 +136,7 @@ def start_gateway(config_path: Path, log: Path) -> subprocess.Popen:
         line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
         if line is None:
             raise RuntimeError(f"the gateway exited: {log.read_text()[-2000:]}")
-        if line.startswith("grpc: "):
+        if line.startswith(ready):
             return proc
 
 
