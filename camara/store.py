@@ -212,15 +212,26 @@ def payments(
     """(how many match, the page): newest first unless ``query.ascending``."""
     params: list[Any] = [app_id]
     where = _where(query, "app_id = ?", params)
-    order = "ASC" if query.ascending else "DESC"
+    total, rows = _page(db, "camara_payments", PAYMENT_COLUMNS, "payment_id", where, params,
+                        query.ascending, offset, limit)  # fmt: skip
+    return total, [_payment(r) for r in rows]
+
+
+def _page(
+    db: Database, table: str, columns: str, id_column: str, where: str, params: list[Any],
+    ascending: bool, offset: int, limit: int,
+) -> tuple[int, list[Any]]:  # fmt: skip
+    """(how many rows match ``where``, one page of them by creation time, then id), read in one
+    transaction so the count and the page agree."""
+    order = "ASC" if ascending else "DESC"
     with db.transaction(write=False) as tx:
-        total = tx.one(f"SELECT COUNT(*) FROM camara_payments WHERE {where}", params)
+        total = tx.one(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)
         rows = tx.all(
-            f"SELECT {PAYMENT_COLUMNS} FROM camara_payments WHERE {where} "
-            f"ORDER BY created_at {order}, payment_id {order} LIMIT ? OFFSET ?",
+            f"SELECT {columns} FROM {table} WHERE {where} "
+            f"ORDER BY created_at {order}, {id_column} {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-    return int(total[0]) if total else 0, [_payment(r) for r in rows]
+    return (int(total[0]) if total else 0), rows
 
 
 def stalled_payments(db: Database, before: datetime, limit: int = 100) -> list[Payment]:
@@ -381,15 +392,9 @@ def refunds(
 ) -> tuple[int, list[Refund]]:
     params: list[Any] = [app_id, payment_id]
     where = _where(query, "app_id = ? AND payment_id = ?", params)
-    order = "ASC" if query.ascending else "DESC"
-    with db.transaction(write=False) as tx:
-        total = tx.one(f"SELECT COUNT(*) FROM camara_refunds WHERE {where}", params)
-        rows = tx.all(
-            f"SELECT {REFUND_COLUMNS} FROM camara_refunds WHERE {where} "
-            f"ORDER BY created_at {order}, refund_id {order} LIMIT ? OFFSET ?",
-            [*params, limit, offset],
-        )
-    return int(total[0]) if total else 0, [_refund(r) for r in rows]
+    total, rows = _page(db, "camara_refunds", REFUND_COLUMNS, "refund_id", where, params,
+                        query.ascending, offset, limit)  # fmt: skip
+    return total, [_refund(r) for r in rows]
 
 
 def stalled_refunds(db: Database, before: datetime, limit: int = 100) -> list[Refund]:
