@@ -42,16 +42,12 @@ def pg_bin_dir() -> Path:
     raise RuntimeError("PostgreSQL binaries not found (./build.sh test installs them)")
 
 
-def _free_port() -> int:
-    return free_port()
-
-
 class PostgresServer:
     """One running throwaway server; ``url(dbname)`` gives a connection URL for a database."""
 
     def __init__(self) -> None:
         self.bin = pg_bin_dir()
-        self.port = _free_port()
+        self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="micropay-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
