@@ -36,7 +36,14 @@ from camara.flows import Flows, new_id
 from camara.model import Event, Flow, Payment, Status, next_status
 from camara.requests import PaymentRequest
 from camara.store import Taken
-from charging.errors import DomainError, ReferenceCodeReused, UnknownReservation
+from charging import selfcare
+from charging.errors import (
+    DomainError,
+    ReferenceCodeReused,
+    UnknownReservation,
+    UnregisteredAccount,
+)
+from charging.model import TransactionResult
 from charging.money import from_minor, to_minor
 from scf.common.charging_information import ChargingInformation
 from scf.common.faults import fault_for
@@ -73,31 +80,31 @@ class Payments:
 
     # -- 1-step and the first of 2 steps ------------------------------------------------------------
     async def create(self, app_id: str, req: PaymentRequest) -> Payment:
-        account, threshold = await self._subject(req)
-        amount_minor = to_minor(req.amount, req.currency)
-        if threshold is not None and amount_minor > threshold:
-            raise ConfirmationRequired(threshold=threshold, currency=req.currency)
-        p, fresh = await self._begin(app_id, req, account, amount_minor, Flow.ONE_STEP, CHARGE)
-        return await self._drive(p, answered=fresh)
+        """1-step: the payment, its charge and its CloudEvent in ONE ledger transaction
+        (:class:`OneStep`) -- no row written ahead, nothing to recover. A payment found under
+        the request's keys is answered instead (driven on if a crash left it under way)."""
+        account = await self._account(req)
+        new = self._new(app_id, req, account, Flow.ONE_STEP, CHARGE)
+        p = await self.f.payment.charge_amount_async(
+            app_id, _acct(account), _charge_of(new), new.reference_code, self.f.blocking,
+            attachment=OneStep(self, new),
+        )  # fmt: skip
+        return await self._drive(p, answered=False)
 
     async def prepare(self, app_id: str, req: PaymentRequest) -> Payment:
-        account, _threshold = await self._subject(req)
-        amount_minor = to_minor(req.amount, req.currency)
-        p, fresh = await self._begin(app_id, req, account, amount_minor, Flow.TWO_STEP, RESERVE)
+        account = await self._account(req)
+        new = self._new(app_id, req, account, Flow.TWO_STEP, RESERVE)
+        p, fresh = await self._begin(new)
         return await self._drive(p, answered=fresh)
 
-    async def _subject(self, req: PaymentRequest) -> tuple[str, int | None]:
-        """(account number, the one-time-code threshold that applies, or None): one trip to a
-        worker thread, and of the account's settings only what the threshold needs."""
-
-        def read() -> tuple[str, Any]:
-            number, _currency = self.f.payment.directory.target(
-                _tel(req.phone_number), req.currency
-            )
-            return number, self.f.ledger.selfcare_settings(number)
-
-        number, own = await self.f.blocking(read)
-        return number, self._threshold(own)
+    async def _account(self, req: PaymentRequest) -> str:
+        """The account of ``req.phone_number`` -- from the directory's memory on the loop when
+        it knows the number, else read in a worker thread (an unknown number is refused)."""
+        directory, who = self.f.payment.directory, _tel(req.phone_number)
+        target = directory.known_target(who, req.currency)
+        if target is None:
+            target = await self.f.blocking(directory.target, who, req.currency)
+        return str(target[0])
 
     def _threshold(self, settings: Any) -> int | None:
         """The account's own threshold (its status or self-care settings), else the default."""
@@ -107,32 +114,28 @@ class Payments:
         default = self.f.settings.confirm_above_minor
         return None if default < 0 else default
 
-    async def _begin(
-        self, app_id: str, req: PaymentRequest, account: str, amount_minor: int, flow: Flow,
-        op: str,
-    ) -> tuple[Payment, bool]:  # fmt: skip
-        now = self.f.clock()
-        new = Payment(
+    def _new(self, app_id: str, req: PaymentRequest, account: str, flow: Flow, op: str) -> Payment:
+        """The payment ``req`` asks for, about to run ``op``."""
+        return Payment(
             payment_id=new_id(), app_id=app_id, flow=flow, status=Status.PROCESSING,
             pending_op=op, request_hash=req.request_hash, client_correlator=req.client_correlator,
             reference_code=req.reference_code, phone_number=req.phone_number, account=account,
-            currency=req.currency, amount_minor=amount_minor, description=req.description,
-            merchant_identifier=req.merchant_identifier, payment_amount=req.payment_amount,
-            sink=req.sink, reservation_id=None, transaction_id=None, created_at=now,
-            payment_date=None, expires_at=None, denial_reason=None, refunded_minor=0,
-            refund_held_minor=0, validation_id=None,
+            currency=req.currency, amount_minor=to_minor(req.amount, req.currency),
+            description=req.description, merchant_identifier=req.merchant_identifier,
+            payment_amount=req.payment_amount, sink=req.sink, reservation_id=None,
+            transaction_id=None, created_at=self.f.clock(), payment_date=None, expires_at=None,
+            denial_reason=None, refunded_minor=0, refund_held_minor=0, validation_id=None,
         )  # fmt: skip
 
+    async def _begin(self, new: Payment) -> tuple[Payment, bool]:
+        """Write ``new`` ahead of its ledger operation: (its row, True), or (the payment of the
+        same request found under its keys, False)."""
+
         def work(tx: Any) -> tuple[Payment, bool]:
-            try:
-                store.insert_payment(tx, new, now)
-            except Taken as taken:
-                held: Payment = taken.existing
-                if held.request_hash == new.request_hash:
-                    return held, False  # the same request again: its payment
-                if taken.key == "client_correlator":
-                    raise ClientCorrelatorReused(client_correlator=req.client_correlator) from None
-                raise ReferenceCodeReused(reference_code=req.reference_code) from None
+            taken = store.holder(tx, new)
+            if taken is not None:
+                return same_request(taken, new), False
+            store.add_payment(tx, new, new.created_at)
             return new, True
 
         return await self.f.write(work)
@@ -437,6 +440,50 @@ class Payments:
             )
             return
         await self._cancel(p)
+
+
+def same_request(taken: Taken, new: Payment) -> Payment:
+    """The payment holding one of ``new``'s keys when it was made by the same request; else
+    the refusal r3.2 documents for the key that is taken."""
+    held: Payment = taken.existing
+    if held.request_hash == new.request_hash:
+        return held
+    if taken.key == "client_correlator":
+        raise ClientCorrelatorReused(client_correlator=new.client_correlator)
+    raise ReferenceCodeReused(reference_code=new.reference_code)
+
+
+class OneStep:
+    """A 1-step payment's rows in its charge's transaction (``charging.batch.Attachment``):
+    before the charge its one-time-code threshold and its keys are checked; after it the
+    payment is written completed, with its CloudEvent."""
+
+    def __init__(self, payments: Payments, new: Payment) -> None:
+        self.payments, self.new = payments, new
+
+    def before(self, tx: Any) -> Payment | None:
+        new = self.new
+        own = selfcare.settings_of(tx, new.account)
+        if own is None:
+            raise UnregisteredAccount(account=new.account)
+        threshold = self.payments._threshold(own)
+        if threshold is not None and new.amount_minor > threshold:
+            raise ConfirmationRequired(threshold=threshold, currency=new.currency)
+        taken = store.holder(tx, new)
+        return None if taken is None else same_request(taken, new)
+
+    def after(self, tx: Any, result: TransactionResult) -> Payment:
+        new, f = self.new, self.payments.f
+        now = new.created_at
+        status = next_status(new.status, Event.CHARGED)
+        assert status is not None
+        done = replace(new, status=status, pending_op=None, transaction_id=result.transaction_id,
+                       payment_date=now)  # fmt: skip
+        store.add_payment(tx, done, now)
+        f.event(tx, done.app_id, done.payment_id, done.sink, payment_event(
+            "completed", payment_id=done.payment_id, source=f.settings.source, now=now,
+            description="Payment completed", payment_date=now))  # fmt: skip
+        return done
 
 
 def _code_text(code: str, p: Payment, ttl_s: int) -> str:

@@ -116,16 +116,29 @@ def _holder(tx: Transaction, table: str, columns: str, make: Any, app_id: str, *
     return make(row) if row else None
 
 
-def insert_payment(tx: Transaction, p: Payment, now: datetime) -> None:
-    """Insert ``p``; :class:`Taken` with the row that holds its clientCorrelator or
-    referenceCode (the caller compares request hashes: a retry, or another request)."""
+def holder(tx: Transaction, p: Payment) -> Taken | None:
+    """The row that holds ``p``'s clientCorrelator or referenceCode, if any (the caller
+    compares request hashes: a retry, or another request)."""
     for column, value in (("client_correlator", p.client_correlator),
                           ("reference_code", p.reference_code)):  # fmt: skip
         if value is not None:
             held = _holder(tx, "camara_payments", PAYMENT_COLUMNS, _payment, p.app_id,
                            **{column: value})  # fmt: skip
             if held is not None:
-                raise Taken(held, column)
+                return Taken(held, column)
+    return None
+
+
+def insert_payment(tx: Transaction, p: Payment, now: datetime) -> None:
+    """Insert ``p``; :class:`Taken` when another row holds one of its keys (:func:`holder`)."""
+    taken = holder(tx, p)
+    if taken is not None:
+        raise taken
+    add_payment(tx, p, now)
+
+
+def add_payment(tx: Transaction, p: Payment, now: datetime) -> None:
+    """Insert ``p``, whose keys :func:`holder` found free in this transaction."""
     try:
         tx.execute(
             f"INSERT INTO camara_payments ({PAYMENT_COLUMNS}, updated_at) VALUES "

@@ -15,6 +15,9 @@ request that piled up. The runner, in ONE transaction:
 Rare operations that keep rows of their own (reservations, vouchers, administration, PINs) are
 *isolated* commands: they run in a SAVEPOINT of the same transaction, read and write their own
 rows directly, and move money through the same books and the same postings as the rest.
+Another surface may write its own rows in the same savepoint as a command (:func:`attach`):
+the CAMARA payment beside its charge, so one commit makes both durable and neither exists
+without the other.
 
 A fast command must raise its refusal before it changes anything (every command reads, then
 calls ``checks.enforce``, then applies). An unexpected error half-way is answered to its caller
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from charging import bulk, clock, entries, idempotency, movements
 from charging.checks import IDEMPOTENCY_ROW, Attempt, Operation, enforce
@@ -90,12 +93,13 @@ class Command:
     touch, read and locked with the batch; ``reservation`` a reservation whose account is read
     with them; ``transfers`` how many transfer ids it may use; ``isolated`` runs it in a
     savepoint (it writes rows of its own). ``digest`` is the idempotency hash of its content.
+    ``inner``: the ledger command an attached command (:func:`attach`) wraps.
     """
 
     __slots__ = (
         "run", "operation", "app_id", "reference_code", "digest", "account", "amount_minor",
         "currency", "description", "code", "args", "accounts", "reservation", "transfers",
-        "isolated",
+        "isolated", "inner",
     )  # fmt: skip
 
     def __init__(
@@ -116,13 +120,44 @@ class Command:
         reservation: str | None = None,
         transfers: int = 0,
         isolated: bool = False,
+        inner: Command | None = None,
     ) -> None:
         self.run, self.operation = run, operation
         self.app_id, self.reference_code, self.digest = app_id, reference_code, digest
         self.account, self.amount_minor, self.currency = account, amount_minor, currency
         self.description, self.code, self.args = description, code, args
         self.accounts, self.reservation = accounts, reservation
-        self.transfers, self.isolated = transfers, isolated
+        self.transfers, self.isolated, self.inner = transfers, isolated, inner
+
+
+class Attachment(Protocol):
+    """Rows of another surface written in the transaction of a ledger command."""
+
+    def before(self, tx: Transaction) -> Any:
+        """Before the command: an answer found (the command does not run) or None; raising a
+        ``DomainError`` refuses the request with nothing written."""
+
+    def after(self, tx: Transaction, outcome: Any) -> Any:
+        """After the command (or its idempotent replay) with its outcome: the answer."""
+
+
+def attach(command: Command, attachment: Attachment) -> Command:
+    """``command`` with ``attachment``'s rows, in one savepoint of the batch: a refusal by
+    either side or an error in ``after`` leaves nothing of both."""
+    return Command(
+        _attached, command.operation, app_id=command.app_id, accounts=command.accounts,
+        reservation=command.reservation, transfers=command.transfers, args=attachment,
+        isolated=True, inner=command,
+    )  # fmt: skip
+
+
+def _attached(state: BatchState, c: Command) -> Any:
+    attachment: Attachment = c.args
+    found = attachment.before(state.tx)
+    if found is not None:
+        return found
+    assert c.inner is not None
+    return attachment.after(state.tx, state.execute(c.inner))
 
 
 class BatchState:
@@ -155,8 +190,9 @@ class BatchState:
         transfers = 0
         for c in commands:
             numbers.update(c.accounts)
-            if c.reference_code is not None:
-                keys.append((c.app_id, c.reference_code))
+            keyed = c.inner or c
+            if keyed.reference_code is not None:
+                keys.append((keyed.app_id, keyed.reference_code))
             if c.reservation is not None:
                 reservations.append(c.reservation)
             transfers += c.transfers
@@ -358,11 +394,13 @@ class BatchState:
 
     def _checkpoint(self) -> tuple:
         lengths = (len(self.new_accounts), len(self.postings), len(self.requests), len(self.events))
-        ids = (list(self._ids), dict(self.charged))
+        ids = (list(self._ids), dict(self.charged), len(self.seen))
         return lengths, {n: b.snapshot() for n, b in self.books.items()}, ids
 
     def _rewind(self, saved: tuple) -> None:
-        (accounts, postings, requests, events), books, (ids, charged) = saved
+        (accounts, postings, requests, events), books, (ids, charged, seen) = saved
+        for key in list(self.seen)[seen:]:  # keys only ever join ``seen``: forget the new ones
+            del self.seen[key]
         del self.new_accounts[accounts:], self.postings[postings:]
         del self.requests[requests:], self.events[events:]
         for number in list(self.books):

@@ -25,7 +25,7 @@ from typing import Any
 
 from charging import idempotency, movements, payments, pins, reservations, validate, vouchers
 from charging.account_ops import AccountOperations
-from charging.batch import BatchState, Command
+from charging.batch import Attachment, BatchState, Command, attach
 from charging.checks import Operation
 from charging.errors import InvalidInput
 from charging.model import ReservationInfo, TransactionResult, Voucher
@@ -173,22 +173,27 @@ class Ledger(AccountOperations):
         currency: str,
         description: str,
         code: str | None = None,
-    ) -> TransactionResult:
-        """:meth:`charge` from an asyncio event loop (no thread waits for the commit)."""
-        return await self._submit_async(
-            self._payment(
-                payments.charge,
-                Operation.CHARGE,
-                app_id=app_id,
-                reference_code=reference_code,
-                account=account,
-                amount_minor=amount_minor,
-                currency=currency,
-                description=description,
-                code=code,
-                content=None,
-            )
+        attachment: Attachment | None = None,
+    ) -> Any:
+        """:meth:`charge` from an asyncio event loop (no thread waits for the commit).
+
+        With ``attachment``, its rows are written in the charge's own transaction and its
+        answer is returned (``charging.batch.attach``)."""
+        command = self._payment(
+            payments.charge,
+            Operation.CHARGE,
+            app_id=app_id,
+            reference_code=reference_code,
+            account=account,
+            amount_minor=amount_minor,
+            currency=currency,
+            description=description,
+            code=code,
+            content=None,
         )
+        if attachment is not None:
+            command = attach(command, attachment)
+        return await self._submit_async(command)
 
     def charge_split(
         self,

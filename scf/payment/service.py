@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from charging.batch import Attachment
 from charging.errors import InvalidAmount, InvalidInput, TooManyAddresses
 from charging.ledger import SPLIT_SHARES_MAX, Ledger
 from charging.model import ReservationInfo, TransactionResult
@@ -105,16 +106,19 @@ class PaymentService:
         charge: ChargingInformation,
         reference_code: str,
         blocking: Blocking,
-    ) -> TransactionResult:
+        attachment: Attachment | None = None,
+    ) -> Any:
         """:meth:`charge_amount` from an event loop: no thread waits for the ledger's commit.
         ``blocking(fn, *args)`` runs a call that may read the ledger (an end user the directory
-        has not seen yet) off the loop."""
+        has not seen yet) off the loop. ``attachment``: rows of the calling surface written in
+        the charge's transaction (``charging.batch.attach``); its answer is returned."""
         target = self.directory.known_target(end_user_identifier, charge.currency)
         if target is None:
             target = await blocking(self._target, end_user_identifier, charge.currency)
         return await self.ledger.charge_async(
-            app_id=app_id, reference_code=reference_code, **_money_of(target, charge)
-        )
+            app_id=app_id, reference_code=reference_code, attachment=attachment,
+            **_money_of(target, charge),
+        )  # fmt: skip
 
     def refund_amount(
         self,
