@@ -3,14 +3,16 @@
 One real gateway process (``micropay serve`` with every SCF and ``[camara]`` on, TLS with its
 self-signed certificate, SQLite ledger with durable commits), one client process with an
 ``httpx.AsyncClient`` (HTTP/1.1 keep-alive). At 1, 8 and 32 concurrent clients, in the same run
-against the same server:
+against the same server, alternating the two three times per level (a drift of the machine's
+speed then weighs on both alike):
 
 - baseline: ``GET /whoami`` -- TLS, HTTP parsing, routing, the bearer-token lookup and a JSON
   answer: the ceiling of the stack for an authenticated request;
 - ``POST /carrier-billing/v0.5/payments`` (createPayment, 1-step) -- the same, plus the body
-  checked against the OpenAPI schema, the one-time-code threshold read, the payment row written
-  ahead, the Payment SCF's durable ledger charge and the payment settled (each client charges
-  its own account, every request with its own referenceCode and clientCorrelator).
+  checked against the OpenAPI schema, then the Payment SCF's durable ledger charge with the
+  payment row written in the charge's own transaction (its keys and one-time-code threshold
+  checked there); each client charges its own account, every request with its own
+  referenceCode and clientCorrelator.
 
 Printed: requests per second, the ratio (target: createPayment >= 50% of the trivial GET at
 every level) and the gateway's CPU time per request (user + system, from /proc via psutil).
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-grpc"  # bench.grpc_charge.prepare registers it (P_PAYMENT, an Ed25519 key)
 START_TIMEOUT_S = 60
 WARM_UP_CLIENTS = 4
+ROUNDS = 3  # each level alternates GET and createPayment this many times
 PAY = "/carrier-billing/v0.5/payments"
 
 
@@ -125,26 +128,26 @@ async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[i
         for call in (trivial, create):
             await rate(call, WARM_UP_CLIENTS, 0.5)
         for clients in levels:
-            before = cpu_s(gateway)
-            trivial_rate, trivial_n = await rate(trivial, clients, seconds)
-            middle = cpu_s(gateway)
-            create_rate, create_n = await rate(create, clients, seconds)
-            after = cpu_s(gateway)
-            results.append(
-                (
-                    clients,
-                    trivial_rate,
-                    create_rate,
-                    (middle - before) / trivial_n,
-                    (after - middle) / create_n,
-                )
-            )
+            # ROUNDS alternations of the two, so that a machine whose speed drifts during the
+            # run slows both alike; each figure is the sum over its rounds
+            totals = {trivial: [0.0, 0, 0.0], create: [0.0, 0, 0.0]}  # seconds, requests, CPU
+            for _round in range(ROUNDS):
+                for call in (trivial, create):
+                    cpu0, began = cpu_s(gateway), time.perf_counter()
+                    _rate, n = await rate(call, clients, seconds / ROUNDS)
+                    total = totals[call]
+                    total[0] += time.perf_counter() - began
+                    total[1] += n
+                    total[2] += cpu_s(gateway) - cpu0
+            (t_s, t_n, t_cpu), (c_s, c_n, c_cpu) = totals[trivial], totals[create]
+            results.append((clients, t_n / t_s, c_n / c_s, t_cpu / t_n, c_cpu / c_n))
     return results
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
+    parser.add_argument("--seconds", type=float, default=6.0,
+                        help="per request kind and level, split over the rounds")  # fmt: skip
     parser.add_argument("--levels", default="1,8,32", help="concurrent clients")
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.levels.split(",")]

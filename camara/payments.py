@@ -480,9 +480,10 @@ class OneStep:
         done = replace(new, status=status, pending_op=None, transaction_id=result.transaction_id,
                        payment_date=now)  # fmt: skip
         store.add_payment(tx, done, now)
-        f.event(tx, done.app_id, done.payment_id, done.sink, payment_event(
-            "completed", payment_id=done.payment_id, source=f.settings.source, now=now,
-            description="Payment completed", payment_date=now))  # fmt: skip
+        if done.sink is not None:
+            f.event(tx, done.app_id, done.payment_id, done.sink, payment_event(
+                "completed", payment_id=done.payment_id, source=f.settings.source, now=now,
+                description="Payment completed", payment_date=now))  # fmt: skip
         return done
 
 

@@ -223,10 +223,12 @@ class GroupCommitter(Generic[E]):
             await loop.run_in_executor(None, self._enqueue, request)
         else:
             self._enqueue(request)
+        future = request._future
+        timer = loop.call_later(self.request_timeout_s, _time_out, future)
         try:
-            return await asyncio.wait_for(request._future, self.request_timeout_s)
-        except TimeoutError:
-            raise StorageUnavailable("the ledger did not answer in time") from None
+            return await future
+        finally:
+            timer.cancel()
 
     def _enqueue(self, request: Request) -> None:
         with self._lock:
@@ -348,6 +350,12 @@ def _answer(batch: list[Request]) -> None:
     for loop, requests in by_loop.items():
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more
             loop.call_soon_threadsafe(_settle_futures, requests)
+
+
+def _time_out(future: asyncio.Future[Any]) -> None:
+    """The writer did not answer in time (``submit_async``): the outcome is unknown."""
+    if not future.done():
+        future.set_exception(StorageUnavailable("the ledger did not answer in time"))
 
 
 def _settle_futures(requests: list[Request]) -> None:
