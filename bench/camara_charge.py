@@ -4,7 +4,8 @@ One real gateway process (``micropay serve`` with every SCF and ``[camara]`` on,
 self-signed certificate, SQLite ledger with durable commits), one client process with an
 ``httpx.AsyncClient`` (HTTP/1.1 keep-alive). At 1, 8 and 32 concurrent clients, in the same run
 against the same server, alternating the two three times per level (a drift of the machine's
-speed then weighs on both alike):
+speed then weighs on both alike), and after each measurement waiting until the gateway is quiet
+(so no measurement pays for the work another left behind, and each CPU figure includes its own):
 
 - baseline: ``GET /whoami`` -- TLS, HTTP parsing, routing, the bearer-token lookup and a JSON
   answer: the ceiling of the stack for an authenticated request;
@@ -44,6 +45,9 @@ APP_ID = "bench-grpc"  # bench.grpc_charge.prepare registers it (P_PAYMENT, an E
 START_TIMEOUT_S = 60
 WARM_UP_CLIENTS = 4
 ROUNDS = 3  # each level alternates GET and createPayment this many times
+QUIET_PROBE_S = 0.2  # between measurements: the gateway is quiet when it used less than ...
+QUIET_SHARE = 0.1  # ... this share of a CPU over one probe
+QUIET_WAIT_S_MAX = 10
 PAY = "/carrier-billing/v0.5/payments"
 
 
@@ -101,6 +105,24 @@ def cpu_s(process: psutil.Process) -> float:
     return times.user + times.system
 
 
+async def quiet(gateway: psutil.Process) -> float:
+    """Wait until the gateway has done what the last requests left behind (the payment SMS,
+    outbox rounds): its CPU use under QUIET_SHARE for a QUIET_PROBE_S. The next measurement
+    then does not pay for this one's work, and this one's CPU figure includes it. Returns the
+    gateway's CPU seconds at that moment."""
+    began = time.perf_counter()
+    last = cpu_s(gateway)
+    while True:
+        await asyncio.sleep(QUIET_PROBE_S)
+        now = cpu_s(gateway)
+        if (
+            now - last < QUIET_SHARE * QUIET_PROBE_S
+            or time.perf_counter() - began > QUIET_WAIT_S_MAX
+        ):
+            return now
+        last = now
+
+
 async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[int],
                   seconds: float, gateway: psutil.Process) -> list[tuple[int, float, float, float, float]]:  # fmt: skip
     results = []
@@ -138,7 +160,8 @@ async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[i
                     total = totals[call]
                     total[0] += time.perf_counter() - began
                     total[1] += n
-                    total[2] += cpu_s(gateway) - cpu0
+                    after = await quiet(gateway)  # what the requests left to do, done
+                    total[2] += after - cpu0
             (t_s, t_n, t_cpu), (c_s, c_n, c_cpu) = totals[trivial], totals[create]
             results.append((clients, t_n / t_s, c_n / c_s, t_cpu / t_n, c_cpu / c_n))
     return results

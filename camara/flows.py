@@ -1,8 +1,9 @@
 """What the CAMARA flows share: the domain services they call, the writer of their own rows,
 and the one pattern every state change follows.
 
-**Write ahead, then the ledger, then settle.** A request that moves money first commits its
-row with the ledger operation it is about to run (``pending_op``), then runs that operation --
+**Write ahead, then the ledger, then settle** -- except a 1-step payment, whose row is written in
+its charge's own transaction (``camara.payments.OneStep``). A request that moves money first
+commits its row with the ledger operation it is about to run (``pending_op``), then runs it --
 idempotent on its ledger referenceCode -- then commits the outcome, with its CloudEvent in the
 same transaction. A crash between the steps leaves a row whose operation the recovery sweep
 (:mod:`camara.recovery`) runs again: the ledger answers the first outcome, or evaluates it
