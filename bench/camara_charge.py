@@ -3,9 +3,8 @@
 One real gateway process (``micropay serve`` with every SCF and ``[camara]`` on, TLS with its
 self-signed certificate, SQLite ledger with durable commits), one client process with an
 ``httpx.AsyncClient`` (HTTP/1.1 keep-alive). At 1, 8 and 32 concurrent clients, in the same run
-against the same server, alternating the two three times per level (a drift of the machine's
-speed then weighs on both alike), and after each measurement waiting until the gateway is quiet
-(so no measurement pays for the work another left behind, and each CPU figure includes its own):
+against the same server, the two alternating three times per level with the gateway left to
+finish its work between measurements (``bench.alternate``):
 
 - baseline: ``GET /whoami`` -- TLS, HTTP parsing, routing, the bearer-token lookup and a JSON
   answer: the ceiling of the stack for an authenticated request;
@@ -36,6 +35,7 @@ from pathlib import Path
 import httpx
 import psutil
 
+from bench.alternate import alternate, loops
 from bench.grpc_charge import prepare, start_gateway
 from bench.ports import free_port
 from client.camara import TOKEN_PATH, fetch_token
@@ -44,10 +44,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-grpc"  # bench.grpc_charge.prepare registers it (P_PAYMENT, an Ed25519 key)
 START_TIMEOUT_S = 60
 WARM_UP_CLIENTS = 4
-ROUNDS = 3  # each level alternates GET and createPayment this many times
-QUIET_PROBE_S = 0.2  # between measurements: the gateway is quiet when it used less than ...
-QUIET_SHARE = 0.1  # ... this share of a CPU over one probe
-QUIET_WAIT_S_MAX = 10
 PAY = "/carrier-billing/v0.5/payments"
 
 
@@ -83,46 +79,6 @@ def token(url: str, pem: bytes, context: ssl.SSLContext) -> str:
         return str(fetch_token(http, f"{url}{TOKEN_PATH}", APP_ID, pem)["access_token"])
 
 
-async def rate(make_call, clients: int, seconds: float) -> tuple[float, int]:  # noqa: ANN001
-    done = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def loop(n: int) -> None:
-        nonlocal done
-        i = 0
-        while time.perf_counter() < stop_at:
-            await make_call(n, i)
-            i += 1
-            done += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(loop(n) for n in range(clients)))
-    return done / (time.perf_counter() - started), done
-
-
-def cpu_s(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
-async def quiet(gateway: psutil.Process) -> float:
-    """Wait until the gateway has done what the last requests left behind (the payment SMS,
-    outbox rounds): its CPU use under QUIET_SHARE for a QUIET_PROBE_S. The next measurement
-    then does not pay for this one's work, and this one's CPU figure includes it. Returns the
-    gateway's CPU seconds at that moment."""
-    began = time.perf_counter()
-    last = cpu_s(gateway)
-    while True:
-        await asyncio.sleep(QUIET_PROBE_S)
-        now = cpu_s(gateway)
-        if (
-            now - last < QUIET_SHARE * QUIET_PROBE_S
-            or time.perf_counter() - began > QUIET_WAIT_S_MAX
-        ):
-            return now
-        last = now
-
-
 async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[int],
                   seconds: float, gateway: psutil.Process) -> list[tuple[int, float, float, float, float]]:  # fmt: skip
     results = []
@@ -148,22 +104,11 @@ async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[i
             assert r.status_code == 201, r.text
 
         for call in (trivial, create):
-            await rate(call, WARM_UP_CLIENTS, 0.5)
+            await loops(call, WARM_UP_CLIENTS, 0.5)
         for clients in levels:
-            # ROUNDS alternations of the two, so that a machine whose speed drifts during the
-            # run slows both alike; each figure is the sum over its rounds
-            totals = {trivial: [0.0, 0, 0.0], create: [0.0, 0, 0.0]}  # seconds, requests, CPU
-            for _round in range(ROUNDS):
-                for call in (trivial, create):
-                    cpu0, began = cpu_s(gateway), time.perf_counter()
-                    _rate, n = await rate(call, clients, seconds / ROUNDS)
-                    total = totals[call]
-                    total[0] += time.perf_counter() - began
-                    total[1] += n
-                    after = await quiet(gateway)  # what the requests left to do, done
-                    total[2] += after - cpu0
-            (t_s, t_n, t_cpu), (c_s, c_n, c_cpu) = totals[trivial], totals[create]
-            results.append((clients, t_n / t_s, c_n / c_s, t_cpu / t_n, c_cpu / c_n))
+            got = await alternate({"get": trivial, "create": create}, clients, seconds, gateway)
+            g, c = got["get"], got["create"]
+            results.append((clients, g.per_s, c.per_s, g.cpu_ms / 1e3, c.cpu_ms / 1e3))
     return results
 
 
