@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import uvicorn
 
 from camara import limits, store
 from camara.api import Api
+from shim.loop_thread import LoopThread
 from shim.tls import self_signed, tls_wanted
 
 log = logging.getLogger("micropay.camara")
@@ -41,37 +41,20 @@ def tls_files(section: dict[str, Any], data_dir: Path) -> tuple[str, str] | None
     return str(cert), str(key)
 
 
-class CamaraServer:
+class CamaraServer(LoopThread):
     def __init__(self, api: Api, host: str, port: int, tls: tuple[str, str] | None,
                  payments: Any, refunds: Any) -> None:  # fmt: skip
+        super().__init__(name="camara-http", what="CAMARA server", log=log,
+                         start_timeout_s=limits.start_timeout_s,
+                         stop_grace_s=limits.stop_grace_s)  # fmt: skip
         self.api, self.host, self.requested_port, self.tls = api, host, port, tls
         self.payments, self.refunds = payments, refunds
         self.port = 0
         self._server: uvicorn.Server | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="camara-http", daemon=True)
 
-    def start(self) -> CamaraServer:
-        self._thread.start()
-        if not self._ready.wait(limits.start_timeout_s):
-            raise RuntimeError("the CAMARA server did not start in time")
-        if self._failure is not None:
-            raise self._failure
-        return self
-
-    def stop(self) -> None:
+    def _stop_soon(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
-        self._thread.join(limits.stop_grace_s + 10)
-
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # reported to start(); after start, logged
-            self._failure = exc
-            self._ready.set()
-            log.exception("CAMARA server failed")
 
     async def _serve(self) -> None:
         config = uvicorn.Config(
@@ -89,7 +72,7 @@ class CamaraServer:
                 raise OSError(f"cannot bind the CAMARA endpoint {self.host}:{self.requested_port}")
             await asyncio.sleep(0.01)
         self.port = server.servers[0].sockets[0].getsockname()[1]
-        self._ready.set()
+        self._started()
         sweeps = [asyncio.create_task(self._recovery()), asyncio.create_task(self._tokens())]
         try:
             await serving

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from shim.auth import AuthInterceptor
 from shim.calls import Calls
 from shim.domain import Domain
 from shim.framework_service import FrameworkServicer
+from shim.loop_thread import LoopThread
 from shim.observe import ObserveInterceptor
 from shim.payment_service import PaymentServicer
 from shim.ratelimit import RateLimiter
@@ -58,7 +58,7 @@ SERVICE_NAMES = tuple(
 )
 
 
-class GrpcServer:
+class GrpcServer(LoopThread):
     def __init__(
         self,
         section: dict[str, Any],
@@ -66,6 +66,9 @@ class GrpcServer:
         lifecycle: Lifecycle,
         extras: dict[str, Any],
     ) -> None:
+        super().__init__(name="grpc-shim", what="gRPC server", log=log,
+                         start_timeout_s=limits.start_timeout_s,
+                         stop_grace_s=limits.stop_grace_s)  # fmt: skip
         self.section = section
         self.data_dir = data_dir
         self.domain = Domain(extras)
@@ -77,39 +80,19 @@ class GrpcServer:
         self.catalog = lifecycle.catalog
         self.tls = False
         self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._failure: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="grpc-shim", daemon=True)
-
-    # -- life cycle ---------------------------------------------------------------------------
-    def start(self) -> GrpcServer:
-        self._thread.start()
-        if not self._ready.wait(limits.start_timeout_s):
-            raise RuntimeError("the gRPC server did not start in time")
-        if self._failure is not None:
-            raise self._failure
-        return self
 
     def stop(self) -> None:
-        if self._loop is not None and self._stopping is not None:
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(limits.stop_grace_s + 10)
+        super().stop()
         self.access.close()
         self.calls.close()
 
-    def _main(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # reported to start(); after start, logged
-            self._failure = exc
-            self._ready.set()
-            log.exception("gRPC server failed")
+    def _stop_soon(self) -> None:
+        if self._stopping is not None:
+            self._stopping.set()
 
     # -- the loop -----------------------------------------------------------------------------
     async def _serve(self) -> None:
-        self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         server = grpc.aio.server(
             interceptors=[ObserveInterceptor(), AuthInterceptor(self.access, self.limiter)],
@@ -140,7 +123,7 @@ class GrpcServer:
         await server.start()
         for name in ("", *SERVICE_NAMES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-        self._ready.set()
+        self._started()
         try:
             await self._stopping.wait()
         finally:
