@@ -174,8 +174,14 @@ class Rig:
             stderr=self.log_path.open("a"),
             text=True,
         )
-        self.endpoints = _read_endpoints(self.proc, ("health", "corba", "grpc"))
+        surfaces = ("health", "corba", "grpc", *(("camara",) if self.camara else ()))
+        self.endpoints = _read_endpoints(self.proc, surfaces)
         return self
+
+    @property
+    def camara(self) -> bool:
+        """The CAMARA surface is on (``settings={"camara": {"enabled": True, ...}}``)."""
+        return bool(self.config["camara"]["enabled"])
 
     @property
     def pid(self) -> int:
