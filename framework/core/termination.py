@@ -54,8 +54,3 @@ def check(text: str, *, app_id: str, terminates: str) -> None:
             f"the termination text needs a nonce of {NONCE_CHARS_MIN}+ characters"
         )
 
-
-def text(app_id: str, terminates: str, nonce: str, reason: str = "") -> str:
-    """A termination text in the form :func:`check` accepts."""
-    lines = [f"application: {app_id}", f"terminates: {terminates}", f"nonce: {nonce}"]
-    return "\n".join([*lines, f"reason: {reason}"] if reason else lines)
