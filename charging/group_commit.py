@@ -87,7 +87,8 @@ class RerunBatch(Exception):  # noqa: N818 -- a signal, not an error
 class Request:
     """One caller's request and, once the batch is durable, its answer."""
 
-    __slots__ = ("item", "result", "error", "settled", "records", "_waiter", "_future", "_loop")
+    __slots__ = ("item", "result", "error", "settled", "records", "_waiter", "_future", "_loop",
+                 "_next", "_chained", "_gave_up")  # fmt: skip
 
     def __init__(self, item: Any) -> None:
         self.item = item
@@ -98,6 +99,9 @@ class Request:
         self._waiter: threading.Lock | None = None
         self._future: asyncio.Future[Any] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._next: Request | None = None  # the caller this one wakes once awake (a thread)
+        self._chained = False  # in a chain of answers: its answer is on its way
+        self._gave_up = False  # its caller timed out before the answer
 
 
 BatchRunner = Callable[[Transaction, list[Request]], None]
@@ -208,11 +212,28 @@ class GroupCommitter(Generic[E]):
         waiter = request._waiter = threading.Lock()
         waiter.acquire()
         self._enqueue(request)
-        if not waiter.acquire(timeout=self.request_timeout_s):
+        try:
+            woken = waiter.acquire(timeout=self.request_timeout_s)
+        except BaseException:  # interrupted: the callers after it must not wait for it
+            if self._leave(request):
+                _wake_next(request)
+            raise
+        if not woken and not self._leave(request):
             raise StorageUnavailable("the ledger did not answer in time")
+        _wake_next(request)
         if request.error is not None:
             raise request.error
         return request.result
+
+    def _leave(self, request: Request) -> bool:
+        """A caller stops waiting before it was woken. True: its answer is here already (it is
+        in a chain, whose next caller it must wake); False: it is left out of its batch's chain
+        (the request is still carried out; its caller will not know the outcome)."""
+        with self._lock:
+            if request._chained:
+                return True
+            request._gave_up = True
+            return False
 
     async def submit_async(self, item: Any) -> Any:
         """:meth:`submit` for a caller on an asyncio event loop: no thread waits for the answer."""
@@ -334,18 +355,38 @@ class GroupCommitter(Generic[E]):
         if error is not None:
             for request in live:
                 request.error, request.result = error, None
-        _answer(batch)
+        self._answer(batch)
         if error is None and live:
             _report(len(live), flush_ns)  # after the callers have their answers
 
+    def _answer(self, batch: list[Request]) -> None:
+        """Wake the callers of ``batch``: threads one after the other -- the writer wakes the
+        first, each the next once it runs -- and event loops with one call each. Woken all at
+        once, every caller thread would contend for the interpreter lock at the same moment,
+        and each would be scheduled, fail to take it and sleep again, many times over."""
+        with self._lock:
+            threads = [r for r in batch if r._waiter is not None and not r._gave_up]
+            for request, after in zip(threads, threads[1:], strict=False):
+                request._next = after
+            for request in threads:
+                request._chained = True
+        if threads and threads[0]._waiter is not None:
+            threads[0]._waiter.release()
+        _answer_loops(batch)
 
-def _answer(batch: list[Request]) -> None:
-    """Wake every caller of ``batch``: threads at once, event loops with one call each."""
+
+def _wake_next(request: Request) -> None:
+    """Pass the chain of answers on (``GroupCommitter._answer``)."""
+    after = request._next
+    if after is not None and after._waiter is not None:
+        after._waiter.release()
+
+
+def _answer_loops(batch: list[Request]) -> None:
+    """Wake the event loops of ``batch``'s asyncio callers, with one call each."""
     by_loop: dict[asyncio.AbstractEventLoop, list[Request]] = {}
     for request in batch:
-        if request._waiter is not None:
-            request._waiter.release()
-        elif request._loop is not None:
+        if request._loop is not None:
             by_loop.setdefault(request._loop, []).append(request)
     for loop, requests in by_loop.items():
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting any more

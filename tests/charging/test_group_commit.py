@@ -10,7 +10,7 @@ import pytest
 
 from charging.errors import InsufficientBalance
 from charging.group_commit import GroupCommitter, RetryRequest
-from storage import TransactionConflict, open_database
+from storage import StorageUnavailable, TransactionConflict, open_database
 
 
 @pytest.fixture
@@ -128,3 +128,47 @@ def test_batch_max_one_is_one_transaction_per_request(db):
     committer.close()
     assert sorted(b[0] for b in batches) == sorted(f"n{i}" for i in range(8))
     assert all(len(b) == 1 for b in batches)
+
+
+def test_a_caller_that_gave_up_does_not_hold_up_the_others(db):
+    """Thread callers are woken one after the other (each wakes the next); one that timed out
+    before its batch was answered is left out of that chain, so the callers after it still get
+    their answers at once -- and its request was still carried out (its outcome was unknown)."""
+    committer = GroupCommitter(db, lambda tx, records: None, batch_max=64)
+    gate, holding = threading.Event(), threading.Event()
+
+    def hold(tx):
+        holding.set()
+        gate.wait(10)
+        return "held", []
+
+    outcomes: dict[str, object] = {}
+
+    def call(name: str, work) -> None:
+        try:
+            outcomes[name] = committer.submit(work)
+        except BaseException as exc:  # the test records what each caller saw
+            outcomes[name] = exc
+
+    holder = threading.Thread(target=call, args=("held", hold))
+    holder.start()
+    assert holding.wait(10)
+    committer.request_timeout_s = 0.2  # read when a caller starts waiting
+    quitter = threading.Thread(target=call, args=("gave-up", insert("gave-up")))
+    quitter.start()
+    quitter.join(10)
+    assert isinstance(outcomes["gave-up"], StorageUnavailable)
+    committer.request_timeout_s = 30
+    patient = [threading.Thread(target=call, args=(f"p{i}", insert(f"p{i}"))) for i in range(5)]
+    for t in patient:
+        t.start()
+    while committer.queued < 1 + len(patient):  # the quitter's request and theirs, one batch
+        threading.Event().wait(0.01)
+    gate.set()
+    for t in [holder, *patient]:
+        t.join(10)
+        assert not t.is_alive(), "a caller was never woken"
+    committer.close()
+    assert outcomes["held"] == "held"
+    assert {outcomes[f"p{i}"] for i in range(5)} == {f"p{i}" for i in range(5)}
+    assert names(db) == {"gave-up", *(f"p{i}" for i in range(5))}
