@@ -74,7 +74,7 @@ def test_throttling_is_respected(sms: SmsRuntime, smsc: Smsc) -> None:
     # the sender backs off (pause, then a window of 1 growing back) instead of hammering: at
     # most half as many throttled answers as the 120 accepted. A sender that resubmitted at once
     # would be throttled hundreds of times in these 3 s; one that backs off gets up to a window
-    # of them per episode (32-42 measured, the most under a loaded test run)
+    # of them per episode (14-25 measured alone, 42 in a loaded test run)
     assert stats["throttled"] <= 60, stats
     check_inboxes(smsc, ids, duplicates_max=0)
 
