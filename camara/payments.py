@@ -442,11 +442,12 @@ class Payments:
         await self._cancel(p)
 
 
-def same_request(taken: Taken, new: Payment) -> Payment:
-    """The payment holding one of ``new``'s keys when it was made by the same request; else
-    the refusal r3.2 documents for the key that is taken."""
-    held: Payment = taken.existing
-    if held.request_hash == new.request_hash:
+def same_request(taken: Taken, new: Any, *, same_target: bool = True) -> Any:
+    """The payment (or refund) holding one of ``new``'s keys when the same request made it --
+    the same content and, for a refund, ``same_target``: of the same payment --; else the
+    refusal r3.2 documents for the key that is taken."""
+    held = taken.existing
+    if held.request_hash == new.request_hash and same_target:
         return held
     if taken.key == "client_correlator":
         raise ClientCorrelatorReused(client_correlator=new.client_correlator)

@@ -16,14 +16,14 @@ from dataclasses import replace
 from typing import Any
 
 from camara import store
-from camara.errors import ClientCorrelatorReused, PaymentNotRefundable, UnknownRefund
+from camara.errors import PaymentNotRefundable, UnknownRefund
 from camara.events import refund_event
 from camara.flows import Flows, new_id
 from camara.model import Payment, Refund, RefundStatus, RefundType, Status
-from camara.payments import Payments
+from camara.payments import Payments, same_request
 from camara.requests import RefundRequest
 from camara.store import Taken
-from charging.errors import CurrencyMismatch, DomainError, ReferenceCodeReused, RefundExceedsCharges
+from charging.errors import CurrencyMismatch, DomainError, RefundExceedsCharges
 from charging.money import from_minor, to_minor
 from scf.common.charging_information import ChargingInformation
 from scf.common.faults import fault_for
@@ -70,12 +70,8 @@ class Refunds:
                 if store.insert_refund(tx, new, now):
                     return new, True, 0
             except Taken as taken:
-                held: Refund = taken.existing
-                if held.request_hash == new.request_hash and held.payment_id == payment_id:
-                    return held, False, 0
-                if taken.key == "client_correlator":
-                    raise ClientCorrelatorReused(client_correlator=req.client_correlator) from None
-                raise ReferenceCodeReused(reference_code=req.reference_code) from None
+                same_target = taken.existing.payment_id == payment_id
+                return same_request(taken, new, same_target=same_target), False, 0
             current = store.find_payment(tx, app_id, payment_id)
             return None, False, current.remaining_minor if current else 0
 

@@ -110,31 +110,24 @@ def payment(db: Database, app_id: str, payment_id: str) -> Payment | None:
         return find_payment(tx, app_id, payment_id)
 
 
-def _holder(tx: Transaction, table: str, columns: str, make: Any, app_id: str, **key: str) -> Any:
-    (name, value), = key.items()  # fmt: skip
-    row = tx.one(f"SELECT {columns} FROM {table} WHERE app_id = ? AND {name} = ?", (app_id, value))
-    return make(row) if row else None
-
-
-def holder(tx: Transaction, p: Payment) -> Taken | None:
-    """The row that holds ``p``'s clientCorrelator or referenceCode, if any (the caller
-    compares request hashes: a retry, or another request)."""
-    for column, value in (("client_correlator", p.client_correlator),
-                          ("reference_code", p.reference_code)):  # fmt: skip
+def _taken(
+    tx: Transaction, table: str, columns: str, make: Any, row: Payment | Refund
+) -> Taken | None:
+    """The row of ``table`` that holds ``row``'s clientCorrelator or referenceCode, if any (the
+    caller compares request hashes: a retry, or another request)."""
+    for column, value in (("client_correlator", row.client_correlator),
+                          ("reference_code", row.reference_code)):  # fmt: skip
         if value is not None:
-            held = _holder(tx, "camara_payments", PAYMENT_COLUMNS, _payment, p.app_id,
-                           **{column: value})  # fmt: skip
-            if held is not None:
-                return Taken(held, column)
+            found = tx.one(f"SELECT {columns} FROM {table} WHERE app_id = ? AND {column} = ?",
+                           (row.app_id, value))  # fmt: skip
+            if found:
+                return Taken(make(found), column)
     return None
 
 
-def insert_payment(tx: Transaction, p: Payment, now: datetime) -> None:
-    """Insert ``p``; :class:`Taken` when another row holds one of its keys (:func:`holder`)."""
-    taken = holder(tx, p)
-    if taken is not None:
-        raise taken
-    add_payment(tx, p, now)
+def holder(tx: Transaction, p: Payment) -> Taken | None:
+    """The payment that holds one of ``p``'s keys, if any."""
+    return _taken(tx, "camara_payments", PAYMENT_COLUMNS, _payment, p)
 
 
 def add_payment(tx: Transaction, p: Payment, now: datetime) -> None:
@@ -336,14 +329,10 @@ def refund(db: Database, app_id: str, payment_id: str, refund_id: str) -> Refund
 def insert_refund(tx: Transaction, r: Refund, now: datetime) -> bool:
     """Insert ``r`` and hold its amount on the payment, in one guarded statement: False when
     the payment's remaining amount does not cover it (concurrent refunds cannot overdraw it).
-    :class:`Taken` as :func:`insert_payment`."""
-    for column, value in (("client_correlator", r.client_correlator),
-                          ("reference_code", r.reference_code)):  # fmt: skip
-        if value is not None:
-            held = _holder(tx, "camara_refunds", REFUND_COLUMNS, _refund, r.app_id,
-                           **{column: value})  # fmt: skip
-            if held is not None:
-                raise Taken(held, column)
+    :class:`Taken` when another refund holds one of its keys."""
+    taken = _taken(tx, "camara_refunds", REFUND_COLUMNS, _refund, r)
+    if taken is not None:
+        raise taken
     held = tx.execute(
         "UPDATE camara_payments SET refund_held_minor = refund_held_minor + ?, updated_at = ? "
         "WHERE payment_id = ? AND amount_minor - refunded_minor - refund_held_minor >= ?",
