@@ -176,13 +176,7 @@ class CamaraGateway:
         payment = self._subject(reservation_id)
         if payment["paymentStatus"] == "succeeded":
             return
-        phone = payment["amountTransaction"]["phoneNumber"]
-        try:
-            self._answer(lambda: self.client.confirm_payment(reservation_id, phone))
-        except CamaraError as exc:
-            if exc.code == "CARRIER_BILLING.PAYMENT_CONFIRMED":
-                return
-            raise self._gone_or(exc, reservation_id) from None
+        self._second_step(self.client.confirm_payment, reservation_id, payment)
 
     def release_reservation(self, reservation_id: str) -> None:
         """cancelPayment; a payment already charged has nothing held (done), an ended one is
@@ -193,13 +187,18 @@ class CamaraGateway:
             return
         if status in ENDED:
             raise _fault("unknown_reservation", reservation_id)
+        self._second_step(self.client.cancel_payment, reservation_id, payment)
+
+    def _second_step(self, step: Any, payment_id: str, payment: dict[str, Any]) -> None:
+        """confirmPayment or cancelPayment (``step``) of ``payment`` by its payer; one confirmed
+        meanwhile (a repeat after a lost answer) is done."""
         phone = payment["amountTransaction"]["phoneNumber"]
         try:
-            self._answer(lambda: self.client.cancel_payment(reservation_id, phone))
+            self._answer(lambda: step(payment_id, phone))
         except CamaraError as exc:
             if exc.code == "CARRIER_BILLING.PAYMENT_CONFIRMED":
                 return
-            raise self._gone_or(exc, reservation_id) from None
+            raise self._gone_or(exc, payment_id) from None
 
     # -- CarrierBilling: codes the gateway sends and checks -----------------------------------------
     def hold_for_code(
