@@ -24,9 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import signal
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,14 +33,12 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.alternate import alternate, loops
-from bench.grpc_charge import prepare, start_gateway
+from bench.alternate import Rate, alternate, loops
+from bench.grpc_charge import prepare, start_gateway, stop_gateway
 from bench.ports import free_port
 from client.camara import TOKEN_PATH, fetch_token
 
-ROOT = Path(__file__).resolve().parent.parent
 APP_ID = "bench-grpc"  # bench.grpc_charge.prepare registers it (P_PAYMENT, an Ed25519 key)
-START_TIMEOUT_S = 60
 WARM_UP_CLIENTS = 4
 PAY = "/carrier-billing/v0.5/payments"
 
@@ -80,7 +76,7 @@ def token(url: str, pem: bytes, context: ssl.SSLContext) -> str:
 
 
 async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[int],
-                  seconds: float, gateway: psutil.Process) -> list[tuple[int, float, float, float, float]]:  # fmt: skip
+                  seconds: float, gateway: psutil.Process) -> list[tuple[int, Rate, Rate]]:  # fmt: skip
     results = []
     limits = httpx.Limits(
         max_connections=max(levels) + 4, max_keepalive_connections=max(levels) + 4
@@ -107,8 +103,7 @@ async def measure(url: str, context: ssl.SSLContext, bearer: str, levels: list[i
             await loops(call, WARM_UP_CLIENTS, 0.5)
         for clients in levels:
             got = await alternate({"get": trivial, "create": create}, clients, seconds, gateway)
-            g, c = got["get"], got["create"]
-            results.append((clients, g.per_s, c.per_s, g.cpu_ms / 1e3, c.cpu_ms / 1e3))
+            results.append((clients, got["get"], got["create"]))
     return results
 
 
@@ -133,22 +128,17 @@ def main(argv: list[str] | None = None) -> int:
             results = asyncio.run(measure(url, context, bearer, levels, args.seconds,
                                           psutil.Process(proc.pid)))  # fmt: skip
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop_gateway(proc)
     print("CAMARA surface over TLS on loopback (HTTP/1.1, uvicorn h11), SQLite ledger "
           "(durable commits), one client process")  # fmt: skip
     print(f"{'clients':>8} {'GET /whoami /s':>15} {'createPayment /s':>17} {'ratio':>7}"
           f" {'CPU/GET':>9} {'CPU/createPayment':>18}")  # fmt: skip
     worst = 1.0
-    for clients, trivial, created, cpu_get, cpu_create in results:
-        ratio = created / trivial
+    for clients, got, created in results:
+        ratio = created.per_s / got.per_s
         worst = min(worst, ratio)
-        print(f"{clients:>8} {trivial:>15.0f} {created:>17.0f} {ratio:>7.0%}"
-              f" {cpu_get * 1e3:>7.2f}ms {cpu_create * 1e3:>16.2f}ms")  # fmt: skip
+        print(f"{clients:>8} {got.per_s:>15.0f} {created.per_s:>17.0f} {ratio:>7.0%}"
+              f" {got.cpu_ms:>7.2f}ms {created.cpu_ms:>16.2f}ms")  # fmt: skip
     print(
         "target: createPayment >= 50% of the trivial GET at every level: "
         f"{'met' if worst >= 0.5 else 'NOT met'}"

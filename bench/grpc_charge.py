@@ -144,6 +144,16 @@ def start_gateway(config_path: Path, log: Path, ready: str = "grpc: ") -> subpro
             return proc
 
 
+def stop_gateway(proc: subprocess.Popen) -> None:
+    """SIGTERM, and SIGKILL if it has not ended in 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
 async def measure(
     target: str, ca: bytes, tokens: tuple[str, str], levels: list[int], seconds: float,
     gateway: psutil.Process,
@@ -221,12 +231,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             session.terminate()
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop_gateway(proc)
     print("gRPC shim over TLS on loopback, SQLite ledger (durable commits), one client process")
     print(
         f"{'clients':>8} {'Health/Check /s':>16} {'GetBalance /s':>14} {'ChargeAmount /s':>16}"
