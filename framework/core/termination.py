@@ -53,4 +53,3 @@ def check(text: str, *, app_id: str, terminates: str) -> None:
         raise InvalidSignature(
             f"the termination text needs a nonce of {NONCE_CHARS_MIN}+ characters"
         )
-
